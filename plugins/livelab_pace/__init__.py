@@ -1,0 +1,1 @@
+"""livelab_pace plugin."""

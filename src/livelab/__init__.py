@@ -1,0 +1,47 @@
+"""livelab: an offline practice lab for live-streaming e-commerce.
+
+The public API for plugins is everything imported here; a plugin needs nothing else.
+"""
+
+from __future__ import annotations
+
+from livelab.analysis import (
+    SIGNALS,
+    Analyzer,
+    Evidence,
+    Executor,
+    Findings,
+    FrameBatch,
+    FrameSink,
+    MetricSpec,
+    OpsFormat,
+    Reporter,
+    Series,
+    Signals,
+    clock,
+)
+from livelab.errors import LivelabError, Problem
+from livelab.hookspecs import hookimpl
+from livelab.transcript import Segment, Transcript, Word
+
+__all__ = [
+    "SIGNALS",
+    "Analyzer",
+    "Evidence",
+    "Executor",
+    "Findings",
+    "FrameBatch",
+    "FrameSink",
+    "LivelabError",
+    "MetricSpec",
+    "OpsFormat",
+    "Problem",
+    "Reporter",
+    "Segment",
+    "Series",
+    "Signals",
+    "Transcript",
+    "Word",
+    "clock",
+    "hookimpl",
+]

@@ -1,0 +1,301 @@
+"""The ``livelab`` command. Heavy imports live inside the commands so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_BAD_INPUT = 2
+
+
+class UserError(click.ClickException):
+    """A problem with the user's input: one clear message, exit code 2, no traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class LivelabGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        from livelab.errors import LivelabError
+
+        try:
+            return super().invoke(ctx)
+        except LivelabError as exc:
+            raise UserError(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; finished results were kept", err=True)
+            sys.exit(130)
+
+
+def _stderr_console(quiet: bool) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, quiet=quiet)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """Per-stage progress on a terminal; silent when piped or with --quiet."""
+    console = _stderr_console(quiet)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, fraction: float | None, message: str) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(message, total=1.0 if fraction is not None else None)
+            bar.update(tasks[stage], description=message, completed=fraction or 0,
+                       total=1.0 if fraction is not None else None)
+
+        yield update
+
+
+@click.group(cls=LivelabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--plugins-dir", "plugins_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Also load every *.py file in this folder as a plugin (repeatable).")
+@click.version_option(package_name="livelab")
+@click.pass_context
+def cli(ctx: click.Context, plugins_dirs: tuple[Path, ...]) -> None:
+    """livelab: rehearse a live-selling stream, see how it went, and grade it.
+
+    A SESSION is a folder with a session.toml manifest, or a bare recording.
+    """
+    ctx.obj = {"plugins_dirs": plugins_dirs}
+
+
+def _options(model: str | None, fps: float, no_cache: bool) -> Any:
+    from livelab.media import FrameOptions
+    from livelab.pipeline import AnalysisOptions
+
+    return AnalysisOptions(frames=FrameOptions(sample_fps=fps), model=model, use_cache=not no_cache)
+
+
+_session_arg = click.argument("session", type=click.Path(path_type=Path))
+_rubric_opt = click.option("--rubric", "-r", metavar="NAME|FILE",
+                           help="Built-in rubric name or a rubric YAML file "
+                                "(default: the session language's anchor-basics rubric).")
+
+
+@cli.command()
+@_session_arg
+@_rubric_opt
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JSON scorecard to this file.")
+@click.option("--all", "run_all", is_flag=True, help="Run every analyzer, not only the rubric's.")
+@click.option("--model", metavar="NAME|DIR",
+              help="Speech model: a CTranslate2 folder or a faster-whisper name (names download "
+                   "when online). Default: the bundled model for the session's language.")
+@click.option("--fps", default=2.0, show_default=True, type=click.FloatRange(0.1, 30),
+              help="Video frames sampled per second.")
+@click.option("--no-cache", is_flag=True, help="Ignore and do not update the analysis cache.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or scorecard on the terminal.")
+@click.pass_obj
+def analyze(obj: dict[str, Any], session: Path, rubric: str | None, json_path: Path | None,
+            run_all: bool, model: str | None, fps: float, no_cache: bool, quiet: bool) -> None:
+    """Analyse SESSION and print its scorecard."""
+    _analyze_and_show(obj, session, rubric, json_path, run_all, _options(model, fps, no_cache), quiet)
+
+
+def _analyze_and_show(obj: dict[str, Any], session: Path, rubric: str | None, json_path: Path | None,
+                      run_all: bool, options: Any, quiet: bool) -> None:
+    from rich.console import Console
+
+    from livelab.reporters import print_scorecard
+    from livelab.runner import Job, score_session
+    from livelab.scorecard import write_scorecard
+
+    with _progress(quiet) as progress:
+        scorecard = score_session(Job(session, rubric, run_all, options), progress, obj["plugins_dirs"])
+    if json_path is not None:
+        write_scorecard(scorecard, json_path)
+    if not quiet:
+        print_scorecard(scorecard, Console())
+        if json_path is not None:
+            click.echo(f"\nJSON scorecard written to {json_path}")
+
+
+@cli.command()
+@_rubric_opt
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JSON scorecard to this file.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or scorecard on the terminal.")
+@click.pass_obj
+def demo(obj: dict[str, Any], rubric: str | None, json_path: Path | None, quiet: bool) -> None:
+    """Analyse the bundled sample session with the default rubric and print the scorecard."""
+    from livelab.runner import sample_session
+
+    path = sample_session()
+    if not quiet:
+        click.echo(f"Analysing the sample session in {path}", err=True)
+    _analyze_and_show(obj, path, rubric, json_path, False, _options(None, 2.0, False), quiet)
+
+
+@cli.command()
+@click.argument("sessions", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check(sessions: tuple[Path, ...]) -> None:
+    """Validate SESSIONS (manifest, files, media) without analysing; list every problem."""
+    from livelab.session import inspect_session
+
+    failed = 0
+    for path in sessions:
+        session, problems = inspect_session(path)
+        if problems:
+            failed += 1
+            for p in problems:
+                click.echo(f"error: {p}", err=True)
+        else:
+            assert session is not None
+            files = ", ".join(f"{k}={v.name}" for k, v in session.files.items())
+            click.echo(f"ok: {path} — {session.title!r} ({session.language}; {files})")
+    if failed:
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+@cli.command()
+@click.pass_obj
+def plugins(obj: dict[str, Any]) -> None:
+    """List loaded plugins, their analyzers and the metrics each provides."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from livelab import plugins as registry
+
+    registry.load_plugins(obj["plugins_dirs"])
+    console = Console()
+    table = Table("plugin", "version", "source", title="Plugins", title_justify="left")
+    for info in registry.plugin_infos():
+        table.add_row(info.name, info.version, info.source)
+    console.print(table)
+    for analyzer in registry.get_analyzers().values():
+        t = Table("metric", "unit", "better", "description", title_justify="left",
+                  title=f"analyzer {analyzer.name} v{analyzer.version} "
+                        f"({registry.plugin_name_of(analyzer)}; needs {', '.join(sorted(analyzer.needs))})")
+        for spec in analyzer.metrics:
+            t.add_row(spec.name, spec.unit, spec.better, spec.description)
+        console.print(t)
+    for f in registry.failures:
+        console.print(f"[red]failed to load[/red] {f.name} ({f.source}): {f.error}")
+
+
+@cli.group()
+def rubric() -> None:
+    """List, show and validate rubrics."""
+
+
+@rubric.command("list")
+def rubric_list() -> None:
+    """List the built-in rubric packs."""
+    from livelab.rubric import builtin_rubrics, load_rubric
+
+    for name, path in builtin_rubrics().items():
+        r = load_rubric(path)
+        click.echo(f"{name:28} {r.language:4} {len(r.criteria):3} criteria  {r.title}")
+
+
+@rubric.command("show")
+@click.argument("name")
+def rubric_show(name: str) -> None:
+    """Show a rubric's criteria, weights and rules."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from livelab.rubric import find_rubric, load_rubric
+
+    r = load_rubric(find_rubric(name))
+    table = Table("id", "metric", "weight", "role", "rule",
+                  title=f"{r.title} ({r.id}, {r.language}) — {r.path}", title_justify="left")
+    for c in r.criteria:
+        table.add_row(c.id, c.metric, f"{c.weight:g}", c.role or "—", _describe_rule(c.rule))
+    Console().print(table)
+    if r.source:
+        click.echo(f"weights: {r.source}")
+
+
+def _describe_rule(rule: Any) -> str:
+    from livelab.rubric import Bands, Linear, PassFail, Target
+
+    if isinstance(rule, Target):
+        return f"target {rule.target:g} ± {rule.tolerance:g} (0 at ±{rule.tolerance + rule.falloff:g})"
+    if isinstance(rule, Linear):
+        return f"linear 0 at {rule.zero:g} → full at {rule.full:g}"
+    if isinstance(rule, PassFail):
+        return f"pass if {rule.min:g} ≤ value ≤ {rule.max:g}"
+    assert isinstance(rule, Bands)
+    return "bands " + ", ".join(f"[{b.min:g}, {b.max:g})→{b.score:g}" for b in rule.bands)
+
+
+@rubric.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def rubric_validate(obj: dict[str, Any], files: tuple[Path, ...]) -> None:
+    """Validate rubric FILES against the loaded plugins' metrics."""
+    from livelab.errors import LivelabError
+    from livelab.plugins import load_plugins, metric_specs
+    from livelab.rubric import find_rubric, load_rubric
+
+    load_plugins((obj or {}).get("plugins_dirs", ()))
+    known = metric_specs()
+    failed = False
+    for f in files:
+        try:
+            r = load_rubric(find_rubric(f), known_metrics=known)
+        except LivelabError as exc:
+            failed = True
+            for p in exc.problems:
+                click.echo(f"error: {p}", err=True)
+            continue
+        click.echo(f"ok: {f} — {r.id}, {len(r.criteria)} criteria, {r.max_total:g} points")
+    if failed:
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+@cli.command()
+@_session_arg
+@click.option("--format", "fmt", type=click.Choice(["txt", "srt", "vtt", "json"]), default="txt",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--model", metavar="NAME|DIR", help="Speech model (see `livelab analyze --help`).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on the terminal.")
+@click.pass_obj
+def transcript(obj: dict[str, Any], session: Path, fmt: str, output: Path | None,
+               model: str | None, quiet: bool) -> None:
+    """Print or write SESSION's timed transcript (cached after the first run)."""
+    from livelab.cache import write_atomic
+    from livelab.pipeline import AnalysisOptions, transcript_of
+    from livelab.plugins import load_plugins
+    from livelab.session import load_session
+
+    load_plugins(obj["plugins_dirs"])
+    loaded = load_session(session)
+    with _progress(quiet) as progress:
+        result = transcript_of(loaded, AnalysisOptions(model=model), progress)
+    text = result.render(fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+def main() -> None:
+    cli(prog_name="livelab")
+
+
+if __name__ == "__main__":
+    main()

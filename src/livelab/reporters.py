@@ -1,0 +1,116 @@
+"""Built-in reporters: the terminal scorecard (rich) and the JSON document itself."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from livelab.analysis import clock
+from livelab.hookspecs import hookimpl
+
+
+def format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit in ("ratio", "fraction"):
+        return f"{value * 100:.0f}%"
+    text = f"{value:.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.2f}"
+    return f"{text} {unit}".strip() if unit not in ("count", "") else text
+
+
+def _bar(fraction: float, width: int = 10) -> str:
+    full = int(round(fraction * width))
+    return "█" * full + "░" * (width - full)
+
+
+def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
+    """Render the scorecard on a rich console: criteria, total, what to fix first, evidence."""
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    session = scorecard["session"]
+    rubric = scorecard.get("rubric") or {}
+    head = Text()
+    head.append(session["title"], style="bold")
+    if session.get("anchor"):
+        head.append(f"  ·  {session['anchor']}")
+    head.append(f"\n{clock(session['duration_s'])} · {session['language']}")
+    if rubric:
+        head.append(f" · rubric {rubric['id']}")
+    console.print(Panel(head, title="livelab scorecard", expand=False))
+
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column("criterion")
+    table.add_column("measured", justify="right")
+    table.add_column("score")
+    table.add_column("points", justify="right")
+    table.add_column("feedback", overflow="fold", max_width=60)
+    for c in scorecard["criteria"]:
+        measured = format_value(c["value"], c["unit"])
+        if c["status"] == "scored":
+            colour = {"pass": "green", "partial": "yellow", "fail": "red"}[c["outcome"]]
+            table.add_row(
+                escape(c["title"]), measured, Text(_bar(c["fraction"]), style=colour),
+                f"{c['points']:g}/{c['weight']:g}", escape(c["feedback"]),
+            )
+        else:
+            table.add_row(
+                Text(c["title"], style="dim"), "—", Text("unscored", style="dim"),
+                f"–/{c['weight']:g}", Text(c["reason"], style="dim italic"),
+            )
+    if scorecard["criteria"]:
+        console.print(table)
+        total = Text(f"Total {scorecard['total']:g} / {scorecard['max_total']:g}", style="bold")
+        share = scorecard["scorable_fraction"]
+        if share < 1:
+            total.append(f"   ({share * 100:.0f}% of the rubric's weight could be scored)", style="yellow")
+        console.print(total)
+    by_id = {c["id"]: c for c in scorecard["criteria"]}
+    if scorecard["fix_first"]:
+        console.print("\n[bold]Fix these first[/bold]")
+        for i, cid in enumerate(scorecard["fix_first"], 1):
+            c = by_id[cid]
+            lost = c["weight"] - c["points"]
+            console.print(f"  {i}. {escape(c['title'])} (−{lost:.1f} points)  {escape(c['feedback'])}")
+    if scorecard["evidence"]:
+        console.print("\n[bold]Evidence[/bold]")
+        for e in scorecard["evidence"][:40]:
+            console.print(f"  {clock(e['start_s'])}–{clock(e['end_s'])}  {escape(e['message'])}")
+        if len(scorecard["evidence"]) > 40:
+            console.print(f"  … and {len(scorecard['evidence']) - 40} more (see the JSON scorecard)")
+    for note in scorecard.get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    skipped = {n: a for n, a in scorecard["analyzers"].items() if a["status"] in ("not run", "failed")}
+    for name, a in skipped.items():
+        console.print(f"[dim]{name}: {a['status']} — {escape(a['reason'])}[/dim]")
+
+
+class TerminalReporter:
+    name = "terminal"
+    suffix = ".txt"
+    description = "the scorecard as a table for the terminal"
+
+    def render(self, scorecard: Mapping[str, Any]) -> str:
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        print_scorecard(scorecard, Console(file=buffer, width=110, color_system=None))
+        return buffer.getvalue()
+
+
+class JsonReporter:
+    name = "json"
+    suffix = ".json"
+    description = "the versioned JSON scorecard (livelab.scorecard/1), the source of every view"
+
+    def render(self, scorecard: Mapping[str, Any]) -> str:
+        return json.dumps(scorecard, ensure_ascii=False, indent=2) + "\n"
+
+
+@hookimpl
+def livelab_reporters() -> list[Any]:
+    return [TerminalReporter(), JsonReporter()]

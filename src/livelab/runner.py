@@ -1,0 +1,52 @@
+"""Session in, scorecard out: the one path the CLI, the TUI and batch grading share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from livelab.pipeline import AnalysisOptions, Progress, analyze_session, plan
+from livelab.plugins import get_analyzers, load_plugins, metric_specs, plugin_infos
+from livelab.rubric import Rubric, find_rubric, load_rubric
+from livelab.scorecard import build_scorecard
+from livelab.session import Session, load_session
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What to analyse and how: a session path, a rubric (name, file or None for the
+    language's default) and whether to run every analyzer instead of the rubric's."""
+
+    session: Path
+    rubric: str | None = None
+    run_all: bool = False
+    options: AnalysisOptions | None = None
+
+
+def resolve_rubric(ref: str | Path | None, language: str) -> Rubric:
+    return load_rubric(find_rubric(ref, language), known_metrics=metric_specs())
+
+
+def score_session(
+    job: Job, progress: Progress | None = None, plugins_dirs: Iterable[Path] = ()
+) -> dict[str, Any]:
+    """Load, validate, analyse and score one session; raises LivelabError on bad input."""
+    load_plugins(plugins_dirs)
+    session: Session = load_session(job.session)
+    rubric = resolve_rubric(job.rubric, session.language)
+    analyzers = plan(get_analyzers().values(), None if job.run_all else rubric.metrics)
+    analysis = analyze_session(session, analyzers, job.options, progress)
+    plugins = [{"name": p.name, "version": p.version, "source": p.source} for p in plugin_infos()]
+    return build_scorecard(analysis, rubric, metric_specs(), plugins)
+
+
+def sample_session() -> Path:
+    """The bundled sample session (inside the wheel, or ``sample_sessions/`` in a checkout)."""
+    from importlib import resources
+
+    packaged = Path(str(resources.files("livelab"))) / "sample_sessions" / "demo_en"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "sample_sessions" / "demo_en"

@@ -1,0 +1,201 @@
+"""Sessions: a folder with a ``session.toml`` manifest, or a bare media file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livelab.errors import LivelabError, Problem, SessionError
+
+MANIFEST = "session.toml"
+LANGUAGES = ("en", "zh")
+#: Manifest keys that name a file inside the session folder.
+FILE_KEYS = ("recording", "audio", "products", "ops", "chat")
+_TEXT_KEYS = ("title", "anchor", "team")
+_KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", *FILE_KEYS))
+MEDIA_SUFFIXES = frozenset(
+    ".mp4 .m4v .mkv .webm .mov .flv .avi .mpg .mpeg .ts .wav .flac .mp3 .m4a .aac .ogg .opus".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A validated session. ``files`` maps manifest keys to paths confined to ``root``."""
+
+    root: Path
+    title: str
+    language: str = "en"
+    anchor: str = ""
+    team: str = ""
+    roles: dict[str, str] = field(default_factory=dict)
+    recorded_at: str = ""
+    files: dict[str, Path] = field(default_factory=dict)
+    manifest: Path | None = None
+
+    @property
+    def media(self) -> Path:
+        """The file audio comes from: the separate ``audio`` track, else the recording."""
+        return self.files.get("audio") or self.files["recording"]
+
+    @property
+    def cache_dir(self) -> Path:
+        if self.manifest is not None:
+            return self.root / ".livelab"
+        return self.root / ".livelab" / self.files["recording"].name
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "anchor": self.anchor,
+            "team": self.team,
+            "roles": dict(self.roles),
+            "language": self.language,
+            "recorded_at": self.recorded_at,
+            "path": str(self.manifest or self.files["recording"]),
+            "files": {k: p.name for k, p in self.files.items()},
+        }
+
+
+def load_session(path: Path | str, *, probe_media: bool = True) -> Session:
+    """Load and validate a session; raise :class:`SessionError` listing every problem."""
+    session, problems = inspect_session(path, probe_media=probe_media)
+    if problems or session is None:
+        raise SessionError(problems)
+    return session
+
+
+def inspect_session(
+    path: Path | str, *, probe_media: bool = True
+) -> tuple[Session | None, list[Problem]]:
+    """Validate a session without raising: the session (if usable) and every problem found."""
+    path = Path(path)
+    if path.is_dir():
+        return _inspect_folder(path, probe_media)
+    if path.name == MANIFEST and path.is_file():
+        return _inspect_folder(path.parent, probe_media)
+    if not path.exists():
+        return None, [Problem(path, "no such session folder or media file")]
+    if path.suffix.lower() not in MEDIA_SUFFIXES:
+        return None, [
+            Problem(path, f"not a session folder or a media file (known: {', '.join(sorted(MEDIA_SUFFIXES))})")
+        ]
+    problems = _probe(path, "recording", path) if probe_media else []
+    session = Session(root=path.parent, title=path.stem, files={"recording": path})
+    return (None if problems else session), problems
+
+
+def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list[Problem]]:
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        return None, [Problem(root, f"no {MANIFEST} in this folder (a session folder needs one)")]
+    try:
+        data = tomllib.loads(manifest.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, [Problem(manifest, f"not UTF-8 text (byte {exc.start})")]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(manifest, f"not valid TOML: {exc}")]
+    except OSError as exc:
+        return None, [Problem(manifest, f"cannot be read: {exc.strerror}")]
+
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(manifest, message, key))
+
+    for key in sorted(set(data) - _KNOWN_KEYS):
+        bad(key, f"unknown key (known keys: {', '.join(sorted(_KNOWN_KEYS))})")
+    text: dict[str, str] = {}
+    for key in _TEXT_KEYS:
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            bad(key, f"must be a string, not {_type_name(value)}")
+        else:
+            text[key] = value.strip()
+    language = data.get("language", "en")
+    if language not in LANGUAGES:
+        bad("language", f"must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    roles = data.get("roles", {})
+    if not isinstance(roles, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in roles.items()
+    ):
+        bad("roles", "must be a table of role = \"person\" strings")
+        roles = {}
+    recorded_at = data.get("recorded_at", "")
+    if isinstance(recorded_at, dt.date | dt.time):
+        recorded_at = recorded_at.isoformat()
+    elif not isinstance(recorded_at, str):
+        bad("recorded_at", f"must be a date-time, not {_type_name(recorded_at)}")
+        recorded_at = ""
+
+    files: dict[str, Path] = {}
+    for key in FILE_KEYS:
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            bad(key, f"must be a relative file path string, not {_type_name(value)}")
+            continue
+        resolved, message = confine(root, value)
+        if message:
+            bad(key, message)
+            continue
+        assert resolved is not None
+        files[key] = resolved
+        if probe_media and key in ("recording", "audio"):
+            problems.extend(_probe(resolved, key, resolved))
+    if "recording" not in files and "audio" not in files and not any(
+        p.key in ("recording", "audio") for p in problems
+    ):
+        bad("recording", "a session needs a recording (or at least an audio file)")
+    if "recording" not in files and "audio" in files:
+        files["recording"] = files["audio"]
+
+    if problems:
+        return None, problems
+    session = Session(
+        root=root,
+        title=text.get("title") or root.name,
+        language=language,
+        anchor=text.get("anchor", ""),
+        team=text.get("team", ""),
+        roles=dict(roles),
+        recorded_at=str(recorded_at),
+        files=files,
+        manifest=manifest,
+    )
+    return session, []
+
+
+def confine(root: Path, relative: str) -> tuple[Path | None, str]:
+    """Resolve ``relative`` inside ``root``; refuse absolute paths and escapes (``..``, symlinks)."""
+    candidate = Path(relative)
+    if candidate.is_absolute() or relative.startswith(("/", "\\")) or ":" in candidate.parts[0]:
+        return None, f"{relative!r} is an absolute path; use a path relative to the session folder"
+    base = root.resolve()
+    target = (base / candidate).resolve()
+    if not target.is_relative_to(base):
+        return None, f"{relative!r} points outside the session folder"
+    if not target.exists():
+        return None, f"file {relative!r} does not exist"
+    if not target.is_file():
+        return None, f"{relative!r} is not a file"
+    return target, ""
+
+
+def _probe(path: Path, key: str, shown: Path) -> list[Problem]:
+    from livelab.media import probe  # PyAV loads only when media is checked
+
+    try:
+        probe(path)
+    except LivelabError as exc:
+        return [Problem(shown, p.message, key) for p in exc.problems]
+    return []
+
+
+def _type_name(value: object) -> str:
+    return {dict: "a table", list: "an array", bool: "a boolean", int: "an integer", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
