@@ -23,6 +23,7 @@ from livelab.analysis import (
 from livelab.errors import LivelabError, Problem
 from livelab.hookspecs import hookimpl
 from livelab.transcript import Segment, Transcript, Word
+from livelab.yamlfile import load_yaml
 
 __all__ = [
     "SIGNALS",
@@ -44,4 +45,5 @@ __all__ = [
     "Word",
     "clock",
     "hookimpl",
+    "load_yaml",
 ]

@@ -183,9 +183,12 @@ def plugins(obj: dict[str, Any]) -> None:
         table.add_row(info.name, info.version, info.source)
     console.print(table)
     for analyzer in registry.get_analyzers().values():
-        t = Table("metric", "unit", "better", "description", title_justify="left",
+        t = Table(title_justify="left",
                   title=f"analyzer {analyzer.name} v{analyzer.version} "
                         f"({registry.plugin_name_of(analyzer)}; needs {', '.join(sorted(analyzer.needs))})")
+        for column in ("metric", "unit", "better"):
+            t.add_column(column, no_wrap=True)
+        t.add_column("description")
         for spec in analyzer.metrics:
             t.add_row(spec.name, spec.unit, spec.better, spec.description)
         console.print(t)
@@ -213,18 +216,20 @@ def rubric_list() -> None:
 def rubric_show(name: str) -> None:
     """Show a rubric's criteria, weights and rules."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.markup import escape
 
     from livelab.rubric import find_rubric, load_rubric
 
     r = load_rubric(find_rubric(name))
-    table = Table("id", "metric", "weight", "role", "rule",
-                  title=f"{r.title} ({r.id}, {r.language}) — {r.path}", title_justify="left")
-    for c in r.criteria:
-        table.add_row(c.id, c.metric, f"{c.weight:g}", c.role or "—", _describe_rule(c.rule))
-    Console().print(table)
+    console = Console(highlight=False)
+    console.print(f"[bold]{escape(r.title)}[/bold] ({r.id}, language {r.language}, "
+                  f"{r.max_total:g} points)\n{r.path}")
     if r.source:
-        click.echo(f"weights: {r.source}")
+        console.print(f"[dim]weights: {escape(r.source)}[/dim]")
+    for c in r.criteria:
+        role = f" · {c.role}" if c.role else ""
+        console.print(f"\n[bold]{escape(c.id)}[/bold]  {escape(c.title)} — {c.weight:g} points{role}")
+        console.print(f"  metric {c.metric}; {_describe_rule(c.rule)}")
 
 
 def _describe_rule(rule: Any) -> str:
@@ -237,7 +242,15 @@ def _describe_rule(rule: Any) -> str:
     if isinstance(rule, PassFail):
         return f"pass if {rule.min:g} ≤ value ≤ {rule.max:g}"
     assert isinstance(rule, Bands)
-    return "bands " + ", ".join(f"[{b.min:g}, {b.max:g})→{b.score:g}" for b in rule.bands)
+    return "bands " + "; ".join(f"{_span(b.min, b.max)} → {b.score:g}" for b in rule.bands)
+
+
+def _span(lo: float, hi: float) -> str:
+    if lo == float("-inf"):
+        return f"< {hi:g}"
+    if hi == float("inf"):
+        return f"≥ {lo:g}"
+    return f"{lo:g} to < {hi:g}"
 
 
 @rubric.command("validate")

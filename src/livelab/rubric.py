@@ -10,14 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from livelab.errors import Problem, RubricError
+from livelab.errors import LivelabError, Problem, RubricError
+from livelab.yamlfile import load_yaml
 
 RULE_TYPES = ("bands", "linear", "target", "pass_fail")
 OUTCOMES = ("pass", "partial", "fail", "unscored")
 ROLES = ("anchor", "assistant", "operations", "selection")
-MAX_RUBRIC_BYTES = 1 << 20
 
 
 # --- scoring rules: each maps a measured value to a fraction in [0, 1] ---------------
@@ -175,36 +173,10 @@ def load_rubric(path: Path, known_metrics: Iterable[str] | None = None) -> Rubri
     With ``known_metrics``, a criterion naming a metric no loaded plugin provides is an error.
     """
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RubricError([Problem(path, f"cannot be read: {exc.strerror}")]) from None
-    if len(raw) > MAX_RUBRIC_BYTES:
-        raise RubricError([Problem(path, f"is larger than {MAX_RUBRIC_BYTES // 1024} KiB")])
-    try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_SafeLoader)
-    except UnicodeDecodeError as exc:
-        raise RubricError([Problem(path, f"not UTF-8 text (byte {exc.start})")]) from None
-    except yaml.YAMLError as exc:
-        raise RubricError([Problem(path, f"not valid YAML: {_yaml_reason(exc)}")]) from None
-    except RecursionError:
-        raise RubricError([Problem(path, "YAML nested too deeply")]) from None
+        data, raw = load_yaml(path)
+    except LivelabError as exc:
+        raise RubricError(exc.problems) from None
     return _parse(path, raw, data, None if known_metrics is None else set(known_metrics))
-
-
-class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML (data only); aliases are refused so a small file cannot expand to gigabytes."""
-
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.YAMLError(f"YAML aliases are not allowed (line {event.start_mark.line + 1})")
-        return super().compose_node(parent, index)
-
-
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    return f"{problem} (line {mark.line + 1})" if mark else str(problem)
 
 
 def _parse(path: Path, raw: bytes, data: Any, known: set[str] | None) -> Rubric:

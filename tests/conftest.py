@@ -1,0 +1,84 @@
+"""Shared fixtures: real data from ../shared/data, tiny media files, a recording test plugin."""
+
+from __future__ import annotations
+
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+SAMPLE = REPO / "sample_sessions" / "demo_en"
+
+
+def shared(relative: str) -> Path:
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real test data {path} is not present (../shared/data)")
+    return path
+
+
+@pytest.fixture
+def grid_clip(tmp_path: Path) -> Path:
+    """A real 3 s clip of a speaker facing the camera, with audio, copied to a writable place."""
+    src = shared("video/grid/bbaf2n.mpg")
+    dst = tmp_path / src.name
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def write_media(path: Path, seconds: float = 2.0, video: bool = True, audio: bool = True,
+                fps: int = 10, size: tuple[int, int] = (160, 120)) -> Path:
+    """Encode a small real media file with PyAV: moving gradient video and/or a 440 Hz tone."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        vs = as_ = None
+        if video:
+            vs = out.add_stream("libx264" if path.suffix in (".mp4", ".mkv") else "mpeg4", rate=fps)
+            vs.width, vs.height = size
+            vs.pix_fmt = "yuv420p"
+        if audio:
+            as_ = out.add_stream("aac" if path.suffix in (".mp4", ".m4a", ".mkv") else "pcm_s16le",
+                                 rate=16000)
+            as_.layout = "mono"
+        if vs is not None:
+            w, h = size
+            for i in range(int(seconds * fps)):
+                img = np.zeros((h, w, 3), np.uint8)
+                img[:, :, 0] = (np.arange(w) + i * 4) % 256
+                img[:, :, 1] = 128
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts = i
+                frame.time_base = Fraction(1, fps)
+                for packet in vs.encode(frame):
+                    out.mux(packet)
+            for packet in vs.encode():
+                out.mux(packet)
+        if as_ is not None:
+            t = np.arange(int(seconds * 16000)) / 16000
+            tone = (0.2 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+            step = 1024
+            for i in range(0, len(tone), step):
+                chunk = tone[i:i + step].reshape(1, -1)
+                frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
+                frame.sample_rate = 16000
+                frame.pts = i
+                for packet in as_.encode(frame):
+                    out.mux(packet)
+            for packet in as_.encode():
+                out.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small real media files: audio+video, video only, audio only."""
+    d = tmp_path_factory.mktemp("media")
+    write_media(d / "both.mp4")
+    write_media(d / "video_only.mp4", audio=False)
+    write_media(d / "audio_only.wav", video=False)
+    return d

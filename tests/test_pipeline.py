@@ -1,0 +1,198 @@
+"""The plan, the single video pass, missing streams, failing analyzers and the cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import livelab
+from livelab import Analyzer, Findings, MetricSpec
+from livelab.media import FrameOptions, VideoPass
+from livelab.pipeline import AnalysisOptions, analyze_session, plan
+from livelab.session import load_session
+
+CALLS: list[str] = []
+
+
+class FrameCounter(Analyzer):
+    name = "t_frames"
+    version = "1"
+    needs = frozenset({"frames"})
+    metrics = (MetricSpec("t.frames", "count", "sampled frames seen"),
+               MetricSpec("t.mean_level", "level", "mean pixel level"))
+
+    def frame_sink(self, video):
+        CALLS.append(self.name)
+        counter = self
+
+        class Sink:
+            frames = 0
+            level = 0.0
+            times: list[float] = []
+
+            def feed(self, batch):
+                assert batch.frames.ndim == 4 and batch.frames.dtype == np.uint8
+                assert batch.frames.shape[1:3] == (video.height, video.width)
+                self.frames += len(batch.frames)
+                self.level += float(batch.frames.mean()) * len(batch.frames)
+                self.times.extend(batch.times.tolist())
+
+            def finish(self, signals):
+                f = Findings()
+                f.set("t.frames", self.frames)
+                f.set("t.mean_level", self.level / self.frames if self.frames else None, "no frames")
+                f.details["times"] = self.times
+                f.details["analyzer"] = counter.name
+                return f
+
+        return Sink()
+
+
+class AudioLength(Analyzer):
+    name = "t_audio"
+    version = "1"
+    needs = frozenset({"audio"})
+    metrics = (MetricSpec("t.audio_s", "s", "decoded audio length"),)
+
+    def analyze(self, signals):
+        CALLS.append(self.name)
+        f = Findings()
+        f.set("t.audio_s", len(signals.audio) / 16000)
+        return f
+
+
+class ProductsReader(Analyzer):
+    name = "t_products"
+    version = "1"
+    needs = frozenset({"products"})
+    metrics = (MetricSpec("t.product_bytes", "bytes", "size of products file"),)
+
+    def analyze(self, signals):
+        CALLS.append(self.name)
+        f = Findings()
+        f.set("t.product_bytes", signals.file("products").stat().st_size)
+        return f
+
+
+class Broken(Analyzer):
+    name = "t_broken"
+    version = "1"
+    needs = frozenset({"audio"})
+    metrics = (MetricSpec("t.never", "count", "never measured"),)
+
+    def analyze(self, signals):
+        CALLS.append(self.name)
+        raise ZeroDivisionError("plugin bug")
+
+
+ALL = [FrameCounter(), AudioLength(), ProductsReader(), Broken()]
+
+
+@pytest.fixture(autouse=True)
+def _reset_calls():
+    CALLS.clear()
+
+
+@pytest.fixture
+def session_dir(tmp_path: Path, grid_clip: Path) -> Path:
+    root = tmp_path / "s"
+    root.mkdir()
+    shutil.move(grid_clip, root / "clip.mpg")
+    (root / "products.yaml").write_text("products: []\n")
+    (root / "session.toml").write_text('recording = "clip.mpg"\nproducts = "products.yaml"\n')
+    return root
+
+
+def test_plan_picks_only_analyzers_whose_metrics_are_needed():
+    assert [a.name for a in plan(ALL, {"t.audio_s"})] == ["t_audio"]
+    assert [a.name for a in plan(ALL, {"t.mean_level", "t.product_bytes"})] == ["t_frames", "t_products"]
+    assert plan(ALL, set()) == []
+    assert [a.name for a in plan(ALL, None)] == [a.name for a in ALL]
+
+
+def test_only_planned_analyzers_run(session_dir):
+    session = load_session(session_dir)
+    analysis = analyze_session(session, plan(ALL, {"t.audio_s"}))
+    assert CALLS == ["t_audio"]
+    assert set(analysis.runs) == {"t_audio"}
+    assert analysis.runs["t_audio"].findings.metrics["t.audio_s"] == pytest.approx(3.0, abs=0.1)
+
+
+def test_one_video_pass_samples_at_the_requested_rate(session_dir):
+    session = load_session(session_dir)
+    options = AnalysisOptions(frames=FrameOptions(sample_fps=2.0, max_width=200))
+    analysis = analyze_session(session, [FrameCounter()], options)
+    findings = analysis.runs["t_frames"].findings
+    times = findings.details["times"]
+    assert len(times) == 6  # 3 s at 2 fps
+    assert np.allclose(np.diff(times), 0.5, atol=0.05)
+    assert findings.metrics["t.mean_level"] > 20  # real picture, not black
+
+
+def test_failing_analyzer_is_reported_and_others_finish(session_dir):
+    analysis = analyze_session(load_session(session_dir), ALL)
+    broken = analysis.runs["t_broken"]
+    assert broken.status == "failed" and "ZeroDivisionError: plugin bug" in broken.reason
+    assert {n: r.status for n, r in analysis.runs.items() if n != "t_broken"} == {
+        "t_frames": "ran", "t_audio": "ran", "t_products": "ran"
+    }
+
+
+def test_missing_streams_and_files_are_not_run_with_reason(tmp_path, media_dir):
+    video_only = load_session(media_dir / "video_only.mp4")
+    runs = analyze_session(video_only, ALL).runs
+    assert runs["t_audio"].status == "not run" and "has no audio track" in runs["t_audio"].reason
+    assert runs["t_products"].reason == "the session names no products file"
+    assert runs["t_frames"].status == "ran"
+    audio_only = load_session(media_dir / "audio_only.wav")
+    runs = analyze_session(audio_only, ALL).runs
+    assert runs["t_frames"].status == "not run" and "has no video track" in runs["t_frames"].reason
+    assert runs["t_audio"].status == "ran"
+
+
+def test_cache_hit_and_miss(session_dir):
+    session = load_session(session_dir)
+    analyzers = [FrameCounter(), AudioLength(), ProductsReader()]
+    first = analyze_session(session, analyzers)
+    assert {r.status for r in first.runs.values()} == {"ran"}
+    CALLS.clear()
+    second = analyze_session(session, analyzers)
+    assert {r.status for r in second.runs.values()} == {"cached"} and CALLS == []
+    assert second.runs["t_frames"].findings.metrics == first.runs["t_frames"].findings.metrics
+    # change one input: only the analyzer that reads it runs again
+    (session_dir / "products.yaml").write_text("products: [changed]\n")
+    third = analyze_session(load_session(session_dir), analyzers)
+    assert {n: r.status for n, r in third.runs.items()} == {
+        "t_frames": "cached", "t_audio": "cached", "t_products": "ran"
+    }
+    # a version bump invalidates that analyzer's cache
+    class AudioLength2(AudioLength):
+        version = "2"
+    assert analyze_session(session, [AudioLength2()]).runs["t_audio"].status == "ran"
+    # different sampling is a different key
+    other = AnalysisOptions(frames=FrameOptions(sample_fps=1.0))
+    assert analyze_session(session, [FrameCounter()], other).runs["t_frames"].status == "ran"
+    assert analyze_session(session, analyzers, AnalysisOptions(use_cache=False)).runs["t_audio"].status == "ran"
+
+
+def test_corrupt_cache_entry_is_a_miss(session_dir):
+    session = load_session(session_dir)
+    analyze_session(session, [AudioLength()])
+    for f in (session_dir / ".livelab" / "findings").glob("*.json"):
+        f.write_text("{ truncated")
+    assert analyze_session(session, [AudioLength()]).runs["t_audio"].status == "ran"
+
+
+def test_memory_per_batch_is_bounded(grid_clip):
+    video = VideoPass(grid_clip, FrameOptions(sample_fps=25, max_width=120, batch_size=4))
+    sizes = [len(b.frames) for b in video.batches()]
+    assert max(sizes) <= 4 and sum(sizes) == video.frames_sampled >= 70
+    assert video.info.width == 120 and video.info.height == 96
+
+
+def test_public_api_is_importable_by_plugins():
+    for name in livelab.__all__:
+        assert hasattr(livelab, name)
