@@ -107,8 +107,8 @@ def analyze_session(
     todo: list[Analyzer] = []
     keys: dict[str, str] = {}
     transcriber: Transcriber | None = None
-    needs_speech = any("transcript" in a.needs for a in analyzers if a.needs <= set(available))
-    if needs_speech and available.get("transcript") is True:
+    present = {signal for signal, state in available.items() if state is True}
+    if "transcript" in present and any("transcript" in a.needs and a.needs <= present for a in analyzers):
         transcriber = _transcriber(session, options)
     for analyzer in analyzers:
         missing = [available[s] for s in sorted(analyzer.needs) if available.get(s) is not True]
