@@ -1,1 +1,109 @@
-"""livelab_coverage plugin."""
+"""livelab_coverage: did the anchor say what sells each product — and nothing the law forbids?"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+import livelab
+from livelab import Analyzer, Findings, MetricSpec, Signals
+
+if TYPE_CHECKING:
+    from livelab_coverage.measure import CoverageOptions
+
+__version__ = "0.1.0"
+
+METRICS = (
+    MetricSpec(
+        "coverage.selling_points_ratio",
+        "ratio",
+        "Share of the product cards' selling points the anchor said (per product in details).",
+    ),
+    MetricSpec(
+        "coverage.required_mentions_ratio",
+        "ratio",
+        "Share of required mentions said: name, price, promotion, call to action, "
+        "guarantee, usage — as each card requires.",
+    ),
+    MetricSpec(
+        "coverage.first_mention_s",
+        "s",
+        "Seconds from the start until the first product is named or described "
+        "(each product's first mention in details).",
+        better="lower",
+    ),
+    MetricSpec(
+        "coverage.time_per_product_s",
+        "s",
+        "Average seconds spent on each product mentioned (per product, and the plan, in details).",
+        better="target",
+    ),
+    MetricSpec(
+        "coverage.order_matches_plan",
+        "pass",
+        "1 when products were introduced in the order of the products file, else 0.",
+    ),
+    MetricSpec(
+        "coverage.cta_per_10min",
+        "per 10 min",
+        'Calls to action ("tap the cart", "点击下方小黄车") per ten minutes.',
+        better="target",
+    ),
+    MetricSpec(
+        "coverage.price_before_cta",
+        "ratio",
+        "Share of calls to action preceded by a statement of the product's price.",
+    ),
+    MetricSpec(
+        "coverage.compliance_flags",
+        "count",
+        "Banned absolute or exaggerated terms and unverifiable medical claims said.",
+        better="lower",
+    ),
+)
+
+
+class CoverageAnalyzer(Analyzer):
+    """Selling points, required mentions, calls to action and compliance words, per product."""
+
+    name = "coverage"
+    version = "1"
+    needs = frozenset({"transcript", "products"})
+    metrics = METRICS
+
+    def __init__(self, settings: CoverageOptions | None = None):
+        from livelab_coverage.measure import CoverageOptions
+
+        self.settings = settings or CoverageOptions()
+
+    def options(self) -> dict:
+        from livelab_coverage import phrases
+
+        # The shipped word lists change results as much as any setting does.
+        return {**asdict(self.settings), "phrase_lists": phrases.digest()}
+
+    def analyze(self, signals: Signals) -> Findings:
+        from livelab_coverage.measure import measure_coverage
+        from livelab_coverage.products import load_products
+
+        path = signals.file("products")
+        if path is None:  # the core does not run us then; kept for direct callers
+            f = Findings()
+            for m in METRICS:
+                f.set(m.name, None, "the session names no products file")
+            return f
+        products = load_products(path)  # a LivelabError names the file, product and key
+        transcript = signals.transcript
+        if transcript is None:
+            f = Findings()
+            for m in METRICS:
+                f.set(m.name, None, "no transcript")
+            return f
+        return measure_coverage(
+            products, transcript, signals.language, signals.duration_s, self.settings
+        )
+
+
+@livelab.hookimpl
+def livelab_analyzers() -> list[Analyzer]:
+    return [CoverageAnalyzer()]
