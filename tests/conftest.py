@@ -21,6 +21,22 @@ def shared(relative: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_model_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Assemble split models into a temporary cache, never the user's real one."""
+    import os
+
+    from livelab.models import ENV_CACHE_DIR
+
+    old = os.environ.get(ENV_CACHE_DIR)
+    os.environ[ENV_CACHE_DIR] = str(tmp_path_factory.mktemp("livelab-cache"))
+    yield
+    if old is None:
+        os.environ.pop(ENV_CACHE_DIR, None)
+    else:
+        os.environ[ENV_CACHE_DIR] = old
+
+
 @pytest.fixture
 def grid_clip(tmp_path: Path) -> Path:
     """A real 3 s clip of a speaker facing the camera, with audio, copied to a writable place."""

@@ -86,6 +86,7 @@ class Findings:
     ``metrics`` holds the values it could measure; ``unmeasured`` names each metric it
     could not measure with the reason (a metric is in exactly one of the two).
     ``details`` is free-form JSON-serialisable data for reports (per-product tables, …).
+    ``units`` overrides a metric's declared unit for this session (``wpm`` vs ``cpm``).
     """
 
     metrics: dict[str, float] = field(default_factory=dict)
@@ -93,9 +94,13 @@ class Findings:
     evidence: list[Evidence] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
 
-    def set(self, name: str, value: float | None, reason: str = "") -> None:
-        """Record ``value`` for ``name``; ``None`` or a non-finite value records ``reason``."""
+    def set(self, name: str, value: float | None, reason: str = "", unit: str = "") -> None:
+        """Record ``value`` for ``name``; ``None`` or a non-finite value records ``reason``.
+        ``unit`` overrides the metric's declared unit for this session."""
+        if unit:
+            self.units[name] = unit
         if value is None or not math.isfinite(float(value)):
             self.unmeasured[name] = reason or "could not be measured"
             self.metrics.pop(name, None)
@@ -110,6 +115,7 @@ class Findings:
             "evidence": [e.to_dict() for e in self.evidence],
             "series": [s.to_dict() for s in self.series],
             "details": self.details,
+            "units": self.units,
         }
 
     @classmethod
@@ -120,6 +126,7 @@ class Findings:
             evidence=[Evidence.from_dict(e) for e in data["evidence"]],
             series=[Series.from_dict(s) for s in data["series"]],
             details=dict(data["details"]),
+            units=dict(data.get("units", {})),
         )
 
 

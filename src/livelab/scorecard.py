@@ -81,6 +81,8 @@ def _metrics(analysis: Analysis, specs: Mapping[str, tuple[str, MetricSpec]]) ->
             "description": spec.description,
             "analyzer": analyzer,
         }
+        if run.findings is not None:
+            entry["unit"] = run.findings.units.get(name, spec.unit)
         if run.findings is not None and name in run.findings.metrics:
             entry["value"] = round(run.findings.metrics[name], 4)
         elif run.findings is not None:
