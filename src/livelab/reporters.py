@@ -17,7 +17,9 @@ def format_value(value: float | None, unit: str) -> str:
     if unit in ("ratio", "fraction"):
         return f"{value * 100:.0f}%"
     text = f"{value:.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.2f}"
-    return f"{text} {unit.replace("_", " ")}".strip() if unit not in ("count", "") else text
+    if unit in ("count", ""):
+        return text
+    return f"{text} {unit.replace('_', ' ')}"
 
 
 def _bar(fraction: float, width: int = 10) -> str:
