@@ -1,1 +1,125 @@
-"""livelab_ops plugin."""
+"""livelab_ops: import live-room dashboard exports and compute the sales funnel (``ops.*``).
+
+Analyzers: ``ops`` (needs only the ops file), ``ops_speech`` (+ transcript: viewers lost
+during dead air) and ``ops_products`` (+ transcript and product cards: GMV during each pitch).
+
+Formats are data: each ``formats/*.yaml`` maps an export's headers to livelab's canonical
+columns and is offered through the ``livelab_ops_formats`` hook, so another plugin can add
+a platform's export without touching this one. The formulas are in ``FORMULAS.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+import livelab
+from livelab import Analyzer, Findings, OpsFormat, Signals
+from livelab_ops.funnel import METRICS, measure
+from livelab_ops.speech import (
+    PRODUCT_METRICS,
+    SPEECH_METRICS,
+    SpeechOptions,
+    measure_dead_air,
+    measure_pitches,
+)
+from livelab_ops.table import builtin_formats, read_ops, registered_formats
+
+__version__ = "0.1.0"
+
+
+class OpsAnalyzer(Analyzer):
+    """The funnel metrics of the session's operations export; needs nothing but that file."""
+
+    name = "ops"
+    version = "1"
+    needs = frozenset({"ops"})
+    metrics = METRICS
+
+    def options(self) -> dict[str, Any]:
+        return {"last_row_interval": "median gap", "formats": formats_digest()}
+
+    def analyze(self, signals: Signals) -> Findings:
+        path = signals.file("ops")
+        if path is None:  # the core only runs us with an ops file; kept for direct callers
+            return _unmeasured(self, "the session names no ops file")
+        return measure(read_ops(path), signals.duration_s)
+
+
+class OpsSpeechAnalyzer(Analyzer):
+    """Viewers lost during dead air: the ops table against the transcript's silences.
+
+    A separate analyzer so that ``ops`` itself still runs on sessions without audio.
+    """
+
+    name = "ops_speech"
+    version = "1"
+    needs = frozenset({"ops", "transcript"})
+    metrics = SPEECH_METRICS
+
+    def __init__(self, options: SpeechOptions | None = None):
+        self.settings = options or SpeechOptions()
+
+    def options(self) -> dict[str, Any]:
+        return {"dead_air_s": self.settings.dead_air_s, "formats": formats_digest()}
+
+    def analyze(self, signals: Signals) -> Findings:
+        path = signals.file("ops")
+        if path is None or signals.transcript is None:
+            return _unmeasured(self, "needs the ops file and a transcript")
+        return measure_dead_air(read_ops(path), signals.transcript, signals.duration_s,
+                                self.settings)
+
+
+class OpsProductsAnalyzer(Analyzer):
+    """GMV during each product's pitch (plus the order lag): ops, transcript and product cards."""
+
+    name = "ops_products"
+    version = "1"
+    needs = frozenset({"ops", "transcript", "products"})
+    metrics = PRODUCT_METRICS
+
+    def __init__(self, options: SpeechOptions | None = None):
+        self.settings = options or SpeechOptions()
+
+    def options(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self.settings), "formats": formats_digest()}
+
+    def analyze(self, signals: Signals) -> Findings:
+        path, cards = signals.file("ops"), signals.file("products")
+        if path is None or cards is None or signals.transcript is None:
+            return _unmeasured(self, "needs the ops file, the products file and a transcript")
+        try:  # product cards are read by the coverage plugin's public loader
+            from livelab_coverage.products import load_products
+        except ImportError:
+            return _unmeasured(self, "the coverage plugin (which reads products.yaml) is missing")
+        return measure_pitches(read_ops(path), signals.transcript, load_products(cards),
+                               signals.duration_s, self.settings)
+
+
+def formats_digest() -> str:
+    """Changes when an installed format changes which columns a file's headers map to."""
+    formats = [[f.name, sorted(f.columns.items())] for f in registered_formats()]
+    return hashlib.sha256(json.dumps(formats, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _unmeasured(analyzer: Analyzer, reason: str) -> Findings:
+    findings = Findings()
+    for spec in analyzer.metrics:
+        findings.set(spec.name, None, reason)
+    return findings
+
+
+@livelab.hookimpl
+def livelab_analyzers() -> list[Analyzer]:
+    return [OpsAnalyzer(), OpsSpeechAnalyzer(), OpsProductsAnalyzer()]
+
+
+@livelab.hookimpl
+def livelab_ops_formats() -> list[OpsFormat]:
+    return builtin_formats()
+
+
+__all__ = ["OpsAnalyzer", "OpsProductsAnalyzer", "OpsSpeechAnalyzer", "measure", "read_ops"]

@@ -324,6 +324,8 @@ def _video_pass(
 
 
 def _failed(analyzer: Analyzer, exc: Exception) -> AnalyzerRun:
+    if isinstance(exc, LivelabError):  # bad input (a malformed products.yaml, …), not a bug
+        return AnalyzerRun(analyzer.name, analyzer.version, "failed", str(exc))
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
     return AnalyzerRun(analyzer.name, analyzer.version, "failed", f"{type(exc).__name__}: {exc}{at}")

@@ -1,0 +1,242 @@
+"""The live-room funnel: the exact formulas behind every ``ops.*`` metric (see FORMULAS.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from livelab import Evidence, Findings, MetricSpec, Series
+from livelab_ops.table import OpsTable
+
+METRICS = (
+    MetricSpec("ops.pcu", "viewers", "Peak concurrent viewers: max(online).", "higher"),
+    MetricSpec("ops.acu", "viewers",
+               "Average concurrent viewers, weighted by how long each row lasted.", "higher"),
+    MetricSpec("ops.uv", "viewers",
+               "Unique viewers: sum(entries), or the export's own total of entries.", "higher"),
+    MetricSpec("ops.views", "views", "Views: sum(views), else ops.uv.", "higher"),
+    MetricSpec("ops.avg_watch_s", "s",
+               "Average watch time: sum(online × interval seconds) / uv.", "higher"),
+    MetricSpec("ops.interaction_rate", "ratio",
+               "(likes + comments + shares) / uv (0.05 = 5 %).", "higher"),
+    MetricSpec("ops.follow_rate", "ratio", "new_followers / uv.", "higher"),
+    MetricSpec("ops.ctr", "ratio", "Product click-through: product_clicks / product_impressions.",
+               "higher"),
+    MetricSpec("ops.click_to_order", "ratio", "orders / product_clicks.", "higher"),
+    MetricSpec("ops.watch_to_order", "ratio",
+               "buyers / uv (orders / uv when the export has no buyers).", "higher"),
+    MetricSpec("ops.gmv", "currency", "Gross merchandise value: sum(gmv).", "higher"),
+    MetricSpec("ops.gpm", "currency per 1000 views",
+               "GMV per thousand views: gmv / views × 1000 (views falls back to uv).", "higher"),
+    MetricSpec("ops.uv_value", "currency per viewer", "gmv / uv.", "higher"),
+    MetricSpec("ops.aov", "currency per order", "Average order value: gmv / orders.", "none"),
+)
+
+
+#: Per-minute series longer than this (about a week) are not drawn.
+MAX_SERIES_MINUTES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Measure:
+    """A value, or the reason there is none."""
+
+    value: float | None
+    reason: str = ""
+
+
+def row_intervals(table: OpsTable, duration_s: float | None) -> np.ndarray | None:
+    """Seconds each row lasts: the gap to the next row's ``t``.
+
+    The last row has no next row: it lasts the median gap (a per-minute table's last row
+    is a minute like the others). With a single row, it lasts until the recording ends;
+    ``None`` when that is unknown too.
+    """
+    t = table.t
+    if len(t) >= 2:
+        gaps = np.diff(t)
+        return np.append(gaps, float(np.median(gaps)))
+    if duration_s and duration_s > t[0]:
+        return np.array([duration_s - t[0]])
+    return None
+
+
+def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
+    """Every ``ops.*`` metric of ``table``, per-minute series and a per-product table."""
+    f = Findings()
+    name = table.path.name
+    cols = table.columns
+    intervals = row_intervals(table, duration_s)
+
+    def total(column: str) -> float:
+        return float(np.sum(cols[column]))
+
+    def need(*columns: str) -> str:
+        missing = [c for c in columns if c not in cols]
+        if not missing:
+            return ""
+        quoted = ", ".join(f"'{c}'" for c in missing[:-1])
+        quoted = f"{quoted} and '{missing[-1]}' columns" if quoted else f"'{missing[-1]}' column"
+        return f"{name} has no {quoted} (format {table.format})"
+
+    def ratio(num: Callable[[], float], den: float, undefined: str) -> _Measure:
+        if den == 0:
+            return _Measure(None, f"undefined: {undefined}")
+        return _Measure(num() / den)
+
+    # Viewers.
+    if reason := need("online"):
+        pcu = acu = _Measure(None, reason)
+        watch_total = None
+    else:
+        online = cols["online"]
+        pcu = _Measure(float(np.max(online)))
+        if intervals is None:
+            acu = _Measure(float(online[0]))  # one row: its value is the mean, whatever its length
+            watch_total = None
+        else:
+            watch_total = float(np.sum(online * intervals))
+            acu = _Measure(watch_total / float(np.sum(intervals)))
+        peak = int(np.argmax(online))
+        end = table.t[peak] + (intervals[peak] if intervals is not None else 0.0)
+        f.evidence.append(Evidence(float(table.t[peak]), float(end), "ops.pcu",
+                                   f"peak {online[peak]:,.0f} viewers at {mmss(table.t[peak])} "
+                                   f"(row {table.row_numbers[peak]})"))
+
+    uv_from = ""
+    if "entries" in table.totals:
+        uv, uv_from = _Measure(table.totals["entries"]), f"the totals row (row {table.totals_row})"
+    elif reason := need("entries"):
+        uv = _Measure(None, reason)
+    else:
+        uv, uv_from = _Measure(total("entries")), "sum(entries)"
+    if "views" in cols:
+        views, views_from = _Measure(total("views")), "sum(views)"
+    else:
+        views, views_from = uv, "ops.uv (no views column)"
+
+    def per_viewer(num: Callable[[], float], *columns: str) -> _Measure:
+        if uv.value is None:
+            return uv
+        if reason := need(*columns):
+            return _Measure(None, reason)
+        return ratio(num, uv.value, "no viewers (uv is 0)")
+
+    if watch_total is None:
+        avg_watch = _Measure(None, pcu.reason or
+                             f"{name} has one row and the recording length is unknown, "
+                             "so the row has no duration")
+    elif uv.value is None:
+        avg_watch = uv
+    else:
+        avg_watch = ratio(lambda: watch_total, uv.value, "no viewers (uv is 0)")
+
+    interaction = per_viewer(lambda: total("likes") + total("comments") + total("shares"),
+                             "likes", "comments", "shares")
+    follow = per_viewer(lambda: total("new_followers"), "new_followers")
+    buyers_column = "buyers" if "buyers" in cols else "orders"
+    watch_to_order = per_viewer(lambda: total(buyers_column), buyers_column)
+
+    def between(num: str, den: str, undefined: str) -> _Measure:
+        if reason := need(num, den):
+            return _Measure(None, reason)
+        return ratio(lambda: total(num), total(den), undefined)
+
+    ctr = between("product_clicks", "product_impressions", "no product impressions")
+    click_to_order = between("orders", "product_clicks", "no product clicks")
+    gmv = _Measure(None, need("gmv")) if "gmv" not in cols else _Measure(total("gmv"))
+
+    def per_gmv(den: _Measure, scale: float, undefined: str) -> _Measure:
+        if gmv.value is None:
+            return gmv
+        if den.value is None:
+            return den
+        return ratio(lambda: gmv.value * scale, den.value, undefined)  # type: ignore[operator]
+
+    gpm = per_gmv(views, 1000.0, "no views")
+    uv_value = per_gmv(uv, 1.0, "no viewers (uv is 0)")
+    orders = _Measure(None, need("orders")) if "orders" not in cols else _Measure(total("orders"))
+    aov = per_gmv(orders, 1.0, "no orders")
+
+    for spec, m in zip(METRICS, (pcu, acu, uv, views, avg_watch, interaction, follow, ctr,
+                                 click_to_order, watch_to_order, gmv, gpm, uv_value, aov),
+                       strict=True):
+        f.set(spec.name, m.value, m.reason)
+
+    f.series.extend(minute_series(table, intervals))
+    f.details.update({
+        "file": name,
+        "format": table.format,
+        "encoding": table.encoding,
+        "rows": len(table),
+        "columns": dict(table.headers),
+        "ignored_columns": list(table.ignored_columns),
+        "time": (f"clock time, counted from the first row ({table.time_first})"
+                 if table.time_kind == "clock" else "offsets from the recording start"),
+        "last_row_interval_s": None if intervals is None else float(intervals[-1]),
+        "uv_from": uv_from,
+        "views_from": views_from,
+        "watch_to_order_from": buyers_column,
+    })
+    if table.totals:
+        f.details["totals"] = {
+            c: {"export": v, "rows": total(c) if c in cols else None}
+            for c, v in table.totals.items()
+        }
+    if table.product_codes is not None:
+        f.details["per_product"] = per_product(table)
+    return f
+
+
+def minute_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]:
+    """Per-minute online (time-weighted mean), orders and gmv (sums of the rows starting in it)."""
+    t = table.t
+    start = np.floor(t[0] / 60.0) * 60.0
+    end = t[-1] + (intervals[-1] if intervals is not None else 0.0)
+    n = max(1, int(np.ceil((end - start) / 60.0)))
+    if n > MAX_SERIES_MINUTES:  # a typo'd time (a year-long session) must not fill memory
+        return []
+    edges = start + 60.0 * np.arange(n + 1)
+    bins = np.clip(((t - start) // 60.0).astype(np.int64), 0, n - 1)
+    minutes = tuple(float(x) for x in edges[:-1])
+    out: list[Series] = []
+    if "online" in table.columns and intervals is not None:
+        online = table.columns["online"]
+        knots = np.append(t, end)
+        area = np.concatenate(([0.0], np.cumsum(online * intervals)))
+        covered = np.interp(edges, knots, knots)  # clamp the edges to the table's span
+        integral = np.interp(edges, knots, area)
+        length = np.diff(covered)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.diff(integral) / length
+        out.append(Series("ops.online_per_minute", "viewers", minutes,
+                          tuple(float(v) if length[i] > 0 else None for i, v in enumerate(mean))))
+    for column, unit in (("orders", "orders"), ("gmv", "currency")):
+        if column in table.columns:
+            sums = np.bincount(bins, weights=table.columns[column], minlength=n)
+            out.append(Series(f"ops.{column}_per_minute", unit, minutes,
+                              tuple(float(v) for v in sums)))
+    return out
+
+
+def per_product(table: OpsTable) -> dict[str, dict[str, float]]:
+    """Sums of the funnel columns over the rows about each product (in first-seen order)."""
+    assert table.product_codes is not None
+    codes = table.product_codes
+    named = codes >= 0
+    n = len(table.product_names)
+    sums = {"rows": np.bincount(codes[named], minlength=n).astype(float)}
+    for k in ("product_impressions", "product_clicks", "orders", "buyers", "gmv"):
+        if k in table.columns:
+            sums[k] = np.bincount(codes[named], weights=table.columns[k][named], minlength=n)
+    return {name: {k: float(v[i]) for k, v in sums.items()}
+            for i, name in enumerate(table.product_names)}
+
+
+def mmss(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"

@@ -1,0 +1,561 @@
+"""Read an operations export (CSV) into a validated per-row table, whatever its headers.
+
+The importer streams the file with the stdlib ``csv`` module and keeps one numpy array per
+column, so a 50 MB export costs a few bytes per cell, not a Python object per cell.
+Every problem names the file, the row (as a spreadsheet shows it: the header is row 1)
+and the column; a row is never dropped, merged or filled in.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import functools
+import hashlib
+import heapq
+import re
+import unicodedata
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+
+from livelab import LivelabError, OpsFormat, Problem
+
+#: livelab's canonical columns; all optional but ``t``.
+CANONICAL_COLUMNS = (
+    "t", "online", "entries", "exits", "views", "likes", "comments", "shares", "new_followers",
+    "product_impressions", "product_clicks", "orders", "buyers", "gmv", "product",
+)
+NUMERIC_COLUMNS = CANONICAL_COLUMNS[1:-1]
+#: A row whose time cell says this holds the export's own totals, not a moment.
+TOTAL_LABELS = frozenset({"total", "totals", "sum", "合计", "总计", "汇总"})
+#: Stop listing after this many problems: the first few show what is wrong with the file.
+MAX_PROBLEMS = 20
+FORMATS_DIR = Path(__file__).with_name("formats")
+
+_PLAIN = re.compile(r"\+?(?:\d+(?:\.\d*)?|\.\d+)")
+_GROUPED = re.compile(r"\+?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+_COLON = re.compile(r"(\d+):(\d{1,2})(?::(\d{1,2}))?(\.\d+)?")
+_DATETIME = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
+)
+_UNIT_SUFFIX = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
+_CURRENCY_PREFIX = ("¥", "$", "rmb", "cny")  # after NFKC, ￥ is ¥
+_CURRENCY_SUFFIX = ("元", "rmb", "cny")
+_MULTIPLIERS = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
+
+
+@dataclass(frozen=True, slots=True)
+class OpsTable:
+    """A validated operations table: one entry per data row, in file order.
+
+    ``t`` is seconds: offsets from the recording start as written, or — for clock times —
+    seconds after the first row. ``columns`` holds the numeric canonical columns present.
+    """
+
+    path: Path
+    format: str
+    encoding: str
+    t: np.ndarray
+    columns: Mapping[str, np.ndarray]
+    row_numbers: np.ndarray
+    headers: Mapping[str, str]  # canonical column → header as written in the file
+    time_kind: str  # "offset" or "clock"
+    time_first: str  # the first row's time cell, as written
+    product_codes: np.ndarray | None = None  # index into product_names per row; -1: none
+    product_names: tuple[str, ...] = ()
+    totals: Mapping[str, float] = field(default_factory=dict)
+    totals_row: int | None = None
+    ignored_columns: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def products(self) -> tuple[str | None, ...] | None:
+        """The ``product`` cell of each row (``None`` when blank); ``None`` without the column."""
+        if self.product_codes is None:
+            return None
+        return tuple(self.product_names[c] if c >= 0 else None for c in self.product_codes)
+
+
+# ---------------------------------------------------------------- formats
+
+
+def load_format_file(path: Path) -> OpsFormat:
+    """A YAML mapping file (``columns: {canonical: [headers…]}``) as an :class:`OpsFormat`."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise LivelabError([Problem(path, f"cannot be read as YAML: {exc}")]) from exc
+    problems: list[Problem] = []
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise LivelabError([Problem(path, "needs a 'columns' table (canonical: [headers])")])
+    mapping: dict[str, str] = {}
+    for canonical, headers in data["columns"].items():
+        if canonical not in CANONICAL_COLUMNS:
+            problems.append(Problem(path, f"unknown canonical column {canonical!r}", "columns"))
+            continue
+        if isinstance(headers, str):
+            headers = [headers]
+        if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+            problems.append(
+                Problem(path, "must be a list of header strings", f"columns.{canonical}")
+            )
+            continue
+        for header in headers:
+            mapping[header] = canonical
+    if "t" not in mapping.values():
+        problems.append(Problem(path, "maps no header to the time column 't'", "columns"))
+    if problems:
+        raise LivelabError(problems)
+    return OpsFormat(str(data.get("name") or path.stem), str(data.get("description", "")), mapping)
+
+
+def builtin_formats() -> list[OpsFormat]:
+    """The formats shipped in ``formats/*.yaml``; livelab's own CSV first."""
+    return list(_builtin_formats())
+
+
+@functools.cache
+def _builtin_formats() -> tuple[OpsFormat, ...]:
+    files = sorted(FORMATS_DIR.glob("*.yaml"), key=lambda p: (p.stem != "livelab", p.stem))
+    return tuple(load_format_file(p) for p in files)
+
+
+def registered_formats() -> list[OpsFormat]:
+    """Every format the loaded plugins offer through ``livelab_ops_formats``.
+
+    The built-in ones are added when this plugin is used without being registered
+    (a direct import), so reading never depends on plugin-loading order.
+    """
+    from livelab.plugins import pm
+
+    found: list[OpsFormat] = []
+    for provided in pm.hook.livelab_ops_formats():
+        found.extend(provided or [])
+    names = {f.name for f in found}
+    found.extend(f for f in builtin_formats() if f.name not in names)
+    unique: dict[str, OpsFormat] = {}
+    for fmt in found:
+        unique.setdefault(fmt.name, fmt)
+    return list(unique.values())
+
+
+def _header_key(header: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", header).split()).casefold().lstrip("\ufeff")
+
+
+def match_format(
+    path: Path, headers: Sequence[str], formats: Iterable[OpsFormat]
+) -> tuple[OpsFormat, dict[int, str]]:
+    """The format whose mapping recognises the most headers (and a time column).
+
+    Returns the format and column index → canonical column. A header is matched as
+    written, then without a trailing bracketed unit (``成交金额（元）`` → ``成交金额``).
+    """
+    formats = list(formats)
+    keys = [_header_key(h) for h in headers]
+    best: tuple[int, OpsFormat, dict[int, str]] | None = None
+    for fmt in formats:
+        lookup = {_header_key(k): v for k, v in fmt.columns.items()}
+        matched: dict[int, str] = {}
+        for i, key in enumerate(keys):
+            canonical = lookup.get(key) or lookup.get(_UNIT_SUFFIX.sub("", key))
+            if canonical:
+                matched[i] = canonical
+        if "t" in matched.values() and (best is None or len(matched) > best[0]):
+            best = (len(matched), fmt, matched)
+    if best is None:
+        times = sorted({h for f in formats for h, c in f.columns.items() if c == "t"})
+        raise LivelabError([Problem(
+            path,
+            f"no time column: none of the headers {_show_list(headers)} is one of "
+            f"{_show_list(times)} (formats: {', '.join(f.name for f in formats)})",
+            "row 1",
+        )])
+    _, fmt, matched = best
+    seen: dict[str, int] = {}
+    for i, canonical in matched.items():
+        if canonical in seen:
+            raise LivelabError([Problem(
+                path,
+                f"columns '{headers[seen[canonical]]}' and '{headers[i]}' both mean "
+                f"'{canonical}'; keep one",
+                "row 1",
+            )])
+        seen[canonical] = i
+    return fmt, matched
+
+
+# ---------------------------------------------------------------- cells
+
+
+def parse_number(cell: str) -> float | str:
+    """A count or amount as a float, or what is wrong with it (a message).
+
+    Accepts currency symbols (¥ ￥ $ 元), thousands separators (12,345), 万 (×10,000)
+    and 亿 (×100,000,000). Formula-looking text (=…, @…) is data: it is not a number.
+    """
+    if cell.isascii() and cell.isdigit():  # the common case, fast
+        return float(cell)
+    text = unicodedata.normalize("NFKC", cell).strip()
+    if not text:
+        return "is blank (write 0 if nothing happened)"
+    body = text.casefold()
+    for _ in range(2):  # symbols may wrap 万: ¥1.2万, 1.2万元
+        for prefix in _CURRENCY_PREFIX:
+            if body.startswith(prefix):
+                body = body[len(prefix):].strip()
+        for suffix in _CURRENCY_SUFFIX:
+            if body.endswith(suffix):
+                body = body[: -len(suffix)].strip()
+    multiplier = Decimal(1)
+    if body[-1:] in _MULTIPLIERS:
+        multiplier = _MULTIPLIERS[body[-1]]
+        body = body[:-1].strip()
+    negative = body.startswith(("-", "\u2212"))
+    if negative:
+        body = body[1:].strip()
+    if "," in body:
+        if not _GROUPED.fullmatch(body):
+            return f"{_show(cell)} is not a number (commas may only separate thousands: 12,345)"
+        body = body.replace(",", "")
+    if not _PLAIN.fullmatch(body):
+        return f"{_show(cell)} is not a number"
+    if negative and Decimal(body) != 0:
+        return f"{_show(cell)} is negative; counts and amounts cannot be below 0"
+    try:
+        return float(Decimal(body) * multiplier)
+    except InvalidOperation:  # pragma: no cover - the regexes admit only decimals
+        return f"{_show(cell)} is not a number"
+
+
+def parse_time(cell: str) -> tuple[str, float] | str:
+    """``(form, seconds)`` for one time cell, or what is wrong with it.
+
+    Forms: ``seconds`` (``90``), ``mm:ss`` (``01:30``), ``h:mm:ss`` (``1:01:30``) — all
+    seconds of the day for the last one — and ``datetime`` (seconds since 0001-01-01).
+    """
+    if cell.isascii() and cell.isdigit():  # the common case, fast
+        return "seconds", float(cell)
+    text = unicodedata.normalize("NFKC", cell).strip()
+    if not text:
+        return "is blank; every row needs a time"
+    if _SECONDS.fullmatch(text):
+        return "seconds", float(text)
+    match = _COLON.fullmatch(text)
+    if match:
+        a, b, c, frac = match.groups()
+        fraction = float(frac) if frac else 0.0
+        if c is None:
+            if int(b) >= 60:
+                return f"{_show(cell)} is not a time (seconds must be below 60)"
+            return "mm:ss", int(a) * 60 + int(b) + fraction
+        if int(b) >= 60 or int(c) >= 60:
+            return f"{_show(cell)} is not a time (minutes and seconds must be below 60)"
+        return "h:mm:ss", int(a) * 3600 + int(b) * 60 + int(c) + fraction
+    match = _DATETIME.fullmatch(text)
+    if match:
+        y, mo, d, h, mi, s, frac = match.groups()
+        try:
+            moment = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+        except ValueError:
+            return f"{_show(cell)} is not a valid date and time"
+        since = moment - dt.datetime(1, 1, 1)
+        return "datetime", since.total_seconds() + (float(frac) if frac else 0.0)
+    if text.startswith(("-", "\u2212")):
+        return f"{_show(cell)} is negative; a time is an offset from the start or a clock time"
+    return (
+        f"{_show(cell)} is not a time (use seconds, mm:ss, h:mm:ss, "
+        "or a clock time like 20:00:00 or 2024-05-01 20:00:00)"
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> OpsTable:
+    """Import one operations export; raise :class:`LivelabError` naming every problem.
+
+    The time column is read as a whole, decided by its first row: a date and time, or an
+    ``h:mm:ss`` at or after 1:00:00, is a clock time and counts from the first row
+    (a clock that goes back by more than 12 hours has passed midnight); anything else
+    (seconds, ``mm:ss``, ``h:mm:ss`` below an hour) is an offset from the recording start.
+    """
+    path = Path(path)
+    formats = registered_formats() if formats is None else list(formats)
+    # ops, ops_speech and ops_products read the same file in one run: import it once.
+    # The key is the content (a timestamp may not change between two quick edits).
+    key = (str(path.resolve()), _digest(path),
+           tuple((f.name, tuple(sorted(f.columns.items()))) for f in formats))
+    if _last_read and _last_read[0] == key:
+        return _last_read[1]
+    for encoding in ("utf-8-sig", "gb18030"):  # Chinese dashboards often export GBK
+        try:
+            table = _read(path, formats, encoding)
+        except UnicodeDecodeError:
+            continue
+        _last_read[:] = [key, table]
+        return table
+    raise LivelabError([Problem(path, "is neither UTF-8 nor GB18030 text")])
+
+
+_last_read: list = []  # [key, OpsTable] of the last file read
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        with open(path, "rb") as raw:
+            while chunk := raw.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+    return digest.hexdigest()
+
+
+def _records(path: Path, encoding: str) -> Iterator[list[str]]:
+    with open(path, encoding=encoding, newline="") as handle:
+        sample = handle.read(4096)
+        handle.seek(0)
+        first = sample.splitlines()[0] if sample else ""
+        delimiter = "\t" if first.count("\t") > first.count(",") else ","
+        try:
+            yield from csv.reader(handle, delimiter=delimiter)
+        except csv.Error as exc:
+            raise LivelabError([Problem(path, f"is not valid CSV: {exc}")]) from exc
+
+
+class _Problems:
+    """The first :data:`MAX_PROBLEMS` problems in file order (row, then column), and a count."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.heap: list[tuple[int, int, int, Problem]] = []  # (-row, -column, -seen, problem)
+        self.seen = 0
+
+    def add(self, row: int, column_index: int, column: str, message: str) -> None:
+        # Numeric cells are checked a chunk of rows at a time, after the rows' times, so
+        # problems arrive out of order: keep the earliest ones, whatever the order.
+        self.seen += 1
+        key = f"row {row}, column {column}" if column else f"row {row}"
+        item = (-row, -column_index, -self.seen, Problem(self.path, message, key))
+        if len(self.heap) < MAX_PROBLEMS:
+            heapq.heappush(self.heap, item)
+        elif item > self.heap[0]:
+            heapq.heapreplace(self.heap, item)
+
+    def raise_if_any(self) -> None:
+        if self.heap:
+            problems = [item[3] for item in sorted(self.heap, reverse=True)]
+            if self.seen > len(problems):
+                more = self.seen - len(problems)
+                problems.append(Problem(self.path, f"… and {more} more problems"))
+            raise LivelabError(problems)
+
+
+# Rows are parsed a chunk at a time: a column of plain numbers is checked by one regex
+# and converted by one ``map(float)``, ten times faster than a cell at a time.
+_CHUNK_ROWS = 2_000
+_PLAIN_COLUMN = re.compile(r"\d+(?:\.\d+)?(?:\n\d+(?:\.\d+)?)*")
+
+
+def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
+    # Decode the whole file once first so a non-UTF-8 file switches encoding before any
+    # row is read; incremental decoding keeps memory flat.
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as raw:
+            while chunk := raw.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except OSError as exc:
+        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+
+    records = _records(path, encoding)
+    header = next(records, None)
+    while header is not None and not any(c.strip() for c in header):
+        header = next(records, None)
+    if header is None:
+        raise LivelabError(
+            [Problem(path, "is empty; expected a header row with a time column 't'")]
+        )
+    fmt, matched = match_format(path, header, formats)
+    names = {canonical: header[i].strip() for i, canonical in matched.items()}
+    ignored = tuple(
+        h.strip() or f"(unnamed column {i + 1})" for i, h in enumerate(header) if i not in matched
+    )
+    t_index = next(i for i, c in matched.items() if c == "t")
+    numeric = [(i, c) for i, c in matched.items() if c in NUMERIC_COLUMNS]
+    product_index = next((i for i, c in matched.items() if c == "product"), None)
+
+    def label(canonical: str) -> str:
+        return _label(names, canonical)
+
+    problems = _Problems(path)
+    times = array("d")
+    rows = array("q")
+    values = {c: array("d") for _, c in numeric}
+    product_codes = array("q")
+    product_names: dict[str, int] = {}
+    totals: dict[str, float] = {}
+    totals_row: int | None = None
+    kind = ""  # "offset" or "clock", decided by the first row
+    first_form, first_cell = "", ""
+    origin = 0.0
+    day = 0.0
+    previous: tuple[int, float, str] | None = None  # row, seconds, cell
+    width = len(header)
+    pending: list[list[str]] = []  # records whose numeric cells are not parsed yet
+    pending_rows: list[int] = []
+
+    def flush() -> None:
+        by_column = list(zip(*pending, strict=False)) if pending else []
+        for i, canonical in numeric:
+            cells = by_column[i] if by_column else ()
+            if _PLAIN_COLUMN.fullmatch("\n".join(cells)):
+                try:
+                    values[canonical].extend(array("d", map(float, cells)))
+                    continue
+                except ValueError:  # a quoted cell holding a line break; check cell by cell
+                    pass
+            for row_number, cell in zip(pending_rows, cells, strict=True):
+                value = parse_number(cell)
+                if isinstance(value, str):
+                    problems.add(row_number, i, label(canonical), value)
+                    value = 0.0  # never returned: any problem fails the import
+                values[canonical].append(value)
+        pending.clear()
+        pending_rows.clear()
+
+    row = 1
+    for record in records:
+        row += 1
+        if not "".join(record).strip():
+            continue  # an empty line is not a row
+        if len(record) != width and (len(record) < width or "".join(record[width:]).strip()):
+            problems.add(row, -1, "", f"has {len(record)} cells but the header has {width}")
+            continue
+        if totals_row is not None:
+            problems.add(row, -1, "", f"comes after the totals row (row {totals_row}); "
+                                      "totals must be the last row")
+            continue
+        t_cell = record[t_index]
+        if t_cell.strip().casefold() in TOTAL_LABELS:
+            totals_row = row
+            for i, canonical in numeric:
+                if record[i].strip():
+                    parsed = parse_number(record[i])
+                    if isinstance(parsed, str):
+                        problems.add(row, i, label(canonical), parsed)
+                    else:
+                        totals[canonical] = parsed
+            continue
+        parsed_time = parse_time(t_cell)
+        seconds = 0.0
+        if isinstance(parsed_time, str):
+            problems.add(row, t_index, label("t"), parsed_time)
+        else:
+            form, raw = parsed_time
+            if not kind:
+                first_form, first_cell = form, t_cell.strip()
+                clock = form == "datetime" or (form == "h:mm:ss" and raw >= 3600)
+                kind = "clock" if clock else "offset"
+                origin = raw if clock else 0.0
+            if kind == "offset" and form == "datetime":
+                problems.add(row, t_index, label("t"), f"{_show(t_cell)} is a date and time, "
+                             f"but the first row's {_show(first_cell)} is an offset")
+            elif kind == "clock" and form != first_form:
+                problems.add(row, t_index, label("t"), f"{_show(t_cell)} is not a clock time "
+                             f"like the first row's {_show(first_cell)}")
+            else:
+                if kind == "clock" and form == "h:mm:ss" and previous is not None:
+                    if raw + day - origin < previous[1] - 12 * 3600:
+                        day += 24 * 3600  # the clock passed midnight
+                seconds = raw + day - origin
+                if previous is not None and seconds <= previous[1]:
+                    when = "repeats the time of" if seconds == previous[1] else "is earlier than"
+                    problems.add(row, t_index, label("t"), f"{_show(t_cell)} {when} row "
+                                 f"{previous[0]} ({_show(previous[2])}); "
+                                 "times must increase row by row")
+                previous = (row, seconds, t_cell)
+        if product_index is not None:
+            text = record[product_index].strip()
+            product_codes.append(product_names.setdefault(text, len(product_names)) if text else -1)
+        times.append(seconds)
+        rows.append(row)
+        pending.append(record)
+        pending_rows.append(row)
+        if len(pending) >= _CHUNK_ROWS:
+            flush()
+    flush()
+    problems.raise_if_any()
+    if not times:
+        raise LivelabError([Problem(path, "has a header but no data rows", "row 2")])
+    # frombuffer shares the arrays' memory instead of copying every column; the table is
+    # shared between analyzers, so its arrays are read-only.
+    return OpsTable(
+        path=path,
+        format=fmt.name,
+        encoding=encoding.replace("-sig", ""),
+        t=_frozen(times, np.float64),
+        columns={c: _frozen(v, np.float64) for c, v in values.items()},
+        row_numbers=_frozen(rows, np.int64),
+        headers=names,
+        time_kind=kind,
+        time_first=first_cell,
+        product_codes=_frozen(product_codes, np.int64) if product_index is not None else None,
+        product_names=tuple(product_names),
+        totals=totals,
+        totals_row=totals_row,
+        ignored_columns=ignored,
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _frozen(values: array, dtype: type) -> np.ndarray:
+    out = np.frombuffer(values, dtype=dtype)
+    out.flags.writeable = False
+    return out
+
+
+def _label(names: Mapping[str, str], canonical: str) -> str:
+    written = names.get(canonical, canonical)
+    return f"'{written}'" if written == canonical else f"'{written}' ({canonical})"
+
+
+def _show(cell: str) -> str:
+    cell = cell.strip()
+    return repr(cell if len(cell) <= 40 else cell[:37] + "…")
+
+
+def _show_list(items: Sequence[str]) -> str:
+    shown = [repr(h) for h in items[:12]]
+    if len(items) > 12:
+        shown.append("…")
+    return ", ".join(shown) if shown else "(none)"
+
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "NUMERIC_COLUMNS",
+    "OpsTable",
+    "builtin_formats",
+    "load_format_file",
+    "match_format",
+    "parse_number",
+    "parse_time",
+    "read_ops",
+    "registered_formats",
+]
