@@ -493,3 +493,16 @@ def test_sample_session_end_to_end(tmp_path):
     assert info["required_mentions"]["price"]["said"]
     assert f.metrics["coverage.price_before_cta"] == 1.0
     assert f.metrics["coverage.compliance_flags"] == 0.0
+
+
+def test_short_phrases_need_every_word_heard():
+    # Seen on the sample session: "you get 10% off" was taken for the call to action
+    # "get yours" when a two-word phrase tolerated one misheard word.
+    from livelab_coverage.match import PhraseIndex, TimedText
+
+    words = "And if you buy two you get 10% off plus free shipping".split()
+    seg = Segment(0.0, 5.0, " ".join(words),
+                  tuple(Word(i * 0.4, i * 0.4 + 0.3, w) for i, w in enumerate(words)))
+    index = PhraseIndex(TimedText.from_transcript(Transcript("en", "t", 5.0, (seg,))))
+    assert index.find("get yours") == []
+    assert [h.phrase for h in index.find("free shipping")] == ["free shipping"]

@@ -67,7 +67,7 @@ class CoverageAnalyzer(Analyzer):
     """Selling points, required mentions, calls to action and compliance words, per product."""
 
     name = "coverage"
-    version = "1"
+    version = "2"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
 

@@ -220,7 +220,9 @@ class PhraseIndex:
         # Window in tokens: room for the stop words and fillers between the keys.
         width = min(n, k + max(3, k) if not self.zh else 2 * k + 3)
         best_sim = _windowed_max(sim, width)  # keys × window starts
-        heard = best_sim >= (opt.word_similarity if k == 1 else opt.weak_similarity)
+        # Short phrases leave no room for a misheard word: "you get" is not "get yours".
+        bar = opt.word_similarity if k <= 2 else opt.weak_similarity
+        heard = best_sim >= bar
         top = -np.sort(-best_sim.astype(np.float32), axis=0)[:need]  # the `need` best keys
         ok = (heard.sum(axis=0) >= need) & (top.mean(axis=0) >= opt.mean_similarity)
         numeric = np.array([w.replace(".", "").isdigit() for w in keys.words])
@@ -229,7 +231,7 @@ class PhraseIndex:
         if keys.pairs and k > 1:
             pair_sim, _ = self._similarity(keys.pairs, True)
             ok &= _windowed_max(pair_sim, width).max(axis=0) >= 100
-        hits = sim >= (opt.word_similarity if k == 1 else opt.weak_similarity)
+        hits = sim >= bar
         found: list[Hit] = []
         tok = self.text.tokens
         start = 0
