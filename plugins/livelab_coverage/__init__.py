@@ -67,7 +67,7 @@ class CoverageAnalyzer(Analyzer):
     """Selling points, required mentions, calls to action and compliance words, per product."""
 
     name = "coverage"
-    version = "2"
+    version = "3"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
 

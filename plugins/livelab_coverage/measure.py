@@ -168,6 +168,8 @@ def measure_coverage(
                 )
             else:
                 missed_points.append({"id": sp.id, "label": sp.label})
+                f.evidence.append(Evidence(None, None, "coverage.selling_points_ratio",
+                                           f"{p.name} — never said: {sp.label}"))
                 missed.append(
                     {"product": p.id, "product_name": p.name, "id": sp.id, "label": sp.label}
                 )
@@ -233,6 +235,9 @@ def measure_coverage(
                 )
         info["required_mentions"] = mentions
         info["required_mentions_missed"] = [m for m, v in mentions.items() if not v["said"]]
+        for m in info["required_mentions_missed"]:
+            f.evidence.append(Evidence(None, None, "coverage.required_mentions_ratio",
+                                       f"{p.name} — {m.replace('_', ' ')} never stated"))
         for h, value in found.prices[p.id]:
             quote = text.quote(max(0, h.first - 1), h.last)
             f.evidence.append(
@@ -371,7 +376,7 @@ def measure_coverage(
         }
         for h, c in flags
     ]
-    f.evidence.sort(key=lambda e: (e.start_s, e.metric))
+    f.evidence.sort(key=lambda e: (e.start_s is not None, e.start_s or 0.0, e.metric))
     return f
 
 

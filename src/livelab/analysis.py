@@ -42,24 +42,31 @@ class MetricSpec:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """A timed observation behind a metric: "dead air 04:41–04:49"."""
+    """An observation behind a metric: "dead air 04:41–04:49". Something that has no time
+    ("price never stated") has ``start_s`` and ``end_s`` of ``None``."""
 
-    start_s: float
-    end_s: float
+    start_s: float | None
+    end_s: float | None
     metric: str
     message: str
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "start_s": round(self.start_s, 3),
-            "end_s": round(self.end_s, 3),
+            "start_s": None if self.start_s is None else round(self.start_s, 3),
+            "end_s": None if self.end_s is None else round(self.end_s, 3),
             "metric": self.metric,
             "message": self.message,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
-        return cls(float(data["start_s"]), float(data["end_s"]), data["metric"], data["message"])
+        start, end = data["start_s"], data["end_s"]
+        return cls(
+            None if start is None else float(start),
+            None if end is None else float(end),
+            data["metric"],
+            data["message"],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,28 +45,28 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
         head.append(f" · rubric {rubric['id']}")
     console.print(Panel(head, title="livelab scorecard", expand=False))
 
-    table = Table(show_edge=False, pad_edge=False, expand=False)
-    table.add_column("criterion")
-    table.add_column("measured", justify="right")
-    table.add_column("score")
-    table.add_column("points", justify="right")
-    table.add_column("feedback", overflow="fold", max_width=60)
+    # Bar, points and criterion on one line, feedback under it: readable at 80 columns.
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(ratio=1)
     for c in scorecard["criteria"]:
         measured = format_value(c["value"], c["unit"])
         if c["status"] == "scored":
             colour = {"pass": "green", "partial": "yellow", "fail": "red"}[c["outcome"]]
-            table.add_row(
-                escape(c["title"]), measured, Text(_bar(c["fraction"]), style=colour),
-                f"{c['points']:g}/{c['weight']:g}", escape(c["feedback"]),
-            )
+            line = Text(c["title"], style="bold")
+            line.append(f"  {measured}", style="cyan")
+            table.add_row(Text(_bar(c["fraction"]), style=colour),
+                          f"{c['points']:.1f}/{c['weight']:g}", line)
+            if c["feedback"]:
+                table.add_row("", "", Text(c["feedback"], style="dim"))
         else:
-            table.add_row(
-                Text(c["title"], style="dim"), "—", Text("unscored", style="dim"),
-                f"–/{c['weight']:g}", Text(c["reason"], style="dim italic"),
-            )
+            table.add_row(Text("unscored".ljust(10), style="dim"), f"–/{c['weight']:g}",
+                          Text(c["title"], style="bold dim"))
+            table.add_row("", "", Text(c["reason"], style="dim italic"))
     if scorecard["criteria"]:
         console.print(table)
-        total = Text(f"Total {scorecard['total']:g} / {scorecard['max_total']:g}", style="bold")
+        total = Text(f"\nTotal {scorecard['total']:.1f} / {scorecard['max_total']:g}", style="bold")
         share = scorecard["scorable_fraction"]
         if share < 1:
             total.append(f"   ({share * 100:.0f}% of the rubric's weight could be scored)", style="yellow")
@@ -81,7 +81,8 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
     if scorecard["evidence"]:
         console.print("\n[bold]Evidence[/bold]")
         for e in scorecard["evidence"][:40]:
-            console.print(f"  {clock(e['start_s'])}–{clock(e['end_s'])}  {escape(e['message'])}")
+            when = f"{clock(e['start_s'])}–{clock(e['end_s'])}" if e["start_s"] is not None else "—"
+            console.print(f"  {when:>11}  {escape(e['message'])}")
         if len(scorecard["evidence"]) > 40:
             console.print(f"  … and {len(scorecard['evidence']) - 40} more (see the JSON scorecard)")
     for note in scorecard.get("notes", []):

@@ -35,7 +35,7 @@ def build_scorecard(
     )
     evidence = sorted(
         (e.to_dict() for run in analysis.runs.values() if run.findings for e in run.findings.evidence),
-        key=lambda e: (e["start_s"], e["metric"]),
+        key=lambda e: (e["start_s"] is not None, e["start_s"] or 0.0, e["metric"]),  # untimed first
     )
     return {
         "schema": SCHEMA,
