@@ -46,8 +46,14 @@ def grid_clip(tmp_path: Path) -> Path:
     return dst
 
 
-def write_media(path: Path, seconds: float = 2.0, video: bool = True, audio: bool = True,
-                fps: int = 10, size: tuple[int, int] = (160, 120)) -> Path:
+def write_media(
+    path: Path,
+    seconds: float = 2.0,
+    video: bool = True,
+    audio: bool = True,
+    fps: int = 10,
+    size: tuple[int, int] = (160, 120),
+) -> Path:
     """Encode a small real media file with PyAV: moving gradient video and/or a 440 Hz tone."""
     import av
 
@@ -58,8 +64,9 @@ def write_media(path: Path, seconds: float = 2.0, video: bool = True, audio: boo
             vs.width, vs.height = size
             vs.pix_fmt = "yuv420p"
         if audio:
-            as_ = out.add_stream("aac" if path.suffix in (".mp4", ".m4a", ".mkv") else "pcm_s16le",
-                                 rate=16000)
+            as_ = out.add_stream(
+                "aac" if path.suffix in (".mp4", ".m4a", ".mkv") else "pcm_s16le", rate=16000
+            )
             as_.layout = "mono"
         if vs is not None:
             w, h = size
@@ -79,7 +86,7 @@ def write_media(path: Path, seconds: float = 2.0, video: bool = True, audio: boo
             tone = (0.2 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
             step = 1024
             for i in range(0, len(tone), step):
-                chunk = tone[i:i + step].reshape(1, -1)
+                chunk = tone[i : i + step].reshape(1, -1)
                 frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
                 frame.sample_rate = 16000
                 frame.pts = i

@@ -17,9 +17,11 @@ def run(*args: str):
 
 
 def test_help_imports_nothing_heavy():
-    code = ("import sys, livelab.cli; livelab.cli.cli(['--help'], standalone_mode=False); "
-            "heavy = [m for m in ('numpy', 'cv2', 'av', 'faster_whisper', 'textual', 'rich') "
-            "if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, livelab.cli; livelab.cli.cli(['--help'], standalone_mode=False); "
+        "heavy = [m for m in ('numpy', 'cv2', 'av', 'faster_whisper', 'textual', 'rich') "
+        "if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("[]"), out.stdout
 
@@ -27,7 +29,9 @@ def test_help_imports_nothing_heavy():
 def test_missing_session_is_exit_2_with_one_line(tmp_path):
     result = run("analyze", str(tmp_path / "nope"))
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {tmp_path / 'nope'}: no such session folder or media file"
+    assert (
+        result.output.strip() == f"error: {tmp_path / 'nope'}: no such session folder or media file"
+    )
 
 
 def test_check_reports_every_problem_and_exit_code(tmp_path, grid_clip):
@@ -55,20 +59,29 @@ def test_rubric_commands(tmp_path):
     shown = run("rubric", "show", "anchor-basics-en")
     assert shown.exit_code == 0 and "pace.rate_speaking" in shown.output
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: x\ntitle: X\ncriteria:\n  - id: a\n    metric: nope.metric\n    weight: 1\n"
-                   "    rule: {type: pass_fail, min: 1}\n")
+    bad.write_text(
+        "id: x\ntitle: X\ncriteria:\n  - id: a\n    metric: nope.metric\n    weight: 1\n"
+        "    rule: {type: pass_fail, min: 1}\n"
+    )
     result = run("rubric", "validate", str(bad))
     assert result.exit_code == 2
-    assert f"error: {bad}: criterion 'a': metric: no loaded plugin provides metric 'nope.metric'" in result.output
+    assert (
+        f"error: {bad}: criterion 'a': metric: no loaded plugin provides metric 'nope.metric'"
+        in result.output
+    )
     assert run("rubric", "show", "no-such-rubric").exit_code == 2
 
 
 def test_analyze_with_unknown_rubric_metric_fails_before_analysis(tmp_path, grid_clip):
     bad = tmp_path / "r.yaml"
-    bad.write_text("id: x\ntitle: X\ncriteria:\n  - id: a\n    metric: nope.metric\n    weight: 1\n"
-                   "    rule: {type: pass_fail, min: 1}\n")
+    bad.write_text(
+        "id: x\ntitle: X\ncriteria:\n  - id: a\n    metric: nope.metric\n    weight: 1\n"
+        "    rule: {type: pass_fail, min: 1}\n"
+    )
     result = run("analyze", str(grid_clip), "--rubric", str(bad), "--quiet")
-    assert result.exit_code == 2 and "no loaded plugin provides metric 'nope.metric'" in result.output
+    assert (
+        result.exit_code == 2 and "no loaded plugin provides metric 'nope.metric'" in result.output
+    )
     assert not (grid_clip.parent / ".livelab").exists()  # nothing was analysed
 
 
@@ -93,7 +106,9 @@ def test_transcript_formats(grid_clip, tmp_path):
 
 
 def test_console_script_installed():
-    exe = shutil.which("livelab") or shutil.which("livelab", path=str(__import__("pathlib").Path(sys.executable).parent))
+    exe = shutil.which("livelab") or shutil.which(
+        "livelab", path=str(__import__("pathlib").Path(sys.executable).parent)
+    )
     assert exe, "the livelab console script is not installed"
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert "version" in out.stdout

@@ -22,16 +22,23 @@ def scorecard(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e") / "demo_en"
     shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns(".livelab"))
     out = root.parent / "scorecard.json"
-    result = CliRunner().invoke(cli, ["analyze", str(root), "--json", str(out), "--quiet"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["analyze", str(root), "--json", str(out), "--quiet"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     truth = json.loads((root / "ground_truth.json").read_text())
     return json.loads(out.read_text()), truth, root
 
 
 def overlaps(evidence, metric, span, slack=0.6):
-    return [e for e in evidence if e["metric"] == metric and e["start_s"] is not None
-            and abs(e["start_s"] - span[0]) <= slack and abs(e["end_s"] - span[1]) <= slack]
+    return [
+        e
+        for e in evidence
+        if e["metric"] == metric
+        and e["start_s"] is not None
+        and abs(e["start_s"] - span[0]) <= slack
+        and abs(e["end_s"] - span[1]) <= slack
+    ]
 
 
 def test_scorecard_document(scorecard):
@@ -58,7 +65,9 @@ def test_findings_match_ground_truth(scorecard):
     assert overlaps(sc["evidence"], "pace.dead_air_count", truth["dead_air_s"])
     assert overlaps(sc["evidence"], "presence.face_visible_ratio", truth["off_camera_s"])
     off = truth["off_camera_s"][1] - truth["off_camera_s"][0]
-    assert m["presence.face_visible_ratio"] == pytest.approx(1 - off / truth["duration_s"], abs=0.03)
+    assert m["presence.face_visible_ratio"] == pytest.approx(
+        1 - off / truth["duration_s"], abs=0.03
+    )
     missed = sc["details"]["coverage"]["missed_selling_points"]
     assert [p["id"] for p in missed] == [truth["omitted_selling_point"]]
     assert any("never said" in e["message"] and e["start_s"] is None for e in sc["evidence"])
@@ -67,7 +76,9 @@ def test_findings_match_ground_truth(scorecard):
 
 def test_second_analysis_is_cached_and_identical(scorecard):
     sc, _truth, root = scorecard
-    result = CliRunner().invoke(cli, ["analyze", str(root), "--json", str(root / "again.json"), "-q"])
+    result = CliRunner().invoke(
+        cli, ["analyze", str(root), "--json", str(root / "again.json"), "-q"]
+    )
     assert result.exit_code == 0
     again = json.loads((root / "again.json").read_text())
     assert {a["status"] for a in again["analyzers"].values()} == {"cached"}
@@ -77,12 +88,18 @@ def test_second_analysis_is_cached_and_identical(scorecard):
 def test_rescoring_with_another_rubric_reuses_the_analysis(scorecard, tmp_path):
     _sc, _truth, root = scorecard
     rubric = tmp_path / "strict.yaml"
-    rubric.write_text("id: strict\ntitle: Strict\ncriteria:\n  - id: dead-air\n"
-                      "    metric: pace.dead_air_count\n    weight: 10\n"
-                      "    rule: {type: pass_fail, max: 0}\n")
+    rubric.write_text(
+        "id: strict\ntitle: Strict\ncriteria:\n  - id: dead-air\n"
+        "    metric: pace.dead_air_count\n    weight: 10\n"
+        "    rule: {type: pass_fail, max: 0}\n"
+    )
     out = tmp_path / "strict.json"
-    result = CliRunner().invoke(cli, ["analyze", str(root), "-r", str(rubric), "--json", str(out), "-q"])
+    result = CliRunner().invoke(
+        cli, ["analyze", str(root), "-r", str(rubric), "--json", str(out), "-q"]
+    )
     assert result.exit_code == 0
     strict = json.loads(out.read_text())
-    assert set(strict["analyzers"]) == {"pace"} and strict["analyzers"]["pace"]["status"] == "cached"
+    assert (
+        set(strict["analyzers"]) == {"pace"} and strict["analyzers"]["pace"]["status"] == "cached"
+    )
     assert strict["total"] == 0 and strict["criteria"][0]["outcome"] == "fail"

@@ -21,8 +21,10 @@ class FrameCounter(Analyzer):
     name = "t_frames"
     version = "1"
     needs = frozenset({"frames"})
-    metrics = (MetricSpec("t.frames", "count", "sampled frames seen"),
-               MetricSpec("t.mean_level", "level", "mean pixel level"))
+    metrics = (
+        MetricSpec("t.frames", "count", "sampled frames seen"),
+        MetricSpec("t.mean_level", "level", "mean pixel level"),
+    )
 
     def frame_sink(self, video):
         CALLS.append(self.name)
@@ -43,7 +45,9 @@ class FrameCounter(Analyzer):
             def finish(self, signals):
                 f = Findings()
                 f.set("t.frames", self.frames)
-                f.set("t.mean_level", self.level / self.frames if self.frames else None, "no frames")
+                f.set(
+                    "t.mean_level", self.level / self.frames if self.frames else None, "no frames"
+                )
                 f.details["times"] = self.times
                 f.details["analyzer"] = counter.name
                 return f
@@ -108,7 +112,10 @@ def session_dir(tmp_path: Path, grid_clip: Path) -> Path:
 
 def test_plan_picks_only_analyzers_whose_metrics_are_needed():
     assert [a.name for a in plan(ALL, {"t.audio_s"})] == ["t_audio"]
-    assert [a.name for a in plan(ALL, {"t.mean_level", "t.product_bytes"})] == ["t_frames", "t_products"]
+    assert [a.name for a in plan(ALL, {"t.mean_level", "t.product_bytes"})] == [
+        "t_frames",
+        "t_products",
+    ]
     assert plan(ALL, set()) == []
     assert [a.name for a in plan(ALL, None)] == [a.name for a in ALL]
 
@@ -137,7 +144,9 @@ def test_failing_analyzer_is_reported_and_others_finish(session_dir):
     broken = analysis.runs["t_broken"]
     assert broken.status == "failed" and "ZeroDivisionError: plugin bug" in broken.reason
     assert {n: r.status for n, r in analysis.runs.items() if n != "t_broken"} == {
-        "t_frames": "ran", "t_audio": "ran", "t_products": "ran"
+        "t_frames": "ran",
+        "t_audio": "ran",
+        "t_products": "ran",
     }
 
 
@@ -166,16 +175,23 @@ def test_cache_hit_and_miss(session_dir):
     (session_dir / "products.yaml").write_text("products: [changed]\n")
     third = analyze_session(load_session(session_dir), analyzers)
     assert {n: r.status for n, r in third.runs.items()} == {
-        "t_frames": "cached", "t_audio": "cached", "t_products": "ran"
+        "t_frames": "cached",
+        "t_audio": "cached",
+        "t_products": "ran",
     }
+
     # a version bump invalidates that analyzer's cache
     class AudioLength2(AudioLength):
         version = "2"
+
     assert analyze_session(session, [AudioLength2()]).runs["t_audio"].status == "ran"
     # different sampling is a different key
     other = AnalysisOptions(frames=FrameOptions(sample_fps=1.0))
     assert analyze_session(session, [FrameCounter()], other).runs["t_frames"].status == "ran"
-    assert analyze_session(session, analyzers, AnalysisOptions(use_cache=False)).runs["t_audio"].status == "ran"
+    assert (
+        analyze_session(session, analyzers, AnalysisOptions(use_cache=False)).runs["t_audio"].status
+        == "ran"
+    )
 
 
 def test_corrupt_cache_entry_is_a_miss(session_dir):

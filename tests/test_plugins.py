@@ -8,7 +8,7 @@ import pytest
 
 from livelab import plugins as registry
 
-GOOD_PLUGIN = '''
+GOOD_PLUGIN = """
 import livelab
 from livelab import Analyzer, Findings, MetricSpec
 
@@ -28,7 +28,7 @@ class Echo(Analyzer):
 @livelab.hookimpl
 def livelab_analyzers():
     return [Echo()]
-'''
+"""
 
 
 @pytest.fixture
@@ -37,18 +37,22 @@ def plugins_dir(tmp_path):
     d.mkdir()
     (d / "echo_plugin.py").write_text(GOOD_PLUGIN)
     (d / "crashes_on_import.py").write_text("raise RuntimeError('boom at import')\n")
-    (d / "misspelled.py").write_text(textwrap.dedent('''
+    (d / "misspelled.py").write_text(
+        textwrap.dedent("""
         import livelab
         @livelab.hookimpl
         def livelab_analyzer():   # missing the final s
             return []
-    '''))
-    (d / "bad_analyzer.py").write_text(textwrap.dedent('''
+    """)
+    )
+    (d / "bad_analyzer.py").write_text(
+        textwrap.dedent("""
         import livelab
         @livelab.hookimpl
         def livelab_analyzers():
             return ["not an analyzer"]
-    '''))
+    """)
+    )
     yield d
     for name in ("echo_plugin", "crashes_on_import", "misspelled", "bad_analyzer"):
         plugin = registry.pm.get_plugin(f"plugins_dir.{name}")
@@ -67,7 +71,9 @@ def test_builtin_plugins_load_through_entry_points():
     specs = registry.metric_specs()
     assert specs["pace.rate_speaking"][0] == "pace"
     for _analyzer, spec in specs.values():
-        assert spec.unit and spec.description and spec.better in ("higher", "lower", "target", "none")
+        assert (
+            spec.unit and spec.description and spec.better in ("higher", "lower", "target", "none")
+        )
 
 
 def test_plugins_dir_loads_good_and_reports_broken(plugins_dir):

@@ -23,13 +23,20 @@ def test_readme_plugin_example_runs(tmp_path):
     try:
         registry.load_plugins([folder])
         analyzer = registry.get_analyzers()["questions"]
-        transcript = Transcript("en", "test", 10.0, (
-            Segment(0.0, 2.0, "Who wants one?"),
-            Segment(2.5, 4.0, "It is great."),
-            Segment(5.0, 6.0, "Ready to order?"),
-        ))
+        transcript = Transcript(
+            "en",
+            "test",
+            10.0,
+            (
+                Segment(0.0, 2.0, "Who wants one?"),
+                Segment(2.5, 4.0, "It is great."),
+                Segment(5.0, 6.0, "Ready to order?"),
+            ),
+        )
         session = Session(root=tmp_path, title="t")
-        findings = analyzer.analyze(Signals(session=session, duration_s=10.0, transcript=transcript))
+        findings = analyzer.analyze(
+            Signals(session=session, duration_s=10.0, transcript=transcript)
+        )
         assert findings.metrics["questions.count"] == 2
         assert [e.start_s for e in findings.evidence] == [0.0, 5.0]
     finally:

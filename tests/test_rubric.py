@@ -15,7 +15,14 @@ from livelab.scorecard import score_criteria
 def test_bands_min_inclusive_max_exclusive_first_match():
     rule = Bands((Band(1.0, max=1), Band(0.7, 1, 2), Band(0.4, 2, 4)))
     assert [rule.fraction(v) for v in (0, 0.999, 1, 1.5, 2, 3.999, 4, 100)] == [
-        1.0, 1.0, 0.7, 0.7, 0.4, 0.4, 0.0, 0.0
+        1.0,
+        1.0,
+        0.7,
+        0.7,
+        0.4,
+        0.4,
+        0.0,
+        0.0,
     ]
 
 
@@ -25,7 +32,9 @@ def test_linear_clamps_and_works_both_ways():
     assert up.fraction(0.6) == pytest.approx(0.5)
     assert up.fraction(0.0) == 0 and up.fraction(2.0) == 1
     down = Linear(zero=8, full=2)  # fewer fillers is better
-    assert down.fraction(8) == 0 and down.fraction(2) == 1 and down.fraction(5) == pytest.approx(0.5)
+    assert (
+        down.fraction(8) == 0 and down.fraction(2) == 1 and down.fraction(5) == pytest.approx(0.5)
+    )
     assert down.fraction(0) == 1 and down.fraction(20) == 0
 
 
@@ -58,7 +67,11 @@ CRITERION = """
 
 
 def test_valid_rubric_and_scoring(tmp_path):
-    path = write(tmp_path, "id: r\ntitle: R\ncriteria:" + CRITERION + """
+    path = write(
+        tmp_path,
+        "id: r\ntitle: R\ncriteria:"
+        + CRITERION
+        + """
   - id: flags
     metric: x.flags
     weight: 5
@@ -67,14 +80,18 @@ def test_valid_rubric_and_scoring(tmp_path):
     metric: x.gmv
     weight: 5
     rule: {type: linear, zero: 0, full: 100}
-""")
+""",
+    )
     rubric = load_rubric(path, known_metrics={"x.rate", "x.flags", "x.gmv"})
     assert rubric.max_total == 20 and len(rubric.sha256) == 64
-    rows = score_criteria(rubric, {
-        "x.rate": {"value": 185.0, "unit": "wpm"},
-        "x.flags": {"value": 0.0, "unit": "count"},
-        "x.gmv": {"value": None, "unit": "CNY", "reason": "the session names no ops file"},
-    })
+    rows = score_criteria(
+        rubric,
+        {
+            "x.rate": {"value": 185.0, "unit": "wpm"},
+            "x.flags": {"value": 0.0, "unit": "count"},
+            "x.gmv": {"value": None, "unit": "CNY", "reason": "the session names no ops file"},
+        },
+    )
     pace, flags, ops = rows
     assert pace["fraction"] == pytest.approx(0.5) and pace["points"] == pytest.approx(5.0)
     assert pace["outcome"] == "partial" and pace["feedback"] == "close 185 wpm"
@@ -88,18 +105,37 @@ def test_valid_rubric_and_scoring(tmp_path):
     "body, where, message",
     [
         ("id: r\ntitle: R\ncriteria: []\n", "criteria", "non-empty list"),
-        ("id: r\ntitle: R\ncriteria:" + CRITERION.replace("weight: 10", "weight: -1"),
-         "criterion 'pace': weight", "greater than 0"),
-        ("id: r\ntitle: R\ncriteria:" + CRITERION.replace("x.rate", "x.nope"),
-         "criterion 'pace': metric", "no loaded plugin provides metric 'x.nope'"),
-        ("id: r\ntitle: R\ncriteria:" + CRITERION.replace("falloff: 30", "falloff: 0"),
-         "criterion 'pace': rule.falloff", "greater than 0"),
-        ("id: r\ntitle: R\ncriteria:" + CRITERION.replace("type: target", "type: magic"),
-         "criterion 'pace': rule.type", "one of bands, linear, target, pass_fail"),
-        ("id: r\ntitle: R\ncriteria:" + CRITERION.replace("weight: 10", "weight: 10\n    colour: red"),
-         "criterion 'pace': colour", "unknown key"),
-        ("id: r\ntitle: R\ncriteria:" + CRITERION.replace("pass:", "great:"),
-         "criterion 'pace': feedback", "must map outcomes"),
+        (
+            "id: r\ntitle: R\ncriteria:" + CRITERION.replace("weight: 10", "weight: -1"),
+            "criterion 'pace': weight",
+            "greater than 0",
+        ),
+        (
+            "id: r\ntitle: R\ncriteria:" + CRITERION.replace("x.rate", "x.nope"),
+            "criterion 'pace': metric",
+            "no loaded plugin provides metric 'x.nope'",
+        ),
+        (
+            "id: r\ntitle: R\ncriteria:" + CRITERION.replace("falloff: 30", "falloff: 0"),
+            "criterion 'pace': rule.falloff",
+            "greater than 0",
+        ),
+        (
+            "id: r\ntitle: R\ncriteria:" + CRITERION.replace("type: target", "type: magic"),
+            "criterion 'pace': rule.type",
+            "one of bands, linear, target, pass_fail",
+        ),
+        (
+            "id: r\ntitle: R\ncriteria:"
+            + CRITERION.replace("weight: 10", "weight: 10\n    colour: red"),
+            "criterion 'pace': colour",
+            "unknown key",
+        ),
+        (
+            "id: r\ntitle: R\ncriteria:" + CRITERION.replace("pass:", "great:"),
+            "criterion 'pace': feedback",
+            "must map outcomes",
+        ),
         ("id: r\ntitle: R\ncriteria:" + CRITERION + CRITERION, "criterion 'pace': id", "unique"),
         ("title: R\ncriteria:" + CRITERION, "id", "is required"),
         ("a: &a [1, 2]\nb: *a\n", "", "aliases are not allowed"),
@@ -115,9 +151,13 @@ def test_validation_errors_name_file_criterion_and_key(tmp_path, body, where, me
 
 
 def test_bands_rule_validation(tmp_path):
-    body = "id: r\ntitle: R\ncriteria:\n  - id: b\n    metric: x.rate\n    weight: 1\n    rule:\n" \
-           "      type: bands\n      bands: [{min: 3, max: 1, score: 1}]\n"
-    with pytest.raises(RubricError, match=r"rule.bands\[0\]: min and max must be numbers with min < max"):
+    body = (
+        "id: r\ntitle: R\ncriteria:\n  - id: b\n    metric: x.rate\n    weight: 1\n    rule:\n"
+        "      type: bands\n      bands: [{min: 3, max: 1, score: 1}]\n"
+    )
+    with pytest.raises(
+        RubricError, match=r"rule.bands\[0\]: min and max must be numbers with min < max"
+    ):
         load_rubric(write(tmp_path, body))
 
 
@@ -126,4 +166,6 @@ def test_builtin_rubrics_parse():
     assert "anchor-basics-en" in packs
     for path in packs.values():
         rubric = load_rubric(path)
-        assert rubric.criteria and math.isclose(rubric.max_total, sum(c.weight for c in rubric.criteria))
+        assert rubric.criteria and math.isclose(
+            rubric.max_total, sum(c.weight for c in rubric.criteria)
+        )

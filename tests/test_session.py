@@ -59,9 +59,13 @@ def test_bare_media_file_is_a_session(media_dir):
 
 
 def test_every_problem_is_reported_with_file_and_key(tmp_path, media_dir):
-    manifest = GOOD.replace('language = "zh"', 'language = "fr"\ncolour = "red"').replace(
-        'anchor = "Li Na"\nteam', 'anchor = 7\nteam'
-    ).replace('products = "products.yaml"', 'products = "missing.yaml"\nops = "../../etc/passwd"')
+    manifest = (
+        GOOD.replace('language = "zh"', 'language = "fr"\ncolour = "red"')
+        .replace('anchor = "Li Na"\nteam', "anchor = 7\nteam")
+        .replace(
+            'products = "products.yaml"', 'products = "missing.yaml"\nops = "../../etc/passwd"'
+        )
+    )
     root = make_session(tmp_path / "s", media_dir / "both.mp4", manifest)
     found = problems_of(root)
     manifest_path = root / "session.toml"
@@ -78,22 +82,28 @@ def test_every_problem_is_reported_with_file_and_key(tmp_path, media_dir):
 
 
 def test_absolute_path_refused(tmp_path, media_dir):
-    root = make_session(tmp_path / "s", media_dir / "both.mp4",
-                        GOOD.replace('"products.yaml"', '"/etc/hostname"'))
+    root = make_session(
+        tmp_path / "s", media_dir / "both.mp4", GOOD.replace('"products.yaml"', '"/etc/hostname"')
+    )
     assert any("products: '/etc/hostname' is an absolute path" in p for p in problems_of(root))
 
 
 def test_symlink_escaping_the_folder_refused(tmp_path, media_dir):
     outside = tmp_path / "secret.yaml"
     outside.write_text("x: 1\n")
-    root = make_session(tmp_path / "s", media_dir / "both.mp4", GOOD.replace('"products.yaml"', '"link.yaml"'))
+    root = make_session(
+        tmp_path / "s", media_dir / "both.mp4", GOOD.replace('"products.yaml"', '"link.yaml"')
+    )
     os.symlink(outside, root / "link.yaml")
     assert any("'link.yaml' points outside the session folder" in p for p in problems_of(root))
 
 
 @pytest.mark.parametrize(
     "content, message",
-    [(b"", "file is empty"), (b"this is not a video at all" * 100, "cannot be read as audio/video")],
+    [
+        (b"", "file is empty"),
+        (b"this is not a video at all" * 100, "cannot be read as audio/video"),
+    ],
 )
 def test_unreadable_media_named(tmp_path, content, message):
     root = tmp_path / "s"

@@ -79,7 +79,12 @@ class Series:
     values: tuple[float | None, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "unit": self.unit, "t": list(self.t), "values": list(self.values)}
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "t": list(self.t),
+            "values": list(self.values),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Series:

@@ -51,24 +51,36 @@ def _progress(quiet: bool) -> Iterator[Any]:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, fraction: float | None, message: str) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(message, total=1.0 if fraction is not None else None)
-            bar.update(tasks[stage], description=message, completed=fraction or 0,
-                       total=1.0 if fraction is not None else None)
+            bar.update(
+                tasks[stage],
+                description=message,
+                completed=fraction or 0,
+                total=1.0 if fraction is not None else None,
+            )
 
         yield update
 
 
 @click.group(cls=LivelabGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--plugins-dir", "plugins_dirs", multiple=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Also load every *.py file in this folder as a plugin (repeatable).")
+@click.option(
+    "--plugins-dir",
+    "plugins_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also load every *.py file in this folder as a plugin (repeatable).",
+)
 @click.version_option(package_name="livelab")
 @click.pass_context
 def cli(ctx: click.Context, plugins_dirs: tuple[Path, ...]) -> None:
@@ -87,33 +99,67 @@ def _options(model: str | None, fps: float, no_cache: bool) -> Any:
 
 
 _session_arg = click.argument("session", type=click.Path(path_type=Path))
-_rubric_opt = click.option("--rubric", "-r", metavar="NAME|FILE",
-                           help="Built-in rubric name or a rubric YAML file "
-                                "(default: the session language's anchor-basics rubric).")
+_rubric_opt = click.option(
+    "--rubric",
+    "-r",
+    metavar="NAME|FILE",
+    help="Built-in rubric name or a rubric YAML file "
+    "(default: the session language's anchor-basics rubric).",
+)
 
 
 @cli.command()
 @_session_arg
 @_rubric_opt
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the JSON scorecard to this file.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON scorecard to this file.",
+)
 @click.option("--all", "run_all", is_flag=True, help="Run every analyzer, not only the rubric's.")
-@click.option("--model", metavar="NAME|DIR",
-              help="Speech model: a CTranslate2 folder or a faster-whisper name (names download "
-                   "when online). Default: the bundled model for the session's language.")
-@click.option("--fps", default=2.0, show_default=True, type=click.FloatRange(0.1, 30),
-              help="Video frames sampled per second.")
+@click.option(
+    "--model",
+    metavar="NAME|DIR",
+    help="Speech model: a CTranslate2 folder or a faster-whisper name (names download "
+    "when online). Default: the bundled model for the session's language.",
+)
+@click.option(
+    "--fps",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 30),
+    help="Video frames sampled per second.",
+)
 @click.option("--no-cache", is_flag=True, help="Ignore and do not update the analysis cache.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or scorecard on the terminal.")
 @click.pass_obj
-def analyze(obj: dict[str, Any], session: Path, rubric: str | None, json_path: Path | None,
-            run_all: bool, model: str | None, fps: float, no_cache: bool, quiet: bool) -> None:
+def analyze(
+    obj: dict[str, Any],
+    session: Path,
+    rubric: str | None,
+    json_path: Path | None,
+    run_all: bool,
+    model: str | None,
+    fps: float,
+    no_cache: bool,
+    quiet: bool,
+) -> None:
     """Analyse SESSION and print its scorecard."""
-    _analyze_and_show(obj, session, rubric, json_path, run_all, _options(model, fps, no_cache), quiet)
+    _analyze_and_show(
+        obj, session, rubric, json_path, run_all, _options(model, fps, no_cache), quiet
+    )
 
 
-def _analyze_and_show(obj: dict[str, Any], session: Path, rubric: str | None, json_path: Path | None,
-                      run_all: bool, options: Any, quiet: bool) -> None:
+def _analyze_and_show(
+    obj: dict[str, Any],
+    session: Path,
+    rubric: str | None,
+    json_path: Path | None,
+    run_all: bool,
+    options: Any,
+    quiet: bool,
+) -> None:
     from rich.console import Console
 
     from livelab.reporters import print_scorecard
@@ -121,7 +167,9 @@ def _analyze_and_show(obj: dict[str, Any], session: Path, rubric: str | None, js
     from livelab.scorecard import write_scorecard
 
     with _progress(quiet) as progress:
-        scorecard = score_session(Job(session, rubric, run_all, options), progress, obj["plugins_dirs"])
+        scorecard = score_session(
+            Job(session, rubric, run_all, options), progress, obj["plugins_dirs"]
+        )
     if json_path is not None:
         write_scorecard(scorecard, json_path)
     if not quiet:
@@ -132,8 +180,12 @@ def _analyze_and_show(obj: dict[str, Any], session: Path, rubric: str | None, js
 
 @cli.command()
 @_rubric_opt
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the JSON scorecard to this file.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON scorecard to this file.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress or scorecard on the terminal.")
 @click.pass_obj
 def demo(obj: dict[str, Any], rubric: str | None, json_path: Path | None, quiet: bool) -> None:
@@ -183,9 +235,11 @@ def plugins(obj: dict[str, Any]) -> None:
         table.add_row(info.name, info.version, info.source)
     console.print(table)
     for analyzer in registry.get_analyzers().values():
-        t = Table(title_justify="left",
-                  title=f"analyzer {analyzer.name} v{analyzer.version} "
-                        f"({registry.plugin_name_of(analyzer)}; needs {', '.join(sorted(analyzer.needs))})")
+        t = Table(
+            title_justify="left",
+            title=f"analyzer {analyzer.name} v{analyzer.version} "
+            f"({registry.plugin_name_of(analyzer)}; needs {', '.join(sorted(analyzer.needs))})",
+        )
         for column in ("metric", "unit", "better"):
             t.add_column(column, no_wrap=True)
         t.add_column("description")
@@ -222,13 +276,17 @@ def rubric_show(name: str) -> None:
 
     r = load_rubric(find_rubric(name))
     console = Console(highlight=False)
-    console.print(f"[bold]{escape(r.title)}[/bold] ({r.id}, language {r.language}, "
-                  f"{r.max_total:g} points)\n{r.path}")
+    console.print(
+        f"[bold]{escape(r.title)}[/bold] ({r.id}, language {r.language}, "
+        f"{r.max_total:g} points)\n{r.path}"
+    )
     if r.source:
         console.print(f"[dim]weights: {escape(r.source)}[/dim]")
     for c in r.criteria:
         role = f" · {c.role}" if c.role else ""
-        console.print(f"\n[bold]{escape(c.id)}[/bold]  {escape(c.title)} — {c.weight:g} points{role}")
+        console.print(
+            f"\n[bold]{escape(c.id)}[/bold]  {escape(c.title)} — {c.weight:g} points{role}"
+        )
         console.print(f"  metric {c.metric}; {_describe_rule(c.rule)}")
 
 
@@ -236,7 +294,9 @@ def _describe_rule(rule: Any) -> str:
     from livelab.rubric import Bands, Linear, PassFail, Target
 
     if isinstance(rule, Target):
-        return f"target {rule.target:g} ± {rule.tolerance:g} (0 at ±{rule.tolerance + rule.falloff:g})"
+        return (
+            f"target {rule.target:g} ± {rule.tolerance:g} (0 at ±{rule.tolerance + rule.falloff:g})"
+        )
     if isinstance(rule, Linear):
         return f"linear 0 at {rule.zero:g} → full at {rule.full:g}"
     if isinstance(rule, PassFail):
@@ -280,15 +340,30 @@ def rubric_validate(obj: dict[str, Any], files: tuple[Path, ...]) -> None:
 
 @cli.command()
 @_session_arg
-@click.option("--format", "fmt", type=click.Choice(["txt", "srt", "vtt", "json"]), default="txt",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["txt", "srt", "vtt", "json"]),
+    default="txt",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @click.option("--model", metavar="NAME|DIR", help="Speech model (see `livelab analyze --help`).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on the terminal.")
 @click.pass_obj
-def transcript(obj: dict[str, Any], session: Path, fmt: str, output: Path | None,
-               model: str | None, quiet: bool) -> None:
+def transcript(
+    obj: dict[str, Any],
+    session: Path,
+    fmt: str,
+    output: Path | None,
+    model: str | None,
+    quiet: bool,
+) -> None:
     """Print or write SESSION's timed transcript (cached after the first run)."""
     from livelab.cache import write_atomic
     from livelab.pipeline import AnalysisOptions, transcript_of

@@ -64,7 +64,9 @@ def _open(path: Path):  # noqa: ANN202 - av's container type
     except FileNotFoundError:
         raise MediaError([Problem(path, "file not found")]) from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaError([Problem(path, f"cannot be read as audio/video ({_reason(exc)})")]) from None
+        raise MediaError(
+            [Problem(path, f"cannot be read as audio/video ({_reason(exc)})")]
+        ) from None
 
 
 def _reason(exc: Exception) -> str:
@@ -93,8 +95,13 @@ def probe(path: Path) -> MediaInfo:
             cc = video.codec_context
             fps = float(video.average_rate or video.guessed_rate or 0)
             info = MediaInfo(
-                **{**_fields(info), "width": cc.width, "height": cc.height, "fps": fps,
-                   "video_codec": cc.name},
+                **{
+                    **_fields(info),
+                    "width": cc.width,
+                    "height": cc.height,
+                    "fps": fps,
+                    "video_codec": cc.name,
+                },
             )
             if cc.width <= 0 or cc.height <= 0:
                 raise MediaError([Problem(path, "video track has no frame size (corrupt header?)")])

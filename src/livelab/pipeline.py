@@ -40,7 +40,10 @@ class AnalysisOptions:
 
     def transcriber_config(self, language: str) -> TranscriberConfig:
         return TranscriberConfig(
-            language=language, model=self.model, threads=self.whisper_threads, beam_size=self.beam_size
+            language=language,
+            model=self.model,
+            threads=self.whisper_threads,
+            beam_size=self.beam_size,
         )
 
 
@@ -108,19 +111,26 @@ def analyze_session(
     keys: dict[str, str] = {}
     transcriber: Transcriber | None = None
     present = {signal for signal, state in available.items() if state is True}
-    if "transcript" in present and any("transcript" in a.needs and a.needs <= present for a in analyzers):
+    if "transcript" in present and any(
+        "transcript" in a.needs and a.needs <= present for a in analyzers
+    ):
         transcriber = _transcriber(session, options)
     for analyzer in analyzers:
         missing = [available[s] for s in sorted(analyzer.needs) if available.get(s) is not True]
         if missing:
-            runs[analyzer.name] = AnalyzerRun(analyzer.name, analyzer.version, "not run", "; ".join(missing))
+            runs[analyzer.name] = AnalyzerRun(
+                analyzer.name, analyzer.version, "not run", "; ".join(missing)
+            )
             continue
         key = _analyzer_key(analyzer, session, cache, options, transcriber)
         keys[analyzer.name] = key
         cached = cache.get("findings", analyzer.name, key) if options.use_cache else None
         if cached is not None:
             runs[analyzer.name] = AnalyzerRun(
-                analyzer.name, analyzer.version, "cached", findings=Findings.from_dict(cached["findings"])
+                analyzer.name,
+                analyzer.version,
+                "cached",
+                findings=Findings.from_dict(cached["findings"]),
             )
         else:
             todo.append(analyzer)
@@ -136,14 +146,21 @@ def analyze_session(
     try:
         if need_audio:
             audio_job = pool.submit(
-                _audio_and_speech, session, cache, transcriber if "transcript" in need else None,
-                transcript, timings, say,
+                _audio_and_speech,
+                session,
+                cache,
+                transcriber if "transcript" in need else None,
+                transcript,
+                timings,
+                say,
             )
         frame_analyzers = [a for a in todo if "frames" in a.needs]
         video = None
         sinks: dict[str, FrameSink] = {}
         if frame_analyzers:
-            video, sinks = _video_pass(recording, frame_analyzers, options.frames, runs, timings, notes, say)
+            video, sinks = _video_pass(
+                recording, frame_analyzers, options.frames, runs, timings, notes, say
+            )
         if audio_job is not None:
             audio, fresh, speech_error = audio_job.result()
             transcript = fresh or transcript
@@ -154,8 +171,13 @@ def analyze_session(
         for a in todo:
             if "transcript" in a.needs:
                 runs[a.name] = AnalyzerRun(a.name, a.version, "not run", speech_error)
-    signals = Signals(session=session, duration_s=duration, audio=audio, transcript=transcript,
-                      video=video.info if video else None)
+    signals = Signals(
+        session=session,
+        duration_s=duration,
+        audio=audio,
+        transcript=transcript,
+        video=video.info if video else None,
+    )
 
     say("analyzers", None, "scoring")
     t0 = time.perf_counter()
@@ -174,14 +196,24 @@ def analyze_session(
             runs[analyzer.name] = _failed(analyzer, exc)
             continue
         runs[analyzer.name] = AnalyzerRun(
-            analyzer.name, analyzer.version, "ran", findings=findings, seconds=time.perf_counter() - a0
+            analyzer.name,
+            analyzer.version,
+            "ran",
+            findings=findings,
+            seconds=time.perf_counter() - a0,
         )
         if options.use_cache and not (video and video.problem and "frames" in analyzer.needs):
-            cache.put("findings", analyzer.name, keys[analyzer.name],
-                      {"format": CACHE_FORMAT, "findings": findings.to_dict()})
+            cache.put(
+                "findings",
+                analyzer.name,
+                keys[analyzer.name],
+                {"format": CACHE_FORMAT, "findings": findings.to_dict()},
+            )
     timings["analyzers"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
-    return Analysis(session, duration, runs, transcript, {k: round(v, 3) for k, v in timings.items()}, notes)
+    return Analysis(
+        session, duration, runs, transcript, {k: round(v, 3) for k, v in timings.items()}, notes
+    )
 
 
 def transcript_of(
@@ -230,8 +262,9 @@ def _analyzer_key(
             inputs[signal] = [cache.digest(session.files["recording"]), _frame_key(options.frames)]
         else:
             inputs[signal] = cache.digest(session.files[signal])
-    return key_of(CACHE_FORMAT, analyzer.name, analyzer.version, analyzer.options(),
-                  session.language, inputs)
+    return key_of(
+        CACHE_FORMAT, analyzer.name, analyzer.version, analyzer.options(), session.language, inputs
+    )
 
 
 def _frame_key(frames: FrameOptions) -> list[float]:
@@ -276,8 +309,12 @@ def _audio_and_speech(
     except Exception as exc:
         return audio, None, f"transcription failed: {type(exc).__name__}: {exc}"
     timings["transcribe"] = time.perf_counter() - t1
-    cache.put("transcripts", "transcript", _transcript_key(session, cache, transcriber),
-              {"format": CACHE_FORMAT, "transcript": transcript.to_dict()})
+    cache.put(
+        "transcripts",
+        "transcript",
+        _transcript_key(session, cache, transcriber),
+        {"format": CACHE_FORMAT, "transcript": transcript.to_dict()},
+    )
     say("transcribe", 1.0, "transcribed")
     return audio, transcript, ""
 
@@ -313,7 +350,11 @@ def _video_pass(
                 analyzer = next(a for a in frame_analyzers if a.name == name)
                 runs[name] = _failed(analyzer, exc)
                 del sinks[name]
-        say("video", min(1.0, video.last_time / duration), f"video {video.frames_sampled} frames sampled")
+        say(
+            "video",
+            min(1.0, video.last_time / duration),
+            f"video {video.frames_sampled} frames sampled",
+        )
         if not sinks:
             break
     if video.problem:
@@ -328,4 +369,6 @@ def _failed(analyzer: Analyzer, exc: Exception) -> AnalyzerRun:
         return AnalyzerRun(analyzer.name, analyzer.version, "failed", str(exc))
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
-    return AnalyzerRun(analyzer.name, analyzer.version, "failed", f"{type(exc).__name__}: {exc}{at}")
+    return AnalyzerRun(
+        analyzer.name, analyzer.version, "failed", f"{type(exc).__name__}: {exc}{at}"
+    )

@@ -68,7 +68,9 @@ def load_plugins(plugins_dirs: Iterable[Path | str] = ()) -> None:
         return
     _state["loaded"] = True
     for modname in DEFAULT_PLUGINS:
-        _register(importlib.import_module(modname), PluginInfo(modname, _version("livelab"), "built-in"))
+        _register(
+            importlib.import_module(modname), PluginInfo(modname, _version("livelab"), "built-in")
+        )
     allowed = os.environ.get(ENV_LOAD_PLUGINS)
     allow = {n.strip() for n in allowed.split(",") if n.strip()} if allowed is not None else None
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -81,7 +83,9 @@ def load_plugins(plugins_dirs: Iterable[Path | str] = ()) -> None:
         try:
             module = ep.load()
         except Exception as exc:
-            failures.append(LoadFailure(ep.name, f"entry point ({dist})", f"{type(exc).__name__}: {exc}"))
+            failures.append(
+                LoadFailure(ep.name, f"entry point ({dist})", f"{type(exc).__name__}: {exc}")
+            )
             continue
         version = getattr(module, "__version__", version)
         _register(module, PluginInfo(ep.name, str(version), f"entry point ({dist})"))
@@ -107,7 +111,9 @@ def load_plugins_dir(directory: Path) -> None:
             sys.modules.pop(name, None)
             failures.append(LoadFailure(path.stem, str(path), f"{type(exc).__name__}: {exc}"))
             continue
-        _register(module, PluginInfo(path.stem, str(getattr(module, "__version__", "0")), str(path)))
+        _register(
+            module, PluginInfo(path.stem, str(getattr(module, "__version__", "0")), str(path))
+        )
 
 
 def _version(dist: str) -> str:
@@ -166,7 +172,8 @@ def _check_analyzer(analyzer: object, found: dict[str, Analyzer], metrics: dict[
         if not isinstance(spec, MetricSpec):
             return f"analyzer {analyzer.name!r} declares a metric that is not a MetricSpec"
         if spec.name in metrics:
-            return f"metric {spec.name!r} of {analyzer.name!r} is already provided by {metrics[spec.name]!r}"
+            owner = metrics[spec.name]
+            return f"metric {spec.name!r} of {analyzer.name!r} is already provided by {owner!r}"
     return ""
 
 

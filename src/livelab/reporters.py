@@ -56,20 +56,26 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
             colour = {"pass": "green", "partial": "yellow", "fail": "red"}[c["outcome"]]
             line = Text(c["title"], style="bold")
             line.append(f"  {measured}", style="cyan")
-            table.add_row(Text(_bar(c["fraction"]), style=colour),
-                          f"{c['points']:.1f}/{c['weight']:g}", line)
+            table.add_row(
+                Text(_bar(c["fraction"]), style=colour), f"{c['points']:.1f}/{c['weight']:g}", line
+            )
             if c["feedback"]:
                 table.add_row("", "", Text(c["feedback"], style="dim"))
         else:
-            table.add_row(Text("unscored".ljust(10), style="dim"), f"–/{c['weight']:g}",
-                          Text(c["title"], style="bold dim"))
+            table.add_row(
+                Text("unscored".ljust(10), style="dim"),
+                f"–/{c['weight']:g}",
+                Text(c["title"], style="bold dim"),
+            )
             table.add_row("", "", Text(c["reason"], style="dim italic"))
     if scorecard["criteria"]:
         console.print(table)
         total = Text(f"\nTotal {scorecard['total']:.1f} / {scorecard['max_total']:g}", style="bold")
         share = scorecard["scorable_fraction"]
         if share < 1:
-            total.append(f"   ({share * 100:.0f}% of the rubric's weight could be scored)", style="yellow")
+            total.append(
+                f"   ({share * 100:.0f}% of the rubric's weight could be scored)", style="yellow"
+            )
         console.print(total)
     by_id = {c["id"]: c for c in scorecard["criteria"]}
     if scorecard["fix_first"]:
@@ -77,17 +83,23 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
         for i, cid in enumerate(scorecard["fix_first"], 1):
             c = by_id[cid]
             lost = c["weight"] - c["points"]
-            console.print(f"  {i}. {escape(c['title'])} (−{lost:.1f} points)  {escape(c['feedback'])}")
+            console.print(
+                f"  {i}. {escape(c['title'])} (−{lost:.1f} points)  {escape(c['feedback'])}"
+            )
     if scorecard["evidence"]:
         console.print("\n[bold]Evidence[/bold]")
         for e in scorecard["evidence"][:40]:
             when = f"{clock(e['start_s'])}–{clock(e['end_s'])}" if e["start_s"] is not None else "—"
             console.print(f"  {when:>11}  {escape(e['message'])}")
         if len(scorecard["evidence"]) > 40:
-            console.print(f"  … and {len(scorecard['evidence']) - 40} more (see the JSON scorecard)")
+            console.print(
+                f"  … and {len(scorecard['evidence']) - 40} more (see the JSON scorecard)"
+            )
     for note in scorecard.get("notes", []):
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
-    skipped = {n: a for n, a in scorecard["analyzers"].items() if a["status"] in ("not run", "failed")}
+    skipped = {
+        n: a for n, a in scorecard["analyzers"].items() if a["status"] in ("not run", "failed")
+    }
     for name, a in skipped.items():
         console.print(f"[dim]{name}: {a['status']} — {escape(a['reason'])}[/dim]")
 

@@ -126,7 +126,9 @@ def outcome_of(fraction: float) -> str:
 
 def _format(template: str, value: float | None, unit: str) -> str:
     try:
-        return template.format_map({"value": value if value is not None else float("nan"), "unit": unit})
+        return template.format_map(
+            {"value": value if value is not None else float("nan"), "unit": unit}
+        )
     except (ValueError, KeyError, IndexError, AttributeError):
         return template
 
@@ -293,14 +295,16 @@ def _parse_rule(rule: Any, fail: Any) -> Rule | None:
     }[kind] | {"type"}
     for key in sorted(set(rule) - allowed, key=str):
         # reported through fail(), which also marks the criterion invalid
-        fail(f"rule.{key}", f"unknown key for a {kind} rule (allowed: {', '.join(sorted(allowed))})")
+        fail(
+            f"rule.{key}", f"unknown key for a {kind} rule (allowed: {', '.join(sorted(allowed))})"
+        )
 
     def number(key: str, *, default: float | None = None, positive: bool = False) -> float | None:
         value = rule.get(key, default)
         if value is None:
             fail(f"rule.{key}", f"is required for a {kind} rule")
             return None
-        if not _is_number(value) and not (value in (math.inf, -math.inf)):
+        if not _is_number(value) and value not in (math.inf, -math.inf):
             fail(f"rule.{key}", f"must be a number, not {value!r}")
             return None
         if positive and value <= 0:

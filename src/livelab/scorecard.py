@@ -34,7 +34,12 @@ def build_scorecard(
         key=lambda c: c["points"] - c["weight"],
     )
     evidence = sorted(
-        (e.to_dict() for run in analysis.runs.values() if run.findings for e in run.findings.evidence),
+        (
+            e.to_dict()
+            for run in analysis.runs.values()
+            if run.findings
+            for e in run.findings.evidence
+        ),
         key=lambda e: (e["start_s"] is not None, e["start_s"] or 0.0, e["metric"]),  # untimed first
     )
     return {
@@ -43,7 +48,12 @@ def build_scorecard(
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "session": {**analysis.session.metadata(), "duration_s": round(analysis.duration_s, 3)},
         "rubric": (
-            {"id": rubric.id, "title": rubric.title, "path": str(rubric.path), "sha256": rubric.sha256}
+            {
+                "id": rubric.id,
+                "title": rubric.title,
+                "path": str(rubric.path),
+                "sha256": rubric.sha256,
+            }
             if rubric
             else None
         ),
@@ -55,11 +65,25 @@ def build_scorecard(
         "fix_first": [c["id"] for c in lost[:3]],
         "metrics": metrics,
         "evidence": evidence,
-        "series": [s.to_dict() for run in analysis.runs.values() if run.findings for s in run.findings.series],
-        "details": {n: r.findings.details for n, r in analysis.runs.items() if r.findings and r.findings.details},
+        "series": [
+            s.to_dict()
+            for run in analysis.runs.values()
+            if run.findings
+            for s in run.findings.series
+        ],
+        "details": {
+            n: r.findings.details
+            for n, r in analysis.runs.items()
+            if r.findings and r.findings.details
+        },
         "transcript": analysis.transcript.to_dict() if analysis.transcript else None,
         "analyzers": {
-            n: {"version": r.version, "status": r.status, "reason": r.reason, "seconds": round(r.seconds, 3)}
+            n: {
+                "version": r.version,
+                "status": r.status,
+                "reason": r.reason,
+                "seconds": round(r.seconds, 3),
+            }
             for n, r in sorted(analysis.runs.items())
         },
         "plugins": plugins or [],
@@ -68,7 +92,9 @@ def build_scorecard(
     }
 
 
-def _metrics(analysis: Analysis, specs: Mapping[str, tuple[str, MetricSpec]]) -> dict[str, dict[str, Any]]:
+def _metrics(
+    analysis: Analysis, specs: Mapping[str, tuple[str, MetricSpec]]
+) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, (analyzer, spec) in sorted(specs.items()):
         run = analysis.runs.get(analyzer)
@@ -93,7 +119,9 @@ def _metrics(analysis: Analysis, specs: Mapping[str, tuple[str, MetricSpec]]) ->
     return out
 
 
-def score_criteria(rubric: Rubric, metrics: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def score_criteria(
+    rubric: Rubric, metrics: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     rows = []
     for c in rubric.criteria:
         m = metrics.get(c.metric, {})
@@ -109,13 +137,25 @@ def score_criteria(rubric: Rubric, metrics: Mapping[str, Mapping[str, Any]]) -> 
         }
         if value is None:
             reason = m.get("reason") or f"no loaded plugin measured {c.metric}"
-            row.update(status="unscored", fraction=None, points=None, outcome="unscored", reason=reason,
-                       feedback=c.feedback_for("unscored", None, unit))
+            row.update(
+                status="unscored",
+                fraction=None,
+                points=None,
+                outcome="unscored",
+                reason=reason,
+                feedback=c.feedback_for("unscored", None, unit),
+            )
         else:
             fraction = round(c.rule.fraction(value), 4)
             outcome = outcome_of(fraction)
-            row.update(status="scored", fraction=fraction, points=round(fraction * c.weight, 3),
-                       outcome=outcome, reason="", feedback=c.feedback_for(outcome, value, unit))
+            row.update(
+                status="scored",
+                fraction=fraction,
+                points=round(fraction * c.weight, 3),
+                outcome=outcome,
+                reason="",
+                feedback=c.feedback_for(outcome, value, unit),
+            )
         rows.append(row)
     return rows
 

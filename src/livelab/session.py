@@ -17,7 +17,8 @@ FILE_KEYS = ("recording", "audio", "products", "ops", "chat")
 _TEXT_KEYS = ("title", "anchor", "team")
 _KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", *FILE_KEYS))
 MEDIA_SUFFIXES = frozenset(
-    ".mp4 .m4v .mkv .webm .mov .flv .avi .mpg .mpeg .ts .wav .flac .mp3 .m4a .aac .ogg .opus".split()
+    ".mp4 .m4v .mkv .webm .mov .flv .avi .mpg .mpeg .ts "
+    ".wav .flac .mp3 .m4a .aac .ogg .opus".split()
 )
 
 
@@ -80,7 +81,11 @@ def inspect_session(
         return None, [Problem(path, "no such session folder or media file")]
     if path.suffix.lower() not in MEDIA_SUFFIXES:
         return None, [
-            Problem(path, f"not a session folder or a media file (known: {', '.join(sorted(MEDIA_SUFFIXES))})")
+            Problem(
+                path,
+                "not a session folder or a media file "
+                f"(known: {', '.join(sorted(MEDIA_SUFFIXES))})",
+            )
         ]
     problems = _probe(path, "recording", path) if probe_media else []
     session = Session(root=path.parent, title=path.stem, files={"recording": path})
@@ -121,7 +126,7 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
     if not isinstance(roles, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in roles.items()
     ):
-        bad("roles", "must be a table of role = \"person\" strings")
+        bad("roles", 'must be a table of role = "person" strings')
         roles = {}
     recorded_at = data.get("recorded_at", "")
     if isinstance(recorded_at, dt.date | dt.time):
@@ -146,8 +151,10 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
         files[key] = resolved
         if probe_media and key in ("recording", "audio"):
             problems.extend(_probe(resolved, key, resolved))
-    if "recording" not in files and "audio" not in files and not any(
-        p.key in ("recording", "audio") for p in problems
+    if (
+        "recording" not in files
+        and "audio" not in files
+        and not any(p.key in ("recording", "audio") for p in problems)
     ):
         bad("recording", "a session needs a recording (or at least an audio file)")
     if "recording" not in files and "audio" in files:
@@ -170,7 +177,8 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
 
 
 def confine(root: Path, relative: str) -> tuple[Path | None, str]:
-    """Resolve ``relative`` inside ``root``; refuse absolute paths and escapes (``..``, symlinks)."""
+    """Resolve ``relative`` inside ``root``; refuse absolute paths and escapes (``..``,
+    symlinks)."""
     candidate = Path(relative)
     if candidate.is_absolute() or relative.startswith(("/", "\\")) or ":" in candidate.parts[0]:
         return None, f"{relative!r} is an absolute path; use a path relative to the session folder"
@@ -196,6 +204,10 @@ def _probe(path: Path, key: str, shown: Path) -> list[Problem]:
 
 
 def _type_name(value: object) -> str:
-    return {dict: "a table", list: "an array", bool: "a boolean", int: "an integer", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        dict: "a table",
+        list: "an array",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), type(value).__name__)

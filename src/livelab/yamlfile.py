@@ -1,4 +1,4 @@
-"""Data-only YAML for rubrics, product cards and format mappings: no tags, no aliases, bounded size."""
+"""Data-only YAML for rubrics, product cards and mappings: no tags, no aliases, bounded size."""
 
 from __future__ import annotations
 
