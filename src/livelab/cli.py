@@ -22,7 +22,40 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+#: Commands that live in their own modules, imported only when used (or listed by --help).
+#: Each module keeps heavy imports inside its functions. name → "module:attribute".
+LAZY_COMMANDS = {
+    "grade": "livelab.batch:grade_command",
+    "history": "livelab.history:history_command",
+    "report": "livelab.html:report_command",
+    "tui": "livelab.tui:tui_command",
+}
+
+
 class LivelabGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = [n for n in LAZY_COMMANDS if self._lazy(n) is not None]
+        return sorted({*super().list_commands(ctx), *lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._lazy(cmd_name)
+
+    @staticmethod
+    def _lazy(name: str) -> click.Command | None:
+        import importlib
+
+        if name not in LAZY_COMMANDS:
+            return None
+        module_name, attr = LAZY_COMMANDS[name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # not built yet in this checkout
+                return None
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         from livelab.errors import LivelabError
 

@@ -22,7 +22,7 @@ ENTRY_POINT_GROUP = "livelab"
 ENV_LOAD_PLUGINS = "LIVELAB_LOAD_PLUGINS"
 
 # Core services registered exactly like external plugins (datasette's habit).
-DEFAULT_PLUGINS = ("livelab.transcribe", "livelab.reporters")
+DEFAULT_PLUGINS = ("livelab.transcribe", "livelab.reporters", "livelab.html", "livelab.executors")
 
 pm = pluggy.PluginManager("livelab")
 pm.add_hookspecs(hookspecs)
@@ -68,9 +68,13 @@ def load_plugins(plugins_dirs: Iterable[Path | str] = ()) -> None:
         return
     _state["loaded"] = True
     for modname in DEFAULT_PLUGINS:
-        _register(
-            importlib.import_module(modname), PluginInfo(modname, _version("livelab"), "built-in")
-        )
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name == modname:  # an optional built-in not present in this checkout
+                continue
+            raise
+        _register(module, PluginInfo(modname, _version("livelab"), "built-in"))
     allowed = os.environ.get(ENV_LOAD_PLUGINS)
     allow = {n.strip() for n in allowed.split(",") if n.strip()} if allowed is not None else None
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
