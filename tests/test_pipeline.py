@@ -26,7 +26,7 @@ class FrameCounter(Analyzer):
         MetricSpec("t.mean_level", "level", "mean pixel level"),
     )
 
-    def frame_sink(self, video):
+    def frame_sink(self, video, session):
         CALLS.append(self.name)
         counter = self
 
@@ -212,3 +212,21 @@ def test_memory_per_batch_is_bounded(grid_clip):
 def test_public_api_is_importable_by_plugins():
     for name in livelab.__all__:
         assert hasattr(livelab, name)
+
+
+class ProductAwareFrames(FrameCounter):
+    name = "t_frames_products"
+    wants = frozenset({"products"})
+    metrics = (MetricSpec("t.frames2", "count", "sampled frames seen"),)
+
+
+def test_wanted_files_join_the_cache_key_only_when_present(session_dir, media_dir):
+    session = load_session(session_dir)
+    assert analyze_session(session, [ProductAwareFrames()]).runs["t_frames_products"].status == "ran"
+    assert analyze_session(session, [ProductAwareFrames()]).runs["t_frames_products"].status == "cached"
+    (session_dir / "products.yaml").write_text("products: [changed]\n")
+    again = analyze_session(load_session(session_dir), [ProductAwareFrames()])
+    assert again.runs["t_frames_products"].status == "ran"
+    # a session without the wanted file still runs the analyzer
+    bare = analyze_session(load_session(media_dir / "video_only.mp4"), [ProductAwareFrames()])
+    assert bare.runs["t_frames_products"].status == "ran"

@@ -197,6 +197,9 @@ class Analyzer:
     version: ClassVar[str]
     needs: ClassVar[frozenset[str]]
     metrics: ClassVar[tuple[MetricSpec, ...]]
+    #: Session files (``products``, ``ops``, ``chat``) used when present but not required;
+    #: they join the cache key when present. Read them with ``session.files.get(...)``.
+    wants: ClassVar[frozenset[str]] = frozenset()
 
     def options(self) -> dict[str, Any]:
         """Settings that change the results; part of the cache key."""
@@ -205,7 +208,7 @@ class Analyzer:
     def analyze(self, signals: Signals) -> Findings:
         raise NotImplementedError(f"analyzer {self.name!r} must implement analyze()")
 
-    def frame_sink(self, video: VideoInfo) -> FrameSink:
+    def frame_sink(self, video: VideoInfo, session: Session) -> FrameSink:
         raise NotImplementedError(f"analyzer {self.name!r} must implement frame_sink()")
 
 

@@ -159,7 +159,7 @@ def analyze_session(
         sinks: dict[str, FrameSink] = {}
         if frame_analyzers:
             video, sinks = _video_pass(
-                recording, frame_analyzers, options.frames, runs, timings, notes, say
+                session, frame_analyzers, options.frames, runs, timings, notes, say
             )
         if audio_job is not None:
             audio, fresh, speech_error = audio_job.result()
@@ -253,7 +253,8 @@ def _analyzer_key(
     transcriber: Transcriber | None,
 ) -> str:
     inputs: dict[str, Any] = {}
-    for signal in sorted(analyzer.needs):
+    wanted = {s for s in analyzer.wants if s in session.files}
+    for signal in sorted(analyzer.needs | wanted):
         if signal in ("audio", "transcript"):
             inputs[signal] = cache.digest(session.media)
             if signal == "transcript" and transcriber is not None:
@@ -320,7 +321,7 @@ def _audio_and_speech(
 
 
 def _video_pass(
-    recording: Any,
+    session: Session,
     frame_analyzers: list[Analyzer],
     frame_options: FrameOptions,
     runs: dict[str, AnalyzerRun],
@@ -329,6 +330,7 @@ def _video_pass(
     say: Progress,
 ) -> tuple[VideoPass | None, dict[str, FrameSink]]:
     t0 = time.perf_counter()
+    recording = session.files["recording"]
     try:
         video = VideoPass(recording, frame_options)
     except LivelabError as exc:
@@ -338,7 +340,7 @@ def _video_pass(
     sinks: dict[str, FrameSink] = {}
     for a in frame_analyzers:
         try:
-            sinks[a.name] = a.frame_sink(video.info)
+            sinks[a.name] = a.frame_sink(video.info, session)
         except Exception as exc:
             runs[a.name] = _failed(a, exc)
     duration = video.info.duration_s or 1.0

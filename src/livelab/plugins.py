@@ -172,6 +172,9 @@ def _check_analyzer(analyzer: object, found: dict[str, Analyzer], metrics: dict[
     unknown = set(analyzer.needs) - SIGNALS
     if unknown:
         return f"analyzer {analyzer.name!r} needs unknown signals {sorted(unknown)}"
+    unwanted = set(getattr(analyzer, "wants", ())) - {"products", "ops", "chat"}
+    if unwanted:
+        return f"analyzer {analyzer.name!r} wants {sorted(unwanted)}: only session files can be"
     for spec in analyzer.metrics:
         if not isinstance(spec, MetricSpec):
             return f"analyzer {analyzer.name!r} declares a metric that is not a MetricSpec"
