@@ -55,7 +55,7 @@ def plugins_dir(tmp_path):
     )
     yield d
     for name in ("echo_plugin", "crashes_on_import", "misspelled", "bad_analyzer"):
-        plugin = registry.pm.get_plugin(f"plugins_dir.{name}")
+        plugin = registry.pm.get_plugin(name)
         if plugin is not None:
             registry.pm.unregister(plugin)
     registry.failures.clear()
@@ -86,7 +86,7 @@ def test_plugins_dir_loads_good_and_reports_broken(plugins_dir):
     assert "RuntimeError: boom at import" in failed["crashes_on_import"]
     assert "livelab_analyzer" in failed["misspelled"]  # check_pending names the unknown hook
     assert "is not a livelab.Analyzer" in failed["bad_analyzer"]
-    assert registry.pm.get_plugin("plugins_dir.misspelled") is None
+    assert registry.pm.get_plugin("misspelled") is None
 
 
 def test_missing_plugins_dir_is_a_user_error(tmp_path):
@@ -94,3 +94,16 @@ def test_missing_plugins_dir_is_a_user_error(tmp_path):
 
     with pytest.raises(PluginError, match="plugins directory does not exist"):
         registry.load_plugins_dir(tmp_path / "nope")
+
+
+def test_plugins_dir_twice_is_harmless_and_name_clash_reported(plugins_dir, tmp_path):
+    registry.load_plugins([plugins_dir])
+    registry.load_plugins([plugins_dir])
+    assert [i.name for i in registry.plugin_infos()].count("echo_plugin") == 1
+    clash = tmp_path / "clash"
+    clash.mkdir()
+    (clash / "pace.py").write_text("raise SystemExit('must not even be imported')\n")
+    registry.load_plugins_dir(clash)
+    assert any(f.name == "pace" and "already loaded" in f.error for f in registry.failures)
+    assert registry.plugin_infos()[0].name  # the built-in pace plugin is untouched
+    assert next(i for i in registry.plugin_infos() if i.name == "pace").source.startswith("entry")

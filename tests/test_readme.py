@@ -40,6 +40,13 @@ def test_readme_plugin_example_runs(tmp_path):
         assert findings.metrics["questions.count"] == 2
         assert [e.start_s for e in findings.evidence] == [0.0, 5.0]
     finally:
-        plugin = registry.pm.get_plugin("plugins_dir.questions")
+        plugin = registry.pm.get_plugin("questions")
         if plugin is not None:
             registry.pm.unregister(plugin)
+
+
+def test_readme_documents_every_metric():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    registry.load_plugins()
+    missing = [name for name in registry.metric_specs() if f"`{name}`" not in readme]
+    assert not missing, f"README does not document {missing}"

@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 # English counts words, Mandarin characters (字): the declared unit names both, and each
 # session's scorecard carries its own ("wpm" or "cpm") through Findings.set(unit=...).
-RATE_UNIT = "wpm|cpm"
+RATE_UNIT = "wpm/cpm"
 _LANG_UNIT = {"en": "wpm", "zh": "cpm"}
 _COUNTED = {"en": "words", "zh": "characters"}
 

@@ -102,9 +102,11 @@ def load_plugins_dir(directory: Path) -> None:
     if not directory.is_dir():
         raise PluginError([Problem(directory, "plugins directory does not exist")])
     for path in sorted(directory.glob("*.py")):
-        name = f"plugins_dir.{path.stem}"
-        if pm.has_plugin(name):
-            continue
+        if pm.has_plugin(path.stem):
+            if _infos.get(path.stem, PluginInfo("", "", "")).source != str(path):
+                _fail_once(path.stem, str(path), "a plugin with this name is already loaded")
+            continue  # loading the same folder twice is harmless
+        name = f"livelab_plugins_dir.{path.stem}"
         try:
             spec = importlib.util.spec_from_file_location(name, path)
             assert spec is not None and spec.loader is not None
