@@ -230,3 +230,17 @@ def test_wanted_files_join_the_cache_key_only_when_present(session_dir, media_di
     # a session without the wanted file still runs the analyzer
     bare = analyze_session(load_session(media_dir / "video_only.mp4"), [ProductAwareFrames()])
     assert bare.runs["t_frames_products"].status == "ran"
+
+
+def test_progress_reports_each_stage_to_completion(session_dir):
+    seen: dict[str, list] = {}
+
+    def progress(stage, fraction, message):
+        seen.setdefault(stage, []).append((fraction, message))
+
+    analyze_session(load_session(session_dir), [FrameCounter(), AudioLength()], progress=progress)
+    assert set(seen) == {"audio", "video", "analyzers"}
+    for stage, calls in seen.items():
+        assert calls[-1][0] == 1.0, (stage, calls)
+    video = [f for f, _ in seen["video"]]
+    assert video == sorted(video)  # monotonic

@@ -179,11 +179,11 @@ def analyze_session(
         video=video.info if video else None,
     )
 
-    say("analyzers", None, "scoring")
     t0 = time.perf_counter()
-    for analyzer in todo:
+    for done, analyzer in enumerate(todo):
         if analyzer.name in runs:
             continue
+        say("analyzers", done / len(todo), f"analysing: {analyzer.name}")
         a0 = time.perf_counter()
         try:
             if "frames" in analyzer.needs:
@@ -210,6 +210,7 @@ def analyze_session(
                 {"format": CACHE_FORMAT, "findings": findings.to_dict()},
             )
     timings["analyzers"] = time.perf_counter() - t0
+    say("analyzers", 1.0, "analysis done")
     timings["total"] = time.perf_counter() - started
     return Analysis(
         session, duration, runs, transcript, {k: round(v, 3) for k, v in timings.items()}, notes
@@ -301,6 +302,7 @@ def _audio_and_speech(
     except LivelabError as exc:
         return None, None, str(exc)
     timings["audio_decode"] = time.perf_counter() - t0
+    say("audio", 1.0, f"audio decoded ({len(audio) / SAMPLE_RATE:.0f} s)")
     if transcriber is None or transcript is not None:
         return audio, transcript, ""
     t1 = time.perf_counter()
@@ -316,7 +318,7 @@ def _audio_and_speech(
         _transcript_key(session, cache, transcriber),
         {"format": CACHE_FORMAT, "transcript": transcript.to_dict()},
     )
-    say("transcribe", 1.0, "transcribed")
+    say("transcribe", 1.0, f"transcribed ({len(transcript.words)} words)")
     return audio, transcript, ""
 
 
