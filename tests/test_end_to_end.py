@@ -68,6 +68,11 @@ def test_findings_match_ground_truth(scorecard):
     assert m["presence.face_visible_ratio"] == pytest.approx(
         1 - off / truth["duration_s"], abs=0.03
     )
+    pace = sc["details"]["pace"]
+    assert len(pace["filler_spans"]) == sum(pace["fillers"].values()) >= 2
+    um_line = next(line for line in truth["lines"] if line["text"].startswith("Um,"))
+    starts = [s for s, _e, _t in pace["filler_spans"]]
+    assert any(um_line["start_s"] - 0.5 <= s <= um_line["end_s"] for s in starts)
     missed = sc["details"]["coverage"]["missed_selling_points"]
     assert [p["id"] for p in missed] == [truth["omitted_selling_point"]]
     assert any("never said" in e["message"] and e["start_s"] is None for e in sc["evidence"])

@@ -75,7 +75,7 @@ class PaceOptions:
 
 class PaceAnalyzer(Analyzer):
     name = "pace"
-    version = "2"
+    version = "3"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 

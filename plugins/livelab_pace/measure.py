@@ -93,6 +93,8 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
     fillers = find_fillers(units, language, opts.min_pause_s)
     f.set("pace.filler_per_100", len(fillers) / count * 100.0)
     f.details["fillers"] = dict(Counter(x.text for x in fillers).most_common())
+    # When each counted filler was said, so reports highlight exactly these words.
+    f.details["filler_spans"] = [[round(x.start_s, 2), round(x.end_s, 2), x.text] for x in fillers]
     if language == "en":
         f.details["hedges"] = find_hedges(units)
 
