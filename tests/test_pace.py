@@ -187,3 +187,14 @@ def test_options_are_part_of_the_cache_key() -> None:
     assert PaceAnalyzer().options() != PaceAnalyzer(PaceOptions(dead_air_s=5.0)).options()
     assert all(m.better in ("target", "lower", "higher") for m in METRICS)
     assert len({m.name for m in METRICS}) == len(METRICS) == 10
+
+
+def test_recording_shorter_than_the_growth_window() -> None:
+    # Found by the bad-input corpus: a 2 s recording is shorter than the 1 s-each-way window
+    # speech grows into, and np.convolve(mode="same") returned the kernel's length.
+    sr = 16000
+    audio = (0.2 * np.sin(np.arange(2 * sr) / 3)).astype(np.float32)
+    seg = Segment(0.2, 1.6, "hello there", (Word(0.2, 0.7, "hello"), Word(0.8, 1.6, "there")))
+    f = PaceAnalyzer().analyze(_signals(audio, Transcript("en", "t", 2.0, (seg,))))
+    assert f.metrics["pace.speaking_ratio"] > 0.5
+    assert f.metrics["pace.dead_air_count"] == 0

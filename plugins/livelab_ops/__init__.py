@@ -34,7 +34,7 @@ class OpsAnalyzer(Analyzer):
     """The funnel metrics of the session's operations export; needs nothing but that file."""
 
     name = "ops"
-    version = "1"
+    version = "2"
     needs = frozenset({"ops"})
     metrics = METRICS
 
@@ -55,7 +55,7 @@ class OpsSpeechAnalyzer(Analyzer):
     """
 
     name = "ops_speech"
-    version = "1"
+    version = "2"
     needs = frozenset({"ops", "transcript"})
     metrics = SPEECH_METRICS
 
@@ -77,7 +77,7 @@ class OpsProductsAnalyzer(Analyzer):
     """GMV during each product's pitch (plus the order lag): ops, transcript and product cards."""
 
     name = "ops_products"
-    version = "1"
+    version = "2"
     needs = frozenset({"ops", "transcript", "products"})
     metrics = PRODUCT_METRICS
 

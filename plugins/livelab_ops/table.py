@@ -36,6 +36,8 @@ NUMERIC_COLUMNS = CANONICAL_COLUMNS[1:-1]
 TOTAL_LABELS = frozenset({"total", "totals", "sum", "合计", "总计", "汇总"})
 #: Stop listing after this many problems: the first few show what is wrong with the file.
 MAX_PROBLEMS = 20
+#: Larger files are refused before reading: real exports are a few MiB at most.
+MAX_OPS_BYTES = 256 * 2**20
 FORMATS_DIR = Path(__file__).with_name("formats")
 
 _PLAIN = re.compile(r"\+?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -292,6 +294,14 @@ def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> Op
     (seconds, ``mm:ss``, ``h:mm:ss`` below an hour) is an offset from the recording start.
     """
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+    if size > MAX_OPS_BYTES:
+        raise LivelabError([Problem(
+            path, f"is {size / 2**20:,.0f} MiB; an operations export may be at most "
+                  f"{MAX_OPS_BYTES // 2**20} MiB (a day of per-second rows is about 20 MiB)")])
     formats = registered_formats() if formats is None else list(formats)
     # ops, ops_speech and ops_products read the same file in one run: import it once.
     # The key is the content (a timestamp may not change between two quick edits).
@@ -376,6 +386,8 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
     try:
         with open(path, "rb") as raw:
             while chunk := raw.read(1 << 20):
+                if b"\x00" in chunk:  # csv would read a NUL-filled file as one huge line
+                    raise LivelabError([Problem(path, "contains NUL bytes: not a text export")])
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except OSError as exc:

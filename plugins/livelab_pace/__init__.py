@@ -75,7 +75,7 @@ class PaceOptions:
 
 class PaceAnalyzer(Analyzer):
     name = "pace"
-    version = "3"
+    version = "4"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 

@@ -134,7 +134,10 @@ def detect(
     for reach, sound, touching in ((_MISSED_WORD_S, loud & ~silent, False),
                                    (_EDGE_S, ~silent, True)):
         grow = int(round(reach / FRAME_S))
-        near = np.convolve(speech.astype(float), np.ones(2 * grow + 1), mode="same") > 0.5
+        # mode="full" then slice: "same" returns the longer input's length, which is the
+        # kernel's when the recording is shorter than the window (a 2 s clip).
+        full = np.convolve(speech.astype(float), np.ones(2 * grow + 1), mode="full")
+        near = full[grow : grow + len(speech)] > 0.5
         for a, b in runs(near & sound):
             if not touching or speech[max(0, a - 1) : b + 1].any():
                 speech[a:b] = True

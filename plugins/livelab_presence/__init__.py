@@ -135,7 +135,7 @@ METRICS = (
 
 class PresenceAnalyzer(Analyzer):
     name = "presence"
-    version = "2"
+    version = "3"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them
     metrics = METRICS

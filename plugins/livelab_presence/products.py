@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from livelab import LivelabError, Problem
+from livelab import LivelabError, Problem, load_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +33,7 @@ class MatchOptions:
 
 def product_images(products_file: Path) -> list[ProductImage]:
     """Product cards with an ``image:``; raises LivelabError naming the key when malformed."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(products_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LivelabError([Problem(products_file, f"cannot be read as YAML: {exc}")]) from None
+    data, _raw = load_yaml(products_file)  # data only: no aliases, bounded size and depth
     cards = data.get("products") if isinstance(data, dict) else None
     if not isinstance(cards, list):
         raise LivelabError([Problem(products_file, "needs a 'products:' list", "products")])
