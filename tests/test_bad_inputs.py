@@ -13,6 +13,7 @@ from livelab.cli import cli
 
 from .bad_inputs.make_bad_inputs import build
 
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> dict:
     cases = build(tmp_path_factory.mktemp("bad_inputs"))
