@@ -61,6 +61,9 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
             )
             if c["feedback"]:
                 table.add_row("", "", Text(c["feedback"], style="dim"))
+            for p in c.get("products") or []:  # per-product time allotments
+                planned = "no plan" if p["planned_s"] is None else f"{p['planned_s']:g} s planned"
+                table.add_row("", "", Text(f"{p['name']}: {p['actual_s']:g} s ({planned})"))
         else:
             table.add_row(
                 Text("unscored".ljust(10), style="dim"),
@@ -77,6 +80,17 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
                 f"   ({share * 100:.0f}% of the rubric's weight could be scored)", style="yellow"
             )
         console.print(total)
+        if scorecard.get("round"):
+            console.print(f"Round: {escape(scorecard['round']['reason'])}")
+        roles = scorecard.get("roles") or {}
+        if session.get("roles") or len(roles) > 1:
+            for role, r in roles.items():
+                who = f" ({escape(r['person'])})" if r["person"] else ""
+                console.print(f"  {role}{who}: {r['points']:.1f} / {r['max']:g}")
+            team = scorecard.get("team") or {}
+            if team.get("penalty"):
+                console.print(f"  round penalty: −{team['penalty']:g}")
+            console.print(f"  team total: {scorecard['total']:.1f} / {scorecard['max_total']:g}")
     by_id = {c["id"]: c for c in scorecard["criteria"]}
     if scorecard["fix_first"]:
         console.print("\n[bold]Fix these first[/bold]")
