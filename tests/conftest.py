@@ -22,19 +22,25 @@ def shared(relative: str) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _private_model_cache(tmp_path_factory: pytest.TempPathFactory):
-    """Assemble split models into a temporary cache, never the user's real one."""
+def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory):
+    """Split models and the history database go to temporary places, never the user's."""
     import os
 
+    from livelab.history import ENV_HISTORY_DB
     from livelab.models import ENV_CACHE_DIR
 
-    old = os.environ.get(ENV_CACHE_DIR)
-    os.environ[ENV_CACHE_DIR] = str(tmp_path_factory.mktemp("livelab-cache"))
+    private = {
+        ENV_CACHE_DIR: str(tmp_path_factory.mktemp("livelab-cache")),
+        ENV_HISTORY_DB: str(tmp_path_factory.mktemp("livelab-data") / "history.sqlite3"),
+    }
+    old = {k: os.environ.get(k) for k in private}
+    os.environ.update(private)
     yield
-    if old is None:
-        os.environ.pop(ENV_CACHE_DIR, None)
-    else:
-        os.environ[ENV_CACHE_DIR] = old
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

@@ -232,9 +232,17 @@ class Reporter(Protocol):
 
 
 class Executor(Protocol):
-    """Runs batch work: ``map`` yields ``(item, result_or_exception)`` as items finish."""
+    """Runs batch work (``local`` process pool, ``ray``, …).
+
+    ``map`` calls ``fn(item, report)`` for every item with up to ``workers`` at once and
+    yields ``(item, result_or_exception)`` as items finish. ``report(stage, fraction,
+    message)`` reaches ``on_stage(item, stage, fraction, message)`` where the back-end
+    supports it. Back-ends ignore ``options`` they do not know (e.g. ``address``).
+    """
 
     name: str
     description: str
 
-    def map(self, fn: Any, items: list[Any], workers: int) -> Any: ...
+    def map(
+        self, fn: Any, items: list[Any], workers: int, on_stage: Any = None, **options: Any
+    ) -> Any: ...

@@ -27,6 +27,8 @@ class UserError(click.ClickException):
 LAZY_COMMANDS = {
     "grade": "livelab.batch:grade_command",
     "history": "livelab.history:history_command",
+    "judge": "livelab.judging:judge_command",
+    "leaderboard": "livelab.leaderboard:leaderboard_command",
     "report": "livelab.html:report_command",
     "tui": "livelab.tui:tui_command",
 }
@@ -165,6 +167,12 @@ _rubric_opt = click.option(
     help="Video frames sampled per second.",
 )
 @click.option("--no-cache", is_flag=True, help="Ignore and do not update the analysis cache.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="History database to record this attempt in "
+    "(default: in the user data folder, or $LIVELAB_HISTORY_DB).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress or scorecard on the terminal.")
 @click.pass_obj
 def analyze(
@@ -176,11 +184,12 @@ def analyze(
     model: str | None,
     fps: float,
     no_cache: bool,
+    db: Path | None,
     quiet: bool,
 ) -> None:
     """Analyse SESSION and print its scorecard."""
     _analyze_and_show(
-        obj, session, rubric, json_path, run_all, _options(model, fps, no_cache), quiet
+        obj, session, rubric, json_path, run_all, _options(model, fps, no_cache), quiet, db
     )
 
 
@@ -192,9 +201,11 @@ def _analyze_and_show(
     run_all: bool,
     options: Any,
     quiet: bool,
+    db: Path | None = None,
 ) -> None:
     from rich.console import Console
 
+    from livelab.history import record_quietly
     from livelab.reporters import print_scorecard
     from livelab.runner import Job, score_session
     from livelab.scorecard import write_scorecard
@@ -203,6 +214,10 @@ def _analyze_and_show(
         scorecard = score_session(
             Job(session, rubric, run_all, options), progress, obj["plugins_dirs"]
         )
+    # History is a convenience: a database that cannot be written warns, never fails.
+    warning = record_quietly(scorecard, "analyze", db)
+    if warning:
+        click.echo(warning, err=True)
     if json_path is not None:
         write_scorecard(scorecard, json_path)
     if not quiet:
@@ -315,35 +330,28 @@ def rubric_show(name: str) -> None:
     )
     if r.source:
         console.print(f"[dim]weights: {escape(r.source)}[/dim]")
+    if r.round:
+        console.print(
+            f"round {r.round.length_s:g} s ± {r.round.tolerance_s:g} s; "
+            f"−{r.round.over_penalty_per_min:g}/min over, "
+            f"−{r.round.under_penalty_per_min:g}/min under, at most −{r.round.max_penalty:g}"
+        )
+    if r.judged:
+        j = r.judging
+        console.print(
+            f"judges enter {j.scale}; drop {j.trim} highest and lowest from {j.trim_from} "
+            f"judges; judges' share on mixed criteria {j.judge_share:g}"
+        )
+    if r.tie_breaks:
+        console.print(f"ties broken by {', '.join(escape(t.name) for t in r.tie_breaks)}")
     for c in r.criteria:
         role = f" · {c.role}" if c.role else ""
+        role += f" · {c.section}" if c.section else ""
+        role += " · judged" if c.judged else ""
         console.print(
             f"\n[bold]{escape(c.id)}[/bold]  {escape(c.title)} — {c.weight:g} points{role}"
         )
-        console.print(f"  metric {c.metric}; {_describe_rule(c.rule)}")
-
-
-def _describe_rule(rule: Any) -> str:
-    from livelab.rubric import Bands, Linear, PassFail, Target
-
-    if isinstance(rule, Target):
-        return (
-            f"target {rule.target:g} ± {rule.tolerance:g} (0 at ±{rule.tolerance + rule.falloff:g})"
-        )
-    if isinstance(rule, Linear):
-        return f"linear 0 at {rule.zero:g} → full at {rule.full:g}"
-    if isinstance(rule, PassFail):
-        return f"pass if {rule.min:g} ≤ value ≤ {rule.max:g}"
-    assert isinstance(rule, Bands)
-    return "bands " + "; ".join(f"{_span(b.min, b.max)} → {b.score:g}" for b in rule.bands)
-
-
-def _span(lo: float, hi: float) -> str:
-    if lo == float("-inf"):
-        return f"< {hi:g}"
-    if hi == float("inf"):
-        return f"≥ {lo:g}"
-    return f"{lo:g} to < {hi:g}"
+        console.print(f"  metric {c.metric}; {c.rule.describe()}")
 
 
 @rubric.command("validate")

@@ -15,30 +15,13 @@ from typing import Any
 import click
 
 from livelab.errors import LivelabError, Problem
+from livelab.gradebook import BOM, FORMULA_STARTS, neutralise
 
 JUDGE_COLUMN = "judge"
 SESSION_COLUMN = "session"
 #: Free-text columns a judge may add; never read as scores.
 NOTE_COLUMNS = ("notes", "note", "comment", "comments")
-BOM = "\ufeff"  # so Excel opens the template as UTF-8 and shows Chinese names
-# A spreadsheet treats a cell starting with one of these as a formula; tab and CR may
-# shift it into one. Such cells are written with a leading ' and read back as text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HEADER = re.compile(r"^\s*([^\s(\[]+)")  # "product-intro (0-8)" → "product-intro"
-
-
-def neutralise(cell: str) -> str:
-    """Prefix ' to a cell a spreadsheet would run as a formula (numbers stay numbers)."""
-    if cell.startswith(FORMULA_STARTS) and not _is_plain_number(cell):
-        return "'" + cell
-    return cell
-
-
-def _is_plain_number(cell: str) -> bool:
-    try:
-        return math.isfinite(float(cell)) and cell.strip() == cell
-    except ValueError:
-        return False
 
 
 def _unneutralise(cell: str) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from livelab.errors import LivelabError, Problem
+from livelab.gradebook import BOM, neutralise
 
-BOM = "\ufeff"  # Excel reads UTF-8 (and Chinese team names) only with it
 _SPARK = "▁▂▃▄▅▆▇█"
 TEAM_SCORES = ("best", "latest", "mean")
 
@@ -293,20 +293,6 @@ def trend_text(values: Sequence[float]) -> str:
 
 
 # --- output ----------------------------------------------------------------------------
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: str) -> str:
-    """Text a spreadsheet would run as a formula gets a leading ' (numbers stay numbers)."""
-    if not cell.startswith(_FORMULA_STARTS):
-        return cell
-    try:
-        float(cell)
-        return cell
-    except ValueError:
-        return "'" + cell
-
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
