@@ -1,0 +1,95 @@
+"""The livelab practice app: a thin App that holds the shared state and pushes Home."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+
+from livelab.tui.messages import OpenSession
+
+
+class LivelabApp(App[None]):
+    """State shared by the screens: the folder, the rubric, the history, the plugins."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "livelab"
+    SUB_TITLE = "practice lab"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        folder: Path | None = None,
+        rubric: str | None = None,
+        history: Any | None = None,
+        scorecard: dict[str, Any] | None = None,
+        plugins_dirs: Iterable[Path] = (),
+    ) -> None:
+        super().__init__()
+        self.folder = (folder or Path.cwd()).resolve()
+        self.rubric = rubric
+        self.history = history
+        self.initial_scorecard = scorecard
+        self.plugins_dirs = tuple(plugins_dirs)
+
+    def on_mount(self) -> None:
+        from livelab.tui.screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+        if self.initial_scorecard is not None:
+            from livelab.tui.screens.scorecard import ScorecardScreen
+
+            self.push_screen(ScorecardScreen(self.initial_scorecard))
+
+    # --- history: optional, never fatal -------------------------------------------------
+
+    def attempts(self, anchor: str | None = None) -> list[Any]:
+        if self.history is None:
+            return []
+        try:
+            return list(self.history.attempts(anchor=anchor))
+        except Exception as exc:  # a broken history database must not take the app down
+            self.notify(f"Could not read the history: {exc}", severity="warning")
+            return []
+
+    def record_attempt(self, scorecard: dict[str, Any]) -> None:
+        if self.history is None:
+            return
+        try:
+            self.history.record(scorecard, kind="analyze")
+        except Exception as exc:  # the scorecard is still shown; only the log entry is lost
+            self.notify(f"Could not record this attempt: {exc}", severity="warning")
+
+    # --- actions every screen shares ----------------------------------------------------
+
+    @on(OpenSession)
+    def _open_session(self, message: OpenSession) -> None:
+        from livelab.tui.screens.analyse import AnalyseScreen
+
+        self.push_screen(AnalyseScreen(message.path, self.rubric))
+
+    def action_help(self) -> None:
+        from livelab.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_pick_rubric(self) -> None:
+        from livelab.tui.dialogs.rubric_picker import RubricPicker
+
+        def picked(name: str | None) -> None:
+            if name is not None:
+                self.rubric = name
+                self.notify(f"Rubric for the next analysis: {name}")
+                refresh = getattr(self.screen, "refresh_lists", None)
+                if refresh is not None:
+                    refresh()
+
+        self.push_screen(RubricPicker(self.rubric), picked)

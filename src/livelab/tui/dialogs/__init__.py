@@ -1,0 +1,1 @@
+"""Modal dialogs of the livelab TUI, each typed by what it returns."""

@@ -1,0 +1,67 @@
+"""Pick a rubric: returns a built-in rubric name, or None when the student backs out."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+
+def rubric_options(current: str | None) -> list[Option]:
+    from livelab.errors import LivelabError
+    from livelab.rubric import builtin_rubrics, load_rubric
+
+    options = []
+    for name, path in builtin_rubrics().items():
+        try:
+            rubric = load_rubric(path)
+            detail = (
+                f"{rubric.language} · {len(rubric.criteria)} criteria · {rubric.max_total:g} pts"
+            )
+            title = rubric.title
+        except LivelabError as exc:  # a broken pack is listed, not fatal
+            title, detail = name, f"cannot load: {exc}"
+        mark = "● " if name == current else "  "
+        options.append(
+            Option(
+                Text.assemble(mark, (title, "bold"), "\n  ", (f"{name} · {detail}", "dim")), id=name
+            )
+        )
+    return options
+
+
+class RubricPicker(ModalScreen[str | None]):
+    """The built-in rubric packs; Enter picks one."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: str | None = None) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label("Pick a rubric", classes="dialog-title")
+            yield OptionList(*rubric_options(self.current), id="rubrics")
+            yield Static("Enter pick · Escape cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.focus()
+        if self.current:
+            try:
+                options.highlighted = options.get_option_index(self.current)
+            except OptionDoesNotExist:  # the current rubric is a file, not a built-in
+                options.highlighted = 0
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,51 @@
+"""Every custom Message the livelab TUI posts, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+
+
+class StageProgress(Message):
+    """The analysis worker reached ``fraction`` (None = unknown) of ``stage``."""
+
+    def __init__(self, stage: str, fraction: float | None, text: str) -> None:
+        super().__init__()
+        self.stage = stage
+        self.fraction = fraction
+        self.text = text
+
+
+class AnalysisFinished(Message):
+    """The worker produced a scorecard (``cancelled``: the student stopped waiting for it)."""
+
+    def __init__(self, scorecard: dict[str, Any], cancelled: bool) -> None:
+        super().__init__()
+        self.scorecard = scorecard
+        self.cancelled = cancelled
+
+
+class AnalysisFailed(Message):
+    """The worker stopped with a user error (bad session, rubric) or a crash."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class OpenSession(Message):
+    """Analyse the session at ``path`` (with the app's current rubric) and show its scorecard."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+
+class JumpToTime(Message):
+    """Show the transcript at ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds

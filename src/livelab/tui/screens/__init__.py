@@ -1,0 +1,1 @@
+"""Screens of the livelab TUI: home, analyse, scorecard, transcript, timelines, progress, help."""

@@ -1,0 +1,109 @@
+"""Progress: one anchor's attempts from history — the total and each criterion over time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from livelab.tui.data import score_text, sparkline, when_text
+
+if TYPE_CHECKING:
+    from livelab.tui.app import LivelabApp
+
+
+def _change(first: float | None, last: float | None) -> Text:
+    if first is None or last is None:
+        return Text("—", style="dim")
+    delta = last - first
+    style = "green" if delta > 1e-9 else "red" if delta < -1e-9 else "dim"
+    return Text(f"{delta:+.1f}", style=style, justify="right")
+
+
+class ProgressScreen(Screen[None]):
+    """Oldest attempt on the left of every trend, newest on the right."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    app: LivelabApp
+
+    def __init__(self, anchor: str) -> None:
+        super().__init__()
+        self.anchor = anchor
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="progress-summary", classes="section")
+        yield DataTable(id="trend", cursor_type="row", zebra_stripes=True)
+        yield Label("Attempts", id="attempts-title", classes="section")
+        yield DataTable(id="attempts", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        attempts = list(reversed(self.app.attempts(anchor=self.anchor)))  # oldest first
+        summary = self.query_one("#progress-summary", Static)
+        trend = self.query_one("#trend", DataTable)
+        table = self.query_one("#attempts", DataTable)
+        if not attempts:
+            who = self.anchor or "this anchor"
+            summary.update(
+                f"No attempts by {who} in the history yet."
+                if self.app.history is not None
+                else "no history yet (history is not available in this install)"
+            )
+            trend.display = table.display = False
+            return
+        totals = [a.total / a.max_total * 100 if a.max_total else None for a in attempts]
+        summary.update(
+            Text.assemble(
+                (self.anchor or "(no anchor)", "bold"),
+                f" · {len(attempts)} attempt{'s' if len(attempts) != 1 else ''} · total ",
+                (sparkline(totals), "cyan"),
+                f"  {score_text(attempts[0].total, attempts[0].max_total)} → ",
+                (score_text(attempts[-1].total, attempts[-1].max_total), "bold"),
+            )
+        )
+        trend.add_columns("Criterion", "Trend", "First", "Last", "Change")
+        trend.add_row(
+            Text("Total (%)", style="bold"),
+            Text(sparkline(totals), style="cyan"),
+            f"{totals[0]:.0f}" if totals[0] is not None else "—",
+            f"{totals[-1]:.0f}" if totals[-1] is not None else "—",
+            _change(totals[0], totals[-1]),
+        )
+        for cid in _criterion_ids(attempts):
+            points = [a.criteria.get(cid) for a in attempts]
+            seen = [p for p in points if p is not None]
+            trend.add_row(
+                cid,
+                Text(sparkline(points), style="cyan"),
+                f"{seen[0]:.1f}" if seen else "—",
+                f"{seen[-1]:.1f}" if seen else "—",
+                _change(seen[0] if seen else None, seen[-1] if seen else None),
+            )
+        # Totals under different rubrics are not comparable: name the rubric when it varies.
+        several_rubrics = len({a.rubric_id for a in attempts}) > 1
+        table.add_columns("When", "Session", *(["Rubric"] if several_rubrics else []), "Score")
+        table.add_column("Kind")
+        for a in reversed(attempts):  # newest on top, as people read a log
+            table.add_row(
+                when_text(a.recorded_at),
+                a.title,
+                *([a.rubric_id] if several_rubrics else []),
+                score_text(a.total, a.max_total),
+                a.kind,
+            )
+        if not several_rubrics:
+            self.query_one("#attempts-title", Label).update(f"Attempts · {attempts[0].rubric_id}")
+
+
+def _criterion_ids(attempts: list[Any]) -> list[str]:
+    """Every criterion id across attempts, in first-seen order."""
+    ids: dict[str, None] = {}
+    for a in attempts:
+        ids.update(dict.fromkeys(a.criteria))
+    return list(ids)

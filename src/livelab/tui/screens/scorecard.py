@@ -1,0 +1,170 @@
+"""The scorecard: criteria with score bars, values and feedback, what to fix first, evidence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from livelab.reporters import format_value
+from livelab.tui.data import criterion_by_id, evidence_for, fix_first, points_lost
+from livelab.tui.messages import JumpToTime
+from livelab.tui.widgets.evidence import EvidenceList
+from livelab.tui.widgets.score import SessionSummary, score_bar
+
+if TYPE_CHECKING:
+    from livelab.tui.app import LivelabApp
+
+
+def fix_first_text(scorecard: dict[str, Any]) -> Text:
+    items = fix_first(scorecard)
+    text = Text("Fix these first: ", style="bold")
+    if not items:
+        return text.append("nothing — every measured criterion got full marks.", style="green")
+    for i, c in enumerate(items):
+        if i:
+            text.append(" · ")
+        text.append(f"{i + 1}. {c['title']}")
+        text.append(f" (−{points_lost(c):.1f})", style="red")
+    return text
+
+
+class ScorecardScreen(Screen[None]):
+    """Move through the criteria; their evidence shows below. Enter on a finding jumps
+    to that moment in the transcript."""
+
+    BINDINGS = [
+        Binding("t", "transcript", "Transcript"),
+        Binding("l", "timelines", "Timelines"),
+        Binding("p", "progress", "Progress"),
+        Binding("r", "pick_rubric", "Rubric"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    app: LivelabApp
+
+    def __init__(self, scorecard: dict[str, Any]) -> None:
+        super().__init__()
+        self.scorecard = scorecard
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield SessionSummary(self.scorecard)
+        yield Static(fix_first_text(self.scorecard), id="fix-first")
+        with Vertical(id="scorecard-body"):
+            yield DataTable(id="criteria", cursor_type="row")
+            yield EvidenceList(id="evidence")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#criteria", DataTable)
+        table.add_column("Criterion", key="title")
+        table.add_column("Score", key="bar")
+        table.add_column("Points", key="points")
+        table.add_column("Measured", key="value")
+        self._fill()
+        table.focus()
+
+    def _fill(self) -> None:
+        table = self.query_one("#criteria", DataTable)
+        table.clear()
+        first = set(self.scorecard.get("fix_first") or [])
+        for c in self.scorecard["criteria"]:
+            title = Text(c["title"])
+            if c["id"] in first:
+                title.append(" ★", style="bold red")
+            points = f"{c['points']:.1f}/{c['weight']:g}" if c["status"] == "scored" else "—"
+            table.add_row(
+                title,
+                score_bar(c),
+                Text(points, justify="right"),
+                format_value(c.get("value"), c.get("unit", "")),
+                key=c["id"],
+            )
+        if not self.scorecard["criteria"]:
+            self.query_one(EvidenceList).show("This scorecard has no rubric criteria.", [])
+
+    @on(DataTable.RowHighlighted, "#criteria")
+    def _show_evidence(self, event: DataTable.RowHighlighted) -> None:
+        criterion = criterion_by_id(self.scorecard, str(event.row_key.value))
+        if criterion is None:
+            return
+        feedback = criterion.get("feedback") or ""
+        if criterion["status"] != "scored" and criterion.get("reason"):
+            feedback = f"Unscored: {criterion['reason']}. {feedback}".strip()
+        evidence = self.query_one(EvidenceList)
+        evidence.border_title = f"Evidence · {criterion['title']}"
+        evidence.show(feedback, evidence_for(self.scorecard, criterion["metric"]))
+
+    @on(DataTable.RowSelected, "#criteria")
+    def _enter_evidence(self) -> None:
+        evidence = self.query_one(EvidenceList)
+        evidence.focus()
+        if evidence.option_count > 1:
+            evidence.highlighted = 1
+
+    @on(JumpToTime)
+    def _jump(self, message: JumpToTime) -> None:
+        self.action_transcript(message.seconds)
+
+    def action_transcript(self, seconds: float | None = None) -> None:
+        if not self.scorecard.get("transcript"):
+            self.notify("No transcript: this session was analysed without speech recognition.")
+            return
+        from livelab.tui.screens.transcript import TranscriptScreen
+
+        self.app.push_screen(TranscriptScreen(self.scorecard, seconds))
+
+    def action_timelines(self) -> None:
+        from livelab.tui.screens.timelines import TimelinesScreen
+
+        self.app.push_screen(TimelinesScreen(self.scorecard))
+
+    def action_progress(self) -> None:
+        from livelab.tui.screens.progress import ProgressScreen
+
+        anchor = self.scorecard["session"].get("anchor") or ""
+        self.app.push_screen(ProgressScreen(anchor))
+
+    def action_pick_rubric(self) -> None:
+        def picked(rubric: str | None) -> None:
+            if rubric is not None:
+                self.rescore(rubric)
+
+        from livelab.tui.dialogs.rubric_picker import RubricPicker
+
+        current = (self.scorecard.get("rubric") or {}).get("id")
+        self.app.push_screen(RubricPicker(current), picked)
+
+    def rescore(self, rubric_ref: str) -> None:
+        """Score the same measurements against another rubric: instant, no re-analysis."""
+        from livelab.errors import LivelabError
+        from livelab.rubric import find_rubric, load_rubric
+        from livelab.tui.data import rescore
+
+        language = self.scorecard["session"].get("language") or "en"
+        try:
+            rubric = load_rubric(find_rubric(rubric_ref, language))
+        except LivelabError as exc:
+            self.notify(str(exc), title="Rubric not loaded", severity="error")
+            return
+        self.scorecard = rescore(self.scorecard, rubric)
+        self.app.rubric = rubric_ref
+        self.query_one(SessionSummary).show(self.scorecard)
+        self.query_one("#fix-first", Static).update(fix_first_text(self.scorecard))
+        self._fill()
+        self.notify(f"Re-scored with {rubric.title}.")
+
+    def action_back(self) -> None:
+        evidence = self.query_one(EvidenceList)
+        if evidence.has_focus:  # out of the evidence first, then off the screen
+            self.query_one("#criteria", DataTable).focus()
+            return
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
