@@ -222,8 +222,13 @@ class ProductAwareFrames(FrameCounter):
 
 def test_wanted_files_join_the_cache_key_only_when_present(session_dir, media_dir):
     session = load_session(session_dir)
-    assert analyze_session(session, [ProductAwareFrames()]).runs["t_frames_products"].status == "ran"
-    assert analyze_session(session, [ProductAwareFrames()]).runs["t_frames_products"].status == "cached"
+    assert (
+        analyze_session(session, [ProductAwareFrames()]).runs["t_frames_products"].status == "ran"
+    )
+    assert (
+        analyze_session(session, [ProductAwareFrames()]).runs["t_frames_products"].status
+        == "cached"
+    )
     (session_dir / "products.yaml").write_text("products: [changed]\n")
     again = analyze_session(load_session(session_dir), [ProductAwareFrames()])
     assert again.runs["t_frames_products"].status == "ran"
