@@ -145,3 +145,13 @@ def test_audio_only_session_uses_audio_as_recording(tmp_path, media_dir):
     (root / "session.toml").write_text('audio = "voice.wav"\n')
     s = load_session(root)
     assert s.media == s.files["recording"] == (root / "voice.wav").resolve()
+
+
+def test_metadata_path_is_absolute_whatever_was_typed(tmp_path, media_dir, monkeypatch):
+    # History and the TUI match attempts by this path: "s" typed in one folder and the
+    # full path typed elsewhere must be the same session.
+    root = make_session(tmp_path / "s", media_dir / "both.mp4", GOOD)
+    monkeypatch.chdir(tmp_path)
+    relative = load_session(Path("s")).metadata()["path"]
+    assert relative == load_session(root.resolve()).metadata()["path"]
+    assert Path(relative).is_absolute()

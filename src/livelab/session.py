@@ -55,7 +55,7 @@ class Session:
             "roles": dict(self.roles),
             "language": self.language,
             "recorded_at": self.recorded_at,
-            "path": str(self.manifest or self.files["recording"]),
+            "path": str((self.manifest or self.files["recording"]).resolve()),
             "files": {k: p.name for k, p in self.files.items()},
         }
 
