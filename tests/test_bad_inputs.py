@@ -56,3 +56,26 @@ def test_bad_input(corpus, name, tmp_path):
         if run["status"] == "failed":
             assert case.analyzer and case.expect_reason in run["reason"], (name, run)
             assert "Error:" not in run["reason"], (name, run)  # a clear message, not a crash
+
+
+def test_the_whole_corpus_in_one_grade_batch(corpus, tmp_path):
+    """Through `livelab grade`: each bad session is an error row with its one-line reason,
+    every other session is graded, and the batch finishes with exit code 1."""
+    from livelab.gradebook import read_gradebook
+
+    cases = list(corpus.values())
+    out = tmp_path / "grades"
+    args = ["grade", *[str(c.path) for c in cases], "--out", str(out), "--all", "-q"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    rows = {row["path"]: row for row in read_gradebook(out / "gradebook.csv")}
+    assert len(rows) == len(cases)
+    for case in cases:
+        row = next(r for p, r in rows.items() if Path(p).resolve() == case.path.resolve())
+        if case.expect is None:
+            assert row["status"] == "ok", (case.name, row["error"])
+        else:
+            assert row["status"] == "error" and case.expect in row["error"], (case.name, row)
+            assert "\n" not in row["error"]
+    assert len((out / "results.jsonl").read_text("utf-8").splitlines()) == len(cases)

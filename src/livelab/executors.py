@@ -46,6 +46,26 @@ def _init_worker(stages: Any) -> None:
     # Ctrl-C in a terminal reaches the whole process group; only the parent decides what
     # to keep and then stops the workers, so they must not die half-way through a write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """Stop this worker when the grading process dies (kill -9, a crash): the pool's queues
+    keep their pipes open in every worker, so an orphan would otherwise wait forever."""
+    import multiprocessing
+    import os
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="livelab-parent-watch", daemon=True).start()
 
 
 def _call(fn: Callable[[Any, Any], Any], index: int, item: Any) -> Any:
