@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from livelab.history import Attempt
 from livelab.tui import data
 from livelab.tui.dialogs.open_session import check_session_path
 
@@ -31,37 +32,18 @@ DEMO = REPO / "tests" / "data" / "tui" / "scorecard_demo.json"
 # --- fixtures ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FakeAttempt:
-    """The shape of ``livelab.history.Attempt`` (fixed dates keep snapshots stable)."""
-
-    id: int
-    recorded_at: str
-    kind: str
-    session_path: str
-    title: str
-    anchor: str
-    team: str
-    rubric_id: str
-    rubric_sha256: str
-    total: float
-    max_total: float
-    scorable_fraction: float
-    criteria: dict[str, float | None]
-
-
 @dataclass
 class FakeHistory:
     """``livelab.history.History``'s API in memory; ``record`` keeps what it was given."""
 
-    rows: list[FakeAttempt] = field(default_factory=list)
+    rows: list[Attempt] = field(default_factory=list)
     recorded: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
     def record(self, scorecard: dict[str, Any], kind: str = "analyze") -> int:
         self.recorded.append((scorecard, kind))
         session = scorecard["session"]
         self.rows.append(
-            FakeAttempt(
+            Attempt(
                 id=len(self.rows) + 1,
                 recorded_at=f"2026-12-{len(self.rows) + 1:02d}T10:00:00",
                 kind=kind,
@@ -81,7 +63,7 @@ class FakeHistory:
 
     def attempts(
         self, anchor: str | None = None, session_path: str | None = None, limit: int = 200
-    ) -> list[FakeAttempt]:
+    ) -> list[Attempt]:
         rows = [r for r in self.rows if anchor is None or r.anchor == anchor]
         return sorted(rows, key=lambda r: r.recorded_at, reverse=True)[:limit]
 
@@ -89,8 +71,8 @@ class FakeHistory:
         return sorted({r.anchor for r in self.rows})
 
 
-def attempt(n: int, path: Path, total: float, pace: float | None, dead_air: float) -> FakeAttempt:
-    return FakeAttempt(
+def attempt(n: int, path: Path, total: float, pace: float | None, dead_air: float) -> Attempt:
+    return Attempt(
         id=n,
         recorded_at=f"2026-11-2{n}T10:00:00",
         kind="analyze",
