@@ -198,3 +198,52 @@ def test_recording_shorter_than_the_growth_window() -> None:
     f = PaceAnalyzer().analyze(_signals(audio, Transcript("en", "t", 2.0, (seg,))))
     assert f.metrics["pace.speaking_ratio"] > 0.5
     assert f.metrics["pace.dead_air_count"] == 0
+
+
+def _reencode(src: Path, dst: Path, codec: str, rate: int, layout: str) -> Path:
+    """Re-encode real speech into another container/codec/layout with PyAV."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = layout
+        resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=rate)
+        for frame in inp.decode(audio=0):
+            for f in resampler.resample(frame):
+                for packet in stream.encode(f):
+                    out.mux(packet)
+        for f in resampler.resample(None):
+            for packet in stream.encode(f):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return dst
+
+
+@needs_data
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, codec, rate, layout",
+    [
+        ("jfk.mp3", "libmp3lame", 44100, "stereo"),
+        ("jfk.m4a", "aac", 44100, "stereo"),
+        ("jfk.webm", "libopus", 48000, "stereo"),
+        ("jfk.flv", "aac", 44100, "mono"),
+    ],
+)
+def test_audio_tracks_in_other_containers(tmp_path: Path, name, codec, rate, layout) -> None:
+    # Students bring whatever their phone or laptop writes: stereo 44.1/48 kHz, lossy codecs.
+    f = _analyze(_reencode(JFK, tmp_path / name, codec, rate, layout))
+    assert f.metrics["pace.rate_overall"] == pytest.approx(120.0, rel=0.05)
+    assert f.metrics["pace.dead_air_count"] == 0
+
+
+@needs_data
+@pytest.mark.slow
+def test_heavily_clipped_speech_is_still_measured(tmp_path: Path) -> None:
+    from livelab.media import decode_audio
+
+    loud = decode_audio(JFK) * 12.0  # most peaks far beyond full scale, clipped in the file
+    f = _analyze(_write_wav(tmp_path / "clipped.wav", loud))
+    assert f.details["clipped_fraction"] > 0.05
+    assert f.metrics["pace.rate_overall"] == pytest.approx(120.0, rel=0.05)
