@@ -230,7 +230,13 @@ def test_interrupt_keeps_finished_sessions_and_rerun_does_the_rest(
     env = _env(tmp_path, LIVELAB_TEST_SLOW="1.0")
     args = [sys.executable, "-m", "livelab.cli", "--plugins-dir", str(plugin_dir), "grade"]
     args += [str(cls), "--out", str(out), "--all", "--workers", "1"]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A shell without job control starts background commands with SIGINT ignored, and
+    # Python then never raises KeyboardInterrupt: give the grade run a normal SIGINT, as a
+    # terminal would (CI may run this suite in the background).
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     state = out / ".livelab-grade" / "state.json"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -239,14 +245,6 @@ def test_interrupt_keeps_finished_sessions_and_rerun_does_the_rest(
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
     proc.send_signal(sig)
-    # Once, in a loaded CI run, a single SIGINT went unnoticed (cause not found; see the
-    # issue note). A user presses Ctrl-C again: so does the test, at most twice more.
-    for _again in range(2):
-        try:
-            proc.wait(timeout=3)
-            break
-        except subprocess.TimeoutExpired:
-            proc.send_signal(sig)
     _stdout, stderr = proc.communicate(timeout=60)
     if sig == signal.SIGINT:
         assert proc.returncode == 130, stderr
@@ -256,7 +254,9 @@ def test_interrupt_keeps_finished_sessions_and_rerun_does_the_rest(
     kept = read_gradebook(out / "gradebook.csv")
     assert 1 <= len(kept) < 6 and all(r["status"] == "ok" for r in kept)
     jsonl = (out / "results.jsonl").read_text("utf-8").splitlines()
-    assert len(jsonl) == len(kept) and all(json.loads(line)["total"] > 0 for line in jsonl)
+    assert all(json.loads(line)["total"] > 0 for line in jsonl)
+    # Each file is replaced atomically; a kill can land between the two replacements.
+    assert abs(len(jsonl) - len(kept)) <= (sig == signal.SIGKILL)
     if sig == signal.SIGINT:
         assert not list(out.rglob("*.tmp")), "a half-written file was left behind"
     with sqlite3.connect(tmp_path / "history.sqlite3") as db:
@@ -265,6 +265,7 @@ def test_interrupt_keeps_finished_sessions_and_rerun_does_the_rest(
     # is rewritten, so the state can be one session ahead of it — never behind.
     done = len(json.loads(state.read_text())["sessions"])
     assert len(kept) <= done <= len(kept) + (sig == signal.SIGKILL)
+    assert len(jsonl) <= done
 
     rerun = _livelab("--plugins-dir", str(plugin_dir), *args[5:], env=_env(tmp_path))
     assert rerun.returncode == 0, rerun.stderr
