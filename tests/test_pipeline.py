@@ -249,3 +249,28 @@ def test_progress_reports_each_stage_to_completion(session_dir):
         assert calls[-1][0] == 1.0, (stage, calls)
     video = [f for f, _ in seen["video"]]
     assert video == sorted(video)  # monotonic
+
+
+class WordCount(Analyzer):
+    name = "t_words"
+    version = "1"
+    needs = frozenset({"transcript"})
+    metrics = (MetricSpec("t.words", "count", "words heard"),)
+
+    def analyze(self, signals):
+        f = Findings()
+        f.set("t.words", len(signals.transcript.words))
+        return f
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(session_dir):
+    from livelab.plugins import load_plugins
+
+    load_plugins()
+    session = load_session(session_dir)
+    run = analyze_session(session, [WordCount()], AnalysisOptions(use_cache=False))
+    assert (
+        run.runs["t_words"].status == "ran" and run.runs["t_words"].findings.metrics["t.words"] > 0
+    )
+    assert not (session_dir / ".livelab" / "transcripts").exists()
+    assert not (session_dir / ".livelab" / "findings").exists()

@@ -148,7 +148,7 @@ def analyze_session(
             audio_job = pool.submit(
                 _audio_and_speech,
                 session,
-                cache,
+                cache if options.use_cache else None,
                 transcriber if "transcript" in need else None,
                 transcript,
                 timings,
@@ -229,7 +229,8 @@ def transcript_of(
     transcript = _cached_transcript(session, cache, transcriber, options)
     if transcript is None:
         say = progress or (lambda stage, fraction, message: None)
-        _audio, transcript, error = _audio_and_speech(session, cache, transcriber, None, {}, say)
+        store = cache if options.use_cache else None
+        _audio, transcript, error = _audio_and_speech(session, store, transcriber, None, {}, say)
         if transcript is None:
             raise LivelabError([Problem(session.media, error)])
     return transcript
@@ -269,8 +270,10 @@ def _analyzer_key(
     )
 
 
-def _frame_key(frames: FrameOptions) -> list[float]:
-    return [frames.sample_fps, frames.max_width]
+def _frame_key(frames: FrameOptions) -> list[float | str]:
+    # "nonref": sampled frames come from reference frames only (media.VideoPass), so findings
+    # cached before that change are not reused.
+    return [frames.sample_fps, frames.max_width, "nonref"]
 
 
 def _transcript_key(session: Session, cache: Cache, transcriber: Transcriber) -> str:
@@ -288,7 +291,7 @@ def _cached_transcript(
 
 def _audio_and_speech(
     session: Session,
-    cache: Cache,
+    cache: Cache | None,
     transcriber: Transcriber | None,
     transcript: Transcript | None,
     timings: dict[str, float],
@@ -312,12 +315,13 @@ def _audio_and_speech(
     except Exception as exc:
         return audio, None, f"transcription failed: {type(exc).__name__}: {exc}"
     timings["transcribe"] = time.perf_counter() - t1
-    cache.put(
-        "transcripts",
-        "transcript",
-        _transcript_key(session, cache, transcriber),
-        {"format": CACHE_FORMAT, "transcript": transcript.to_dict()},
-    )
+    if cache is not None:  # None: --no-cache, which neither reads nor writes the cache
+        cache.put(
+            "transcripts",
+            "transcript",
+            _transcript_key(session, cache, transcriber),
+            {"format": CACHE_FORMAT, "transcript": transcript.to_dict()},
+        )
     say("transcribe", 1.0, f"transcribed ({len(transcript.words)} words)")
     return audio, transcript, ""
 

@@ -17,6 +17,12 @@ from livelab.transcript import Segment, Transcript, Word
 SAMPLE_RATE = 16_000
 #: faster-whisper's own threshold for "this segment repeats itself".
 COMPRESSION_LIMIT = 2.4
+#: Long audio is transcribed in windows of about this many seconds: faster-whisper computes
+#: the log-Mel features of its whole input at once (~50 MB per minute of speech at the peak,
+#: measured), so a 30-minute session peaked at 2.3 GB; windows keep that flat.
+WINDOW_S = 300
+#: A window ends at the quietest 0.1 s of its last this-many seconds, so no word is cut.
+CUT_SEARCH_S = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +79,22 @@ class FasterWhisperTranscriber:
         self.language_options = _language_options(config.language)
         self.identity = (
             f"faster-whisper {fw}; model {self.model_name}; lang {config.language}; "
-            f"beam {config.beam_size}; vad on; words on; {sorted(self.language_options.items())}"
+            f"beam {config.beam_size}; vad on; words on; {sorted(self.language_options.items())}; "
+            f"windows {WINDOW_S} s"
         )
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
+        out: list[Segment] = []
+        for start, end in _windows(audio):
+            out.extend(self._transcribe_window(audio[start:end], start / SAMPLE_RATE))
+        return Transcript(
+            language=self.config.language,
+            model=self.model_name,
+            duration_s=round(len(audio) / SAMPLE_RATE, 3),
+            segments=tuple(out),
+        )
+
+    def _transcribe_window(self, audio: np.ndarray, offset: float) -> list[Segment]:
         model = _load_model(self.model_ref, self.config.threads)
         segments, _info = model.transcribe(
             audio,
@@ -92,16 +110,37 @@ class FasterWhisperTranscriber:
             if seg.compression_ratio > COMPRESSION_LIMIT:
                 continue  # a repetition loop that survived the fallbacks: text, not speech
             words = tuple(
-                Word(round(w.start, 3), round(w.end, 3), w.word.strip(), round(w.probability, 4))
+                Word(
+                    round(w.start + offset, 3),
+                    round(w.end + offset, 3),
+                    w.word.strip(),
+                    round(w.probability, 4),
+                )
                 for w in (seg.words or ())
             )
-            out.append(Segment(round(seg.start, 3), round(seg.end, 3), seg.text.strip(), words))
-        return Transcript(
-            language=self.config.language,
-            model=self.model_name,
-            duration_s=round(len(audio) / SAMPLE_RATE, 3),
-            segments=tuple(out),
-        )
+            out.append(
+                Segment(
+                    round(seg.start + offset, 3),
+                    round(seg.end + offset, 3),
+                    seg.text.strip(),
+                    words,
+                )
+            )
+        return out
+
+
+def _windows(audio: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of about WINDOW_S seconds, each ending at a quiet point."""
+    window, search, step = WINDOW_S * SAMPLE_RATE, CUT_SEARCH_S * SAMPLE_RATE, SAMPLE_RATE // 10
+    out, start = [], 0
+    while len(audio) - start > window + window // 2:
+        lo = start + window - search
+        frames = audio[lo : lo + (search // step) * step].reshape(-1, step)
+        end = lo + int(np.argmin(np.einsum("ij,ij->i", frames, frames))) * step + step // 2
+        out.append((start, end))
+        start = end
+    out.append((start, len(audio)))
+    return out
 
 
 @functools.lru_cache(maxsize=2)
