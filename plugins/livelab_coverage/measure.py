@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from livelab import Evidence, Findings, Transcript
-from livelab_coverage import phrases
+from livelab_coverage import METRICS, phrases
 from livelab_coverage.match import CJK, Hit, MatchOptions, PhraseIndex, TimedText, exact_terms
 from livelab_coverage.normalize import number_value, price_digits
 from livelab_coverage.products import Product
@@ -18,16 +18,7 @@ _NOT_PRICE_UNITS = frozenset(
     "hours minutes seconds days day weeks months years ml oz percent liters litres "
     "小 分 秒 天 周 个 月 年 毫 升 斤 克 件 瓶 折 号 %".split()
 )
-METRIC_NAMES = (
-    "coverage.selling_points_ratio",
-    "coverage.required_mentions_ratio",
-    "coverage.first_mention_s",
-    "coverage.time_per_product_s",
-    "coverage.order_matches_plan",
-    "coverage.cta_per_10min",
-    "coverage.price_before_cta",
-    "coverage.compliance_flags",
-)
+METRIC_NAMES = tuple(spec.name for spec in METRICS)
 _PROMO_SPLIT = re.compile(r"[;,；，、/]|\band\b")
 
 
