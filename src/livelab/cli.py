@@ -36,26 +36,15 @@ LAZY_COMMANDS = {
 
 class LivelabGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        lazy = [n for n in LAZY_COMMANDS if self._lazy(n) is not None]
-        return sorted({*super().list_commands(ctx), *lazy})
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or self._lazy(cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            import importlib
 
-    @staticmethod
-    def _lazy(name: str) -> click.Command | None:
-        import importlib
-
-        if name not in LAZY_COMMANDS:
-            return None
-        module_name, attr = LAZY_COMMANDS[name].split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # not built yet in this checkout
-                return None
-            raise
-        command: click.Command = getattr(module, attr)
+            module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attr)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:

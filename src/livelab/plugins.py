@@ -68,13 +68,9 @@ def load_plugins(plugins_dirs: Iterable[Path | str] = ()) -> None:
         return
     _state["loaded"] = True
     for modname in DEFAULT_PLUGINS:
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if exc.name == modname:  # an optional built-in not present in this checkout
-                continue
-            raise
-        _register(module, PluginInfo(modname, _version("livelab"), "built-in"))
+        _register(
+            importlib.import_module(modname), PluginInfo(modname, _version("livelab"), "built-in")
+        )
     allowed = os.environ.get(ENV_LOAD_PLUGINS)
     allow = {n.strip() for n in allowed.split(",") if n.strip()} if allowed is not None else None
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
