@@ -6,8 +6,11 @@ The public API for plugins is everything imported here; a plugin needs nothing e
 from __future__ import annotations
 
 from livelab.analysis import (
+    CUE_KINDS,
     SIGNALS,
     Analyzer,
+    Cue,
+    CueDetector,
     Evidence,
     Executor,
     Findings,
@@ -26,8 +29,11 @@ from livelab.transcript import Segment, Transcript, Word
 from livelab.yamlfile import load_yaml
 
 __all__ = [
+    "CUE_KINDS",
     "SIGNALS",
     "Analyzer",
+    "Cue",
+    "CueDetector",
     "Evidence",
     "Executor",
     "Findings",

@@ -212,6 +212,33 @@ class Analyzer:
         raise NotImplementedError(f"analyzer {self.name!r} must implement frame_sink()")
 
 
+#: What a :class:`Cue` can be. ``product``: a product named; ``selling_point``, ``price``,
+#: ``promotion``: that part of a product card said; ``cta``: a call to action (which also
+#: answers "link?"); ``size``, ``shipping``: those questions answered.
+CUE_KINDS = frozenset(
+    {"product", "selling_point", "price", "promotion", "cta", "size", "shipping"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """Something the anchor said that an audience reacts to: a selling point, the price,
+    a call to action… ``t`` is when the matched words start (seconds from the start of
+    the recording); ``product`` is the product card's id when the cue is about one."""
+
+    t: float
+    kind: str
+    product: str | None
+    text: str
+
+
+class CueDetector(Protocol):
+    """Finds :class:`Cue` s in speech. The recorder's simulated audience calls it on each
+    few seconds of speech as it is transcribed; analyzers call it on whole transcripts."""
+
+    def detect(self, transcript: Transcript) -> list[Cue]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class OpsFormat:
     """How to read one kind of operations export: source header → canonical column."""

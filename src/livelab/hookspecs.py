@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from livelab.analysis import Analyzer, Executor, OpsFormat, Reporter
+    from pathlib import Path
+
+    from livelab.analysis import Analyzer, CueDetector, Executor, OpsFormat, Reporter
     from livelab.transcribe import Transcriber, TranscriberConfig
 
 hookspec = pluggy.HookspecMarker("livelab")
@@ -36,6 +38,15 @@ def livelab_transcriber(config: TranscriberConfig) -> Transcriber | None:
 def livelab_ops_formats() -> list[OpsFormat]:
     """Return operations-export formats: a name and a mapping from the export's column
     headers to livelab's canonical columns (``t``, ``online``, ``entries``, …).
+    """
+
+
+@hookspec(firstresult=True)
+def livelab_cue_detector(products: Path | None, language: str) -> CueDetector | None:
+    """Return a :class:`livelab.CueDetector` for the product cards at ``products`` (or
+    none) in ``language`` (``en``, ``zh``), or ``None`` to let another plugin answer.
+    Raise :class:`livelab.LivelabError` naming the file, product and key when the cards
+    are invalid. ``livelab record``'s simulated audience reacts to the cues it finds.
     """
 
 
