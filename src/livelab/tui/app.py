@@ -1,4 +1,5 @@
-"""The livelab practice app: a thin App that holds the shared state and pushes Home."""
+"""The livelab practice app: a thin App that holds the shared state and pushes Home
+(or, for ``livelab record``, the live room)."""
 
 from __future__ import annotations
 
@@ -31,15 +32,26 @@ class LivelabApp(App[None]):
         history: Any | None = None,
         scorecard: dict[str, Any] | None = None,
         plugins_dirs: Iterable[Path] = (),
+        record: Any | None = None,
     ) -> None:
+        """``record``: a ``livelab.recorder.Recorder`` to run in the live room, which is then
+        the first screen; its result ends up in ``take_result`` (or ``take_error``)."""
         super().__init__()
         self.folder = (folder or Path.cwd()).resolve()
         self.rubric = rubric
         self.history = history
         self.initial_scorecard = scorecard
         self.plugins_dirs = tuple(plugins_dirs)
+        self.recorder = record
+        self.take_result: Any | None = None
+        self.take_error: str | None = None
 
     def on_mount(self) -> None:
+        if self.recorder is not None:
+            from livelab.tui.screens.live import LiveRoomScreen
+
+            self.push_screen(LiveRoomScreen(self.recorder))
+            return
         from livelab.tui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen())
@@ -74,6 +86,16 @@ class LivelabApp(App[None]):
         from livelab.tui.screens.analyse import AnalyseScreen
 
         self.push_screen(AnalyseScreen(message.path, self.rubric))
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: while a take is recording, stop it and quit once it is saved."""
+        from livelab.tui.screens.live import LiveRoomScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, LiveRoomScreen) and screen.recording:
+                screen.action_quit_room()
+                return
+        self.exit()
 
     def action_help(self) -> None:
         from livelab.tui.screens.help import HelpScreen

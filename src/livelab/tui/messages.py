@@ -49,3 +49,26 @@ class JumpToTime(Message):
     def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds
+
+
+class LiveRoomUpdated(Message):
+    """The recorder sent live-room updates; the screen collects them from its buffer.
+
+    It carries nothing: updates pile up in a locked buffer on the recording thread and one
+    of these is in flight at a time, so a burst of updates costs the UI one refresh."""
+
+
+class TakeFinished(Message):
+    """``Recorder.run()`` returned: the take is saved (``result.status`` says how it ended)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class TakeFailed(Message):
+    """``Recorder.run()`` raised: ``error`` is the message to show (names the file and problem)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error

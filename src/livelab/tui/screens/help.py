@@ -29,6 +29,13 @@ at that moment. **t** transcript · **l** timelines · **p** progress ·
 **Transcript** marks fillers, selling points, names/prices/deals, calls to
 action and compliance terms. Fillers are a lower bound: recognisers drop many.
 
+**Live room** (`livelab record`): elapsed and remaining time, viewers (peak
+and the last 5 minutes' trend), likes, orders, GMV, open questions, the
+room's mood (highlighted when it warns: dead air, viewers leaving, questions
+waiting) and the chat — questions marked **?**. **s** stops and saves the
+take; **q** (or Ctrl+Q) stops it, waits until it is saved, then quits. After
+the take: **a** analyses it now, **q** quits.
+
 **Everywhere**: **Escape** goes back, **?** this help, **Ctrl+Q** quits.
 """
 
