@@ -15,7 +15,10 @@ LANGUAGES = ("en", "zh")
 #: Manifest keys that name a file inside the session folder.
 FILE_KEYS = ("recording", "audio", "products", "ops", "chat")
 _TEXT_KEYS = ("title", "anchor", "team")
-_KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", *FILE_KEYS))
+_KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", "take", *FILE_KEYS))
+#: ``[take] status`` values ``livelab record`` writes: anything but ``complete`` means the
+#: recording stops early (Ctrl-C, a killed recorder, a full disk); ``reason`` says why.
+TAKE_STATUSES = ("complete", "interrupted")
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .m4v .mkv .webm .mov .flv .avi .mpg .mpeg .ts "
     ".wav .flac .mp3 .m4a .aac .ogg .opus".split()
@@ -35,6 +38,15 @@ class Session:
     recorded_at: str = ""
     files: dict[str, Path] = field(default_factory=dict)
     manifest: Path | None = None
+    #: The ``[take]`` table a recorded session carries (status, reason, seed, …), else empty.
+    take: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def interrupted(self) -> str | None:
+        """Why the take stopped early, or ``None`` for a complete (or imported) session."""
+        if self.take.get("status", "complete") == "complete":
+            return None
+        return str(self.take.get("reason") or "the take was interrupted")
 
     @property
     def media(self) -> Path:
@@ -57,6 +69,7 @@ class Session:
             "recorded_at": self.recorded_at,
             "path": str((self.manifest or self.files["recording"]).resolve()),
             "files": {k: p.name for k, p in self.files.items()},
+            **({"take": dict(self.take)} if self.take else {}),
         }
 
 
@@ -134,6 +147,14 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
     elif not isinstance(recorded_at, str):
         bad("recorded_at", f"must be a date-time, not {_type_name(recorded_at)}")
         recorded_at = ""
+    take = data.get("take", {})
+    if not isinstance(take, dict):
+        bad("take", f"must be a table, not {_type_name(take)}")
+        take = {}
+    elif take.get("status", "complete") not in TAKE_STATUSES:
+        bad("take", f"status must be one of {', '.join(TAKE_STATUSES)}, not {take['status']!r}")
+    elif not isinstance(take.get("reason", ""), str):
+        bad("take", f"reason must be a string, not {_type_name(take['reason'])}")
 
     files: dict[str, Path] = {}
     for key in FILE_KEYS:
@@ -172,8 +193,20 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
         recorded_at=str(recorded_at),
         files=files,
         manifest=manifest,
+        take=_plain(take),
     )
     return session, []
+
+
+def _plain(value: Any) -> Any:
+    """TOML values as JSON-ready data (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
 
 
 def confine(root: Path, relative: str) -> tuple[Path | None, str]:
