@@ -62,6 +62,7 @@ class RoomState:
     silence_s: float  # the current run of silence (0 while the anchor speaks)
     open_questions: int  # questions still waiting for an answer
     mood: str  # one line for the student: "dead air 5 s: viewers are leaving"
+    warning: bool = False  # the mood says: act now (dead air, questions waiting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +400,12 @@ class Audience:
             silence_s=self.silence_s,
             open_questions=len(self.open),
             mood=self.mood(),
+            warning=self.warns(),
         )
+
+    def warns(self) -> bool:
+        """The student should act now: dead air, or a question waiting 15 s or more."""
+        return self.silence_s >= self.p.dead_air_s or any(self.t - q.t >= 15 for q in self.open)
 
     def mood(self) -> str:
         if self.silence_s >= self.p.dead_air_s:

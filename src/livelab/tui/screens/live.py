@@ -32,8 +32,6 @@ TREND_POINTS = 30
 MIN_REFRESH_S = 0.2
 #: The chat keeps the newest lines only: a long take must not grow the UI without bound.
 CHAT_LINES = 500
-#: Words in the audience's mood line that mean the student should act now.
-WARNING_WORDS = ("dead air", "silence", "leaving", "left", "unanswered", "waiting", "dropping")
 
 QUIT_REASON = "the student quit the live room"
 CLOSED_REASON = "the live room closed"
@@ -43,9 +41,8 @@ CLOSED_REASON = "the live room closed"
 
 
 def mood_warns(state: RoomState) -> bool:
-    """True when the mood line is a warning (dead air, viewers leaving, questions waiting)."""
-    mood = state.mood.casefold()
-    return any(word in mood for word in WARNING_WORDS)
+    """True when the mood line is a warning (the audience model says so)."""
+    return state.warning
 
 
 def clock_text(phase: str, t: float, planned_s: float | None, stopping: bool = False) -> Text:
