@@ -1,4 +1,5 @@
-"""livelab_coverage: did the anchor say what sells each product — and nothing the law forbids?"""
+"""livelab_coverage: did the anchor say what sells each product — and nothing the law forbids?
+And did they answer what the audience asked?"""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import livelab
 from livelab import Analyzer, Findings, MetricSpec, Signals
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from livelab import CueDetector
+    from livelab_coverage.interaction import InteractionOptions
     from livelab_coverage.measure import CoverageOptions
 
 __version__ = "0.1.0"
@@ -104,6 +109,70 @@ class CoverageAnalyzer(Analyzer):
         )
 
 
+INTERACTION_METRICS = (
+    MetricSpec(
+        "interaction.questions_answered_ratio",
+        "ratio",
+        "Share of the audience's chat questions the anchor's speech addressed within the "
+        "answer window (60 s by default); each unanswered question is evidence.",
+    ),
+)
+
+
+class InteractionAnalyzer(Analyzer):
+    """Audience questions in the chat log, and whether the anchor's speech answered them."""
+
+    name = "interaction"
+    version = "1"
+    needs = frozenset({"transcript", "chat"})
+    wants = frozenset({"products"})
+    metrics = INTERACTION_METRICS
+
+    def __init__(self, settings: InteractionOptions | None = None):
+        from livelab_coverage.interaction import InteractionOptions
+
+        self.settings = settings or InteractionOptions()
+
+    def options(self) -> dict:
+        from livelab_coverage import phrases
+
+        # Topic keywords and cue word lists decide answers as much as the window does.
+        return {**asdict(self.settings), "phrase_lists": phrases.digest()}
+
+    def analyze(self, signals: Signals) -> Findings:
+        from livelab_coverage.chat import read_chat
+        from livelab_coverage.interaction import measure_interaction
+        from livelab_coverage.products import load_products
+
+        f = Findings()
+        chat = signals.file("chat")
+        if chat is None or signals.transcript is None:  # the core does not run us then
+            for m in INTERACTION_METRICS:
+                f.set(m.name, None, "no chat log" if chat is None else "no transcript")
+            return f
+        messages = read_chat(chat)  # a LivelabError names the file, line and key
+        cards = signals.file("products")
+        products = load_products(cards) if cards is not None else None
+        return measure_interaction(
+            messages,
+            signals.transcript,
+            signals.language,
+            signals.duration_s,
+            products,
+            self.settings,
+        )
+
+
 @livelab.hookimpl
 def livelab_analyzers() -> list[Analyzer]:
-    return [CoverageAnalyzer()]
+    return [CoverageAnalyzer(), InteractionAnalyzer()]
+
+
+@livelab.hookimpl
+def livelab_cue_detector(products: Path | None, language: str) -> CueDetector | None:
+    """The coverage matcher as the recorder's cue detector (see :mod:`livelab_coverage.cues`)."""
+    from livelab_coverage.cues import CoverageCueDetector
+    from livelab_coverage.products import load_products
+
+    cards = load_products(products) if products is not None else ()
+    return CoverageCueDetector(cards, language)

@@ -16,7 +16,8 @@ from functools import lru_cache
 import numpy as np
 
 from livelab import Transcript
-from livelab_coverage.normalize import CJK, MappedText, normalize, tokens
+from livelab_coverage.normalize import CJK, MappedText, normalize, number_value, tokens
+from livelab_coverage.phrases import PhraseList
 
 # Words that carry no selling point; dropped from phrase keys, so "keeps your drinks
 # cold" needs only keeps/drinks/cold. Negations and "free"/"all" stay: they change meaning.
@@ -200,7 +201,8 @@ class PhraseIndex:
             bi = np.where(numeric & (bi < 100), 0, bi).astype(np.uint8)
         # A joined pair counts only when neither half is itself as good: otherwise
         # "the" + "aquakeep" would stretch every mention by a word.
-        next_uni = np.pad(uni[:, 1:], ((0, 0), (0, 1)))
+        next_uni = np.zeros_like(uni)  # not np.pad: ten times its cost on a short chunk
+        next_uni[:, :-1] = uni[:, 1:]
         use_bi = (bi > uni) & (bi > next_uni)
         result = (np.where(use_bi, bi, uni).astype(np.uint8), use_bi)
         self._cache[cache_key] = result
@@ -217,11 +219,15 @@ class PhraseIndex:
         exact = self.zh and all(_is_cjk_or_number(w) for w in keys.words)
         sim, joined = self._similarity(keys.words, exact)
         need = k if k <= 3 else max(1, int(np.ceil(opt.min_share * k - 1e-9)))
+        # Short phrases leave no room for a misheard word: "you get" is not "get yours".
+        bar = opt.word_similarity if k <= 2 else opt.weak_similarity
+        if int((sim.max(axis=1) >= bar).sum()) < need:
+            # Too few keys heard anywhere, so in no window either. Most phrases are not in a
+            # few seconds of live speech: this keeps the live cue detector fast.
+            return []
         # Window in tokens: room for the stop words and fillers between the keys.
         width = min(n, k + max(3, k) if not self.zh else 2 * k + 3)
         best_sim = _windowed_max(sim, width)  # keys × window starts
-        # Short phrases leave no room for a misheard word: "you get" is not "get yours".
-        bar = opt.word_similarity if k <= 2 else opt.weak_similarity
         heard = best_sim >= bar
         top = -np.sort(-best_sim.astype(np.float32), axis=0)[:need]  # the `need` best keys
         ok = (heard.sum(axis=0) >= need) & (top.mean(axis=0) >= opt.mean_similarity)
@@ -316,7 +322,7 @@ def exact_terms(text: TimedText, terms: Iterable[str], exceptions: Iterable[str]
     starts = np.array(offsets)
 
     def spans(term: str) -> list[tuple[int, int]]:
-        norm = sep.join(tk.text for tk in tokens(normalize(term, text.language)))
+        norm = _term_form(term, text.language)
         if not norm:
             return []
         pattern = re.escape(norm) if zh else rf"(?<![^\s]){re.escape(norm)}(?![^\s])"
@@ -345,6 +351,26 @@ def exact_terms(text: TimedText, terms: Iterable[str], exceptions: Iterable[str]
             continue
         found.append(Hit(term, first, last, tk[first].start, tk[last].end, 1.0))
     return found
+
+
+def keyword_hits(text: TimedText, listed: PhraseList) -> list[Hit]:
+    """Places a listed keyword is said word for word; a term in the ``[unit]`` section
+    counts only right after a number ("750 ml", "25厘米"), so "米" is not heard in "大米"."""
+    units = {t for t, c in listed.categories if c == "unit"}
+    plain = [t for t in listed.terms if t not in units]
+    hits = exact_terms(text, plain, listed.exceptions)
+    toks = text.tokens
+    for h in exact_terms(text, sorted(units), listed.exceptions):
+        if h.first > 0 and number_value(toks[h.first - 1].text) is not None:
+            hits.append(h)
+    return sorted(hits, key=lambda h: (h.first, -h.last))
+
+
+@lru_cache(maxsize=8192)
+def _term_form(term: str, language: str) -> str:
+    """A listed term as its normalised tokens, joined as :func:`exact_terms` joins the text's."""
+    sep = "" if language == "zh" else " "
+    return sep.join(tk.text for tk in tokens(normalize(term, language)))
 
 
 def _covered(spans: list[tuple[int, int]]) -> set[int]:

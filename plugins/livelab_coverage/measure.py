@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from livelab import Evidence, Findings, Transcript
@@ -69,13 +69,80 @@ def language_warnings(products: Sequence[Product], language: str) -> list[str]:
 
 
 @dataclass(slots=True)
-class _Found:
-    """Where each product's things were heard."""
+class ProductHits:
+    """Where each product's things were heard, by product id (and selling point id)."""
 
     names: dict[str, list[Hit]]
     points: dict[str, dict[str, list[Hit]]]
     prices: dict[str, list[tuple[Hit, float]]]
     promos: dict[str, list[Hit]]
+
+
+def find_products(index: PhraseIndex, products: Sequence[Product]) -> ProductHits:
+    """Every product card's names, selling points, prices and promotion terms in the text.
+
+    Shared by the coverage metrics and the live cue detector, so the simulated audience
+    and the scorecard hear the same words."""
+    found = ProductHits({}, {}, {}, {})
+    for p in products:
+        found.names[p.id] = index.find_any(p.names)
+        found.points[p.id] = {sp.id: index.find_any(sp.phrasings) for sp in p.selling_points}
+        found.prices[p.id] = price_hits(index.text, p)
+        promo_terms = (
+            [t.strip() for t in _PROMO_SPLIT.split(p.promotion.terms)] if p.promotion else []
+        )
+        found.promos[p.id] = index.find_any([t for t in promo_terms if t])
+    return found
+
+
+def selling_prices(product: Product) -> set[float]:
+    """The prices a buyer pays (regular and promotion); the original price is not one."""
+    return {
+        x for x in (product.price, product.promotion.price if product.promotion else None)
+        if x is not None
+    }
+
+
+def stated_prices(product: Product, found: ProductHits) -> list[Hit]:
+    """Where the product's selling price was said: what "price stated" means."""
+    paid = selling_prices(product)
+    return [h for h, v in found.prices[product.id] if v in paid]
+
+
+def promotion_hits(product: Product, found: ProductHits) -> list[Hit]:
+    """The card's own promotion terms, and its promotion price when it differs from the
+    regular one. Generic promotion words ("coupon") are looked up separately."""
+    promo_price = product.promotion.price if product.promotion else None
+    return [
+        *found.promos[product.id],
+        *[h for h, v in found.prices[product.id] if v == promo_price and v != product.price],
+    ]
+
+
+def calls_to_action(index: PhraseIndex, language: str, options: CoverageOptions) -> list[Hit]:
+    """Calls to action, those closer than ``options.cta_merge_s`` counted as one appeal."""
+    listed = (*phrases.load("cta", language).terms, *options.extra_cta_phrases)
+    return _merge(index.find_any(listed), options.cta_merge_s)
+
+
+def product_blocks(
+    transcript: Transcript, text: TimedText, products: Sequence[Product], found: ProductHits
+) -> list[tuple[str, float, float]]:
+    """Which product is on air when, as (product id, start, end) spans of the transcript."""
+    return _blocks(transcript, _label_segments(transcript, text, products, found))
+
+
+def owner_of(blocks: list[tuple[str, float, float]]) -> Callable[[float], str | None]:
+    """A lookup: the id of the product on air at time ``t``, or None between products."""
+    block_starts = [a for _, a, _ in blocks]
+
+    def owner(t: float) -> str | None:
+        i = bisect.bisect_right(block_starts, t) - 1
+        if i >= 0 and blocks[i][1] <= t < blocks[i][2]:
+            return blocks[i][0]
+        return None
+
+    return owner
 
 
 def measure_coverage(
@@ -99,32 +166,14 @@ def measure_coverage(
     index = PhraseIndex(text, options.match)
     f.details["warnings"] = language_warnings(products, language)
 
-    found = _Found({}, {}, {}, {})
-    for p in products:
-        found.names[p.id] = index.find_any(p.names)
-        found.points[p.id] = {sp.id: index.find_any(sp.phrasings) for sp in p.selling_points}
-        found.prices[p.id] = _price_hits(text, p)
-        promo_terms = (
-            [t.strip() for t in _PROMO_SPLIT.split(p.promotion.terms)] if p.promotion else []
-        )
-        found.promos[p.id] = index.find_any([t for t in promo_terms if t])
-
-    labels = _label_segments(transcript, text, products, found)
-    blocks = _blocks(transcript, labels)
+    found = find_products(index, products)
+    blocks = product_blocks(transcript, text, products, found)
     generic = {
         kind: index.find_any(phrases.load(kind, language).terms)
         for kind in ("guarantee", "usage", "promotion")
     }
-    cta_list = (*phrases.load("cta", language).terms, *options.extra_cta_phrases)
-    ctas = _merge(index.find_any(cta_list), options.cta_merge_s)
-
-    block_starts = [a for _, a, _ in blocks]
-
-    def owner(t: float) -> str | None:
-        i = bisect.bisect_right(block_starts, t) - 1
-        if i >= 0 and blocks[i][1] <= t < blocks[i][2]:
-            return blocks[i][0]
-        return None
+    ctas = calls_to_action(index, language, options)
+    owner = owner_of(blocks)
 
     names = {p.id: p.name for p in products}
     per_product: dict[str, dict] = {}
@@ -176,23 +225,11 @@ def measure_coverage(
         def mine(hits: list[Hit], pid: str = p.id) -> list[Hit]:
             return [h for h in hits if owner(h.start_s) == pid]
 
-        selling_prices = {
-            x for x in (p.price, p.promotion.price if p.promotion else None) if x is not None
-        }
-        price_hits = [h for h, v in found.prices[p.id] if v in selling_prices]
         mention_hits: dict[str, list[Hit]] = {
             "name": found.names[p.id],
-            "price": price_hits,
+            "price": stated_prices(p, found),
             "promotion": sorted(
-                [
-                    *found.promos[p.id],
-                    *mine(generic["promotion"]),
-                    *[
-                        h
-                        for h, v in found.prices[p.id]
-                        if p.promotion and v == p.promotion.price and v != p.price
-                    ],
-                ],
+                [*promotion_hits(p, found), *mine(generic["promotion"])],
                 key=lambda h: h.start_s,
             ),
             "call_to_action": mine(ctas),
@@ -323,14 +360,7 @@ def measure_coverage(
         }
         for h in ctas
     ]
-    price_times = {
-        p.id: [
-            h.start_s
-            for h, v in found.prices[p.id]
-            if v in {p.price, p.promotion.price if p.promotion else None}
-        ]
-        for p in products
-    }
+    price_times = {p.id: [h.start_s for h in stated_prices(p, found)] for p in products}
     if not ctas:
         f.set("coverage.price_before_cta", None, "no call to action was heard")
     elif not any(p.prices for p in products):
@@ -379,7 +409,7 @@ def compliance_flags(
     return [(h, listed.category(h.phrase) or "rubric") for h in hits]
 
 
-def _price_hits(text: TimedText, product: Product) -> list[tuple[Hit, float]]:
+def price_hits(text: TimedText, product: Product) -> list[tuple[Hit, float]]:
     """Numbers in the transcript equal to one of the product's prices."""
     forms = {d: price for price in product.prices for d in price_digits(price)}
     toks = text.tokens
@@ -435,7 +465,7 @@ def _merge(hits: list[Hit], gap_s: float) -> list[Hit]:
 
 
 def _label_segments(
-    transcript: Transcript, text: TimedText, products: Sequence[Product], found: _Found
+    transcript: Transcript, text: TimedText, products: Sequence[Product], found: ProductHits
 ) -> list[str | None]:
     """Which product each transcript segment talks about (None before the first one)."""
     marks: list[tuple[float, str]] = []

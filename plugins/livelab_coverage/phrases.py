@@ -1,8 +1,10 @@
 """Phrase lists shipped as data files (calls to action, guarantees, compliance words …).
 
 Each file is ``phrases/<kind>_<language>.txt``: one phrase per line, ``#`` comments,
-``[category]`` section headers, and ``!phrase`` for an allowed exception. A rubric or a
-user extends a list through the analyzer's options, not by editing the package.
+``[category]`` section headers, and ``!phrase`` for an allowed exception. Some lists give
+sections a meaning: ``[unit]`` in ``size_*`` (only after a number), each topic in
+``topics_*``, ``[start]``/``[anywhere]`` in ``questions_*``. A rubric or a user extends a
+list through the analyzer's options, not by editing the package.
 """
 
 from __future__ import annotations
@@ -13,7 +15,19 @@ from functools import lru_cache
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent / "phrases"
-KINDS = ("compliance", "cta", "guarantee", "usage", "promotion")
+# Coverage metrics; cues that answer viewers' questions; reading the chat (is a message a
+# question, and about what).
+KINDS = (
+    "compliance",
+    "cta",
+    "guarantee",
+    "usage",
+    "promotion",
+    "size",
+    "shipping",
+    "topics",
+    "questions",
+)
 
 
 @dataclass(frozen=True, slots=True)

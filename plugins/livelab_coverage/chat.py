@@ -1,0 +1,217 @@
+"""Read a session's chat log (``chat.jsonl``) and tell which messages are questions, and
+what about.
+
+The format (public; ``livelab record``'s audience writes it, real exports are converted to
+it): UTF-8, one JSON object per line, blank lines ignored::
+
+    {"t": 42.5, "user": "viewer_031", "kind": "question", "text": "How much is it?",
+     "topic": "price", "product": "aquakeep-bottle"}
+
+``t`` (seconds from the start of the recording, a number ≥ 0) and ``text`` (a string) are
+required; ``user``, ``kind`` (``greeting`` | ``comment`` | ``question``; other kinds are
+kept but are not questions), ``topic`` (one of :data:`livelab.audience.TOPICS`) and
+``product`` (a product id) are optional; other keys are ignored. A line without ``kind`` is
+a question when its text ends with ``?``/``？`` or starts with or contains a question word
+(``phrases/questions_*.txt``). A question without ``topic`` gets one from the keyword lists
+in ``phrases/topics_*.txt``, or none.
+
+The size cap, the NUL check and the problem list follow the ops reader
+(``livelab_ops/table.py``); its helpers are private to that plugin and count rows and
+columns of a CSV, so they are not imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from livelab import LivelabError, Problem, Segment, Transcript
+from livelab.audience import TOPICS, ChatMessage
+from livelab_coverage import phrases
+from livelab_coverage.match import TimedText, keyword_hits
+from livelab_coverage.normalize import CJK
+
+#: Larger files are refused before reading: a day of a busy room's chat is a few MiB.
+MAX_CHAT_BYTES = 64 * 2**20
+#: Stop listing after this many problems: the first few show what is wrong with the file.
+MAX_PROBLEMS = 20
+_QUESTION_MARKS = ("?", "？")
+
+
+def read_chat(path: Path | str) -> list[ChatMessage]:
+    """Every message of a ``chat.jsonl`` file, in time order (stable for equal times).
+
+    A message without ``kind`` is given ``question`` or ``comment`` (see
+    :func:`looks_like_question`); without ``user``, the empty string. Raises
+    :class:`livelab.LivelabError` naming the file, the line and the key of each problem
+    (the first :data:`MAX_PROBLEMS`, and how many more).
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_CHAT_BYTES:
+            raise LivelabError(
+                [
+                    Problem(
+                        path,
+                        f"is {size / 2**20:,.0f} MiB; a chat log may be at most "
+                        f"{MAX_CHAT_BYTES // 2**20} MiB",
+                    )
+                ]
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+    if b"\x00" in data:
+        raise LivelabError([Problem(path, "contains NUL bytes: not a text chat log")])
+    if data.startswith(b"\xef\xbb\xbf"):  # a BOM, as Windows editors write UTF-8
+        data = data[3:]
+    problems: list[Problem] = []
+    more = 0
+    messages: list[ChatMessage] = []
+    for number, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        found: list[Problem] = []
+        message = _message(path, number, raw, found)
+        if found:
+            room = MAX_PROBLEMS - len(problems)
+            problems += found[:room]
+            more += len(found[room:])
+        elif message is not None:
+            messages.append(message)
+    if problems:
+        if more:
+            problems.append(Problem(path, f"… and {more} more problems"))
+        raise LivelabError(problems)
+    messages.sort(key=lambda m: m.t)
+    return messages
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _message(path: Path, number: int, raw: bytes, found: list[Problem]) -> ChatMessage | None:
+    line = f"line {number}"
+
+    def bad(key: str, message: str) -> None:
+        found.append(Problem(path, message, f"{line}, key {key!r}" if key else line))
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad("", f"is not UTF-8 text (byte {exc.start + 1} of the line)")
+        return None
+    try:
+        item = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        bad("", f"is not valid JSON: {exc}")
+        return None
+    if not isinstance(item, dict):
+        bad("", f'must be a JSON object ({{"t": …, "text": …}}), not {_kind(item)}')
+        return None
+    t = item.get("t")
+    if "t" not in item:
+        bad("t", "missing (seconds from the start of the recording)")
+    elif isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+        bad("t", f"must be a number of seconds, not {_kind(t)} ({_show(t)})")
+    elif t < 0:
+        bad("t", f"must not be negative ({_show(t)})")
+    body = item.get("text")
+    if "text" not in item:
+        bad("text", "missing (what the viewer wrote)")
+    elif not isinstance(body, str):
+        bad("text", f"must be a string, not {_kind(body)}")
+    for key in ("user", "kind", "product"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            bad(key, f"must be a string, not {_kind(item[key])}")
+    topic = item.get("topic")
+    if topic is not None and topic not in TOPICS:
+        bad("topic", f"{_show(topic)} is not a topic (known: {', '.join(TOPICS)})")
+    if found:
+        return None
+    assert isinstance(t, int | float) and isinstance(body, str)
+    kind = item.get("kind") or ("question" if looks_like_question(body) else "comment")
+    return ChatMessage(
+        float(t), item.get("user") or "", kind, body, topic or None, item.get("product") or None
+    )
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def language_of(text: str) -> str:
+    """``zh`` when the message has Chinese characters, else ``en``."""
+    return "zh" if CJK.search(text) else "en"
+
+
+def timed_text(text: str, language: str | None = None) -> TimedText:
+    """A chat message as the matcher's normalised tokens (times are meaningless: 0)."""
+    language = language or language_of(text)
+    segment = Segment(0.0, 0.0, text)
+    return TimedText.from_transcript(Transcript(language, "chat", 0.0, (segment,)), language)
+
+
+def _lists(kind: str, language: str) -> list[phrases.PhraseList]:
+    # A Mandarin message may still say "link": check the English list too.
+    return [phrases.load(kind, "en")] + ([phrases.load(kind, "zh")] if language == "zh" else [])
+
+
+def looks_like_question(text: str) -> bool:
+    """A message is a question when it ends with ``?``/``？``, starts with a word of a
+    ``[start]`` section or contains a phrase of an ``[anywhere]`` section of
+    ``phrases/questions_*.txt``."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith(_QUESTION_MARKS):
+        return True
+    language = language_of(stripped)
+    words = timed_text(stripped, language)
+    if not words.tokens:
+        return False
+    for listed in _lists("questions", language):
+        starts = {t for t, c in listed.categories if c == "start"}
+        if words.tokens[0].text in starts:
+            return True
+        anywhere = phrases.PhraseList(
+            tuple(t for t, c in listed.categories if c == "anywhere"), listed.exceptions
+        )
+        if keyword_hits(words, anywhere):
+            return True
+    return False
+
+
+def topic_of(text: str) -> str | None:
+    """The topic a question asks about, from ``phrases/topics_*.txt``: a topic other than
+    price first ("how much is shipping?" asks about shipping), then the earliest keyword;
+    ``None`` when no keyword is there."""
+    language = language_of(text)
+    words = timed_text(text, language)
+    best: tuple[bool, int, int, str] | None = None
+    for listed in _lists("topics", language):
+        for hit in keyword_hits(words, listed):
+            topic = listed.category(hit.phrase)
+            if topic not in TOPICS:
+                continue
+            rank = (topic == "price", hit.first, TOPICS.index(topic), topic)
+            if best is None or rank < best:
+                best = rank
+    return best[3] if best else None
