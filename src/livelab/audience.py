@@ -98,8 +98,8 @@ class AudienceParams:
     shares_per_viewer_s: float = 0.0003
     follow_chance_per_s: float = 0.0005  # per viewer, × interest
     cta_after_price_s: float = 120.0  # a call to action sells if the price was said this recently
-    click_chance: float = 0.25  # viewers who open the product card on a call to action
-    buy_chance: float = 0.12  # of those who click, × interest / 0.5, buy…
+    click_chance: float = 0.3  # viewers who open the product card on a call to action
+    buy_chance: float = 0.3  # of those who click, × interest / 0.5, buy…
     buy_delay_s: tuple[float, float] = (3.0, 25.0)  # …this long after the call to action
 
     def bump(self, kind: str) -> float:

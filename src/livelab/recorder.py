@@ -296,8 +296,11 @@ class FragmentedMP4:
     def __init__(self, path: Path, size: tuple[int, int], fps: Fraction):
         import av
 
+        # Through a Python file, a failed write (full disk) raises OSError at once; with a
+        # path, FFmpeg would note the error and carry on writing nothing.
+        self.file = path.open("wb", buffering=0)
         self.container = av.open(
-            str(path),
+            self.file,
             "w",
             format="mp4",
             options={
@@ -342,12 +345,19 @@ class FragmentedMP4:
             self.container.mux(packet)
 
     def close(self) -> None:
+        """Write what the encoders hold and the file's end; a write that fails here (the
+        disk filled up) raises OSError, and the fragments already written stay playable."""
+        import av
+
         try:
             for stream in (self.video, self.audio):
                 for packet in stream.encode(None):
                     self.container.mux(packet)
-        finally:
             self.container.close()
+        except av.FFmpegError as exc:  # e.g. the file write failing inside FFmpeg's callback
+            raise OSError(errno.EIO, f"the recording could not be finished ({exc})") from None
+        finally:
+            self.file.close()
 
 
 # -- measuring the anchor live ------------------------------------------------------------
@@ -383,6 +393,8 @@ class Listener:
     def feed(self, samples48: np.ndarray) -> None:
         import av
 
+        if not len(samples48):
+            return
         frame = av.AudioFrame.from_ndarray(samples48.reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = AUDIO_RATE
         parts = [f.to_ndarray().reshape(-1) for f in self.resampler.resample(frame)]
