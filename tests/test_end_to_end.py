@@ -76,7 +76,12 @@ def test_findings_match_ground_truth(scorecard):
     missed = sc["details"]["coverage"]["missed_selling_points"]
     assert [p["id"] for p in missed] == [truth["omitted_selling_point"]]
     assert any("never said" in e["message"] and e["start_s"] is None for e in sc["evidence"])
-    assert sc["fix_first"][0] == "selling-points"
+    # The two faults planted in the sample cost the most points.
+    assert set(sc["fix_first"][:2]) == {"selling-points", "dead-air"}
+    # The chat: 4 questions, "what colours does it come in?" (00:57) never answered.
+    assert m["interaction.questions_answered_ratio"] == 0.75
+    unanswered = [e for e in sc["evidence"] if e["metric"].startswith("interaction.")]
+    assert [(e["start_s"], "colours" in e["message"]) for e in unanswered] == [(57.0, True)]
 
 
 def test_second_analysis_is_cached_and_identical(scorecard):

@@ -591,8 +591,7 @@ def test_livelab_analyze_all_puts_the_metric_in_the_scorecard(tmp_path):
             },
         ],
     )
-    manifest = root / "session.toml"  # a top-level key goes before the [roles] table
-    manifest.write_text('chat = "chat.jsonl"\n' + manifest.read_text("utf-8"), "utf-8")
+    assert 'chat = "chat.jsonl"' in (root / "session.toml").read_text("utf-8")
     out = tmp_path / "scorecard.json"
     result = CliRunner().invoke(
         cli, ["analyze", str(root), "--all", "--json", str(out), "-q"], catch_exceptions=False
