@@ -189,8 +189,9 @@ def test_ctrl_c_half_way_keeps_a_playable_take_marked_interrupted(tmp_path: Path
     assert 30 <= take["duration_s"] < 80
     assert playable_seconds(folder / "recording.mp4") == pytest.approx(take["duration_s"], abs=1)
     out = tmp_path / "scorecard.json"
-    done = run_livelab("analyze", str(folder), "-q", "--json", str(out))
+    done = run_livelab("analyze", str(folder), "--json", str(out))
     assert done.returncode == 0, done.stderr
+    assert "interrupted take: stopped with Ctrl-C at" in done.stdout
     scorecard = json.loads(out.read_text())
     assert scorecard["session"]["take"]["status"] == "interrupted"
     assert scorecard["metrics"]["pace.rate_overall"]["value"] > 100

@@ -26,6 +26,7 @@ import click
 
 from livelab.analysis import clock
 from livelab.hookspecs import hookimpl
+from livelab.session import take_warning
 
 Scorecard = Mapping[str, Any]
 
@@ -147,6 +148,8 @@ def _header(sc: Scorecard) -> str:
         facts.append(f"language {esc(session['language'])}")
     if rubric:
         facts.append(f"rubric <b>{esc(rubric.get('title') or rubric.get('id'))}</b>")
+    if warning := take_warning(session):
+        facts.append(f'<b class="warn">{esc(warning)}</b>')
     if sc.get("criteria"):
         share = float(sc.get("scorable_fraction") or 0.0)
         note = (

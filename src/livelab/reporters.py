@@ -9,6 +9,7 @@ from typing import Any
 
 from livelab.analysis import clock
 from livelab.hookspecs import hookimpl
+from livelab.session import take_warning
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -43,6 +44,8 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
     head.append(f"\n{clock(session['duration_s'])} · {session['language']}")
     if rubric:
         head.append(f" · rubric {rubric['id']}")
+    if warning := take_warning(session):
+        head.append(f"\n{warning}", style="bold yellow")
     console.print(Panel(head, title="livelab scorecard", expand=False))
 
     # Bar, points and criterion on one line, feedback under it: readable at 80 columns.

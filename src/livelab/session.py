@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,15 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
         take=_plain(take),
     )
     return session, []
+
+
+def take_warning(metadata: Mapping[str, Any]) -> str | None:
+    """"interrupted take: <reason>" for a scorecard's ``session`` of a take that stopped
+    early (the reports show it above the scores), else ``None``."""
+    take = metadata.get("take") or {}
+    if take.get("status", "complete") == "complete":
+        return None
+    return f"interrupted take: {take.get('reason') or 'the recording stopped early'}"
 
 
 def _plain(value: Any) -> Any:
