@@ -274,3 +274,16 @@ def test_no_cache_neither_reads_nor_writes_the_cache(session_dir):
     )
     assert not (session_dir / ".livelab" / "transcripts").exists()
     assert not (session_dir / ".livelab" / "findings").exists()
+
+
+def test_speech_threads_share_out_the_cores(monkeypatch):
+    from livelab import executors
+    from livelab.pipeline import AnalysisOptions, whisper_threads_for
+
+    monkeypatch.setattr(executors, "default_workers", lambda: 8)
+    assert whisper_threads_for() == 4  # CTranslate2 gains little beyond 4
+    assert whisper_threads_for(2) == 4 and whisper_threads_for(4) == 2
+    assert whisper_threads_for(8) == 1 and whisper_threads_for(16) == 1
+    monkeypatch.setattr(executors, "default_workers", lambda: 2)
+    assert AnalysisOptions().whisper_threads == 2  # one analysis: both cores
+    assert whisper_threads_for(2) == 1  # two workers on two cores: one each

@@ -124,6 +124,7 @@ class GradeTask:
     fps: float = 2.0
     model: str | None = None
     plugins_dirs: tuple[str, ...] = ()
+    whisper_threads: int = 1
 
 
 def grade_one(task: GradeTask, report: Callable[[str, float | None, str], None]) -> dict:
@@ -136,7 +137,11 @@ def grade_one(task: GradeTask, report: Callable[[str, float | None, str], None])
     from livelab.runner import Job, score_session
 
     started = time.perf_counter()
-    options = AnalysisOptions(frames=FrameOptions(sample_fps=task.fps), model=task.model)
+    options = AnalysisOptions(
+        frames=FrameOptions(sample_fps=task.fps),
+        model=task.model,
+        whisper_threads=task.whisper_threads,
+    )
     out: dict[str, Any] = {"pid": os.getpid()}
     try:
         job = Job(Path(task.session), task.rubric, task.run_all, options)
@@ -438,6 +443,15 @@ def run_batch(
                 plugins_dirs=tuple(str(Path(d).resolve()) for d in options.plugins_dirs),
             )
         )
+    if options.executor == "local" and tasks:
+        # Share the cores out: each worker's speech thread(s) run beside its video pass.
+        from dataclasses import replace
+
+        from livelab.executors import default_workers
+        from livelab.pipeline import whisper_threads_for
+
+        running = min(options.workers or default_workers(), len(tasks))
+        tasks = [replace(t, whisper_threads=whisper_threads_for(running)) for t in tasks]
     if display is not None:
         display.start(len(sessions), result.skipped, tasks)
     history_warned = False

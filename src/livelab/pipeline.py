@@ -30,11 +30,21 @@ Progress = Callable[[str, "float | None", str], None]
 CACHE_FORMAT = 1
 
 
+def whisper_threads_for(workers: int = 1) -> int:
+    """CPU threads for speech when ``workers`` sessions are analysed at once: the machine's
+    cores shared out (at most 4, CTranslate2 gains little beyond). Measured on 2 cores
+    (benchmarks/RESULTS.md): 2 threads beat 1 even though the video pass runs beside them,
+    because the second core would idle once the video pass ends."""
+    from livelab.executors import default_workers  # the cores this process may use
+
+    return max(1, min(4, default_workers() // max(1, workers)))
+
+
 @dataclass(slots=True)
 class AnalysisOptions:
     frames: FrameOptions = field(default_factory=FrameOptions)
     model: str | None = None
-    whisper_threads: int = 1
+    whisper_threads: int = field(default_factory=lambda: whisper_threads_for())
     beam_size: int = 5
     use_cache: bool = True
 

@@ -144,7 +144,10 @@ def summary_text(
         text.append(" · GMV ", style="dim")
         text.append(f"{state.gmv:,.2f}", style="bold")
     text.append("\nChat  ", style="dim")
-    text.append(f"{messages} messages · {questions} questions")
+    text.append(
+        f"{messages} message{'s' * (messages != 1)} · "
+        f"{questions} question{'s' * (questions != 1)}"
+    )
     if state is not None and state.open_questions:
         text.append(f", {state.open_questions} still unanswered", style="yellow")
     text.append("\n\na", style="bold")
