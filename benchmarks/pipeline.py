@@ -4,9 +4,8 @@ Run (one command; builds the long sessions once, then reuses them):
 
     .venv/bin/python benchmarks/pipeline.py            # defaults below, ~30 min on 2 cores
     .venv/bin/python benchmarks/pipeline.py --help
-    # the run in benchmarks/RESULTS.md (adds the proposed-fix variants, ~40 min):
-    .venv/bin/python benchmarks/pipeline.py --patch nonref nonref,halfproducts \\
-        --memory-patch chunked
+    # the run in benchmarks/RESULTS.md (adds e2e with speech on one thread, ~35 min):
+    .venv/bin/python benchmarks/pipeline.py --patch threads1
 
 Sessions: benchmarks/make_long_session.py builds N-minute 1280x720 30 fps H.264 + AAC sessions
 (the sample pitch's real face and speech, looped and upscaled) into ``$LIVELAB_BENCH_DIR`` or
@@ -17,7 +16,8 @@ peak RSS and CPU time from ``os.wait4`` (the child's own rusage):
 
 * ``e2e``        ``livelab analyze SESSION --all --no-cache -q`` (the installed console script);
 * ``decode``     ``VideoPass(path, FrameOptions()).batches()`` consumed, nothing else;
-* ``transcribe`` ``decode_audio`` + ``WhisperModel(bundled, cpu_threads=1, compute_type="int8")``
+* ``transcribe`` ``decode_audio`` + ``WhisperModel(bundled, cpu_threads=N, compute_type="int8")``
+                 with N = livelab's default (``whisper_threads_for()``: the cores, at most 4)
                  with FasterWhisperTranscriber's options (beam 5, words, VAD, ...), consumed;
 * ``naive``      every frame at full resolution through ``cv2.VideoCapture`` with the same
                  CenterFace detector on each, for the first ``--naive-minutes`` (then scaled
@@ -26,12 +26,10 @@ peak RSS and CPU time from ``os.wait4`` (the child's own rusage):
                  naive total larger, so the speed-up shown is conservative);
 * ``audio``      ``decode_audio`` alone, and ``features`` whisper's log-Mel features of the whole
                  audio at once vs in 300 s windows (what the peak memory is made of);
-* ``--patch``    variants of ``e2e`` (and ``decode``) with proposed fixes monkeypatched in, so the
-                 core files stay untouched: ``nonref`` (the video pass decodes with
-                 ``skip_frame = "NONREF"``), ``halfproducts`` (products matched on every other
-                 sampled frame), ``chunked`` (speech transcribed in 300 s windows cut at quiet
-                 points); combine with commas, e.g. ``--patch nonref nonref,halfproducts``;
-  ``--memory-patch chunked`` adds an ``e2e`` run with that fix at ``--memory-patch-minutes``.
+* ``--patch``    variants of ``e2e`` monkeypatched in, so the core files stay untouched:
+                 ``threads1`` (speech on one thread, as before), ``f32audio`` (audio decoded
+                 straight to float32); ``--memory-patch f32audio`` adds an ``e2e`` run with it at
+                 ``--memory-patch-minutes``.
 
 Ratios are measured on the ``--minutes`` session with ``--repeat`` interleaved repetitions
 (e2e, decode, transcribe, ... in turn, so machine load hits every side alike) and the median is
@@ -67,77 +65,27 @@ SCORECARD = Path(tempfile.gettempdir()) / f"livelab-bench-scorecard-{os.getpid()
 # ---------------------------------------------------------------- children (one measurement each)
 
 
-#: Proposed fixes that --patch can monkeypatch in (comma-separated).
-PATCHES = ("nonref", "chunked", "halfproducts", "f32audio")
-#: Speech is transcribed in windows of about this many seconds by the ``chunked`` patch.
-CHUNK_S = 300
+#: Variants that --patch can monkeypatch in (comma-separated). The fixes measured in the
+#: first run (nonref, halfproducts, chunked) are in the code now.
+PATCHES = ("threads1", "f32audio")
 
 
 def _patch(names: str | None) -> None:
-    """Monkeypatch proposed fixes into livelab before it runs (the core files stay untouched)."""
+    """Monkeypatch variants into livelab before it runs (the core files stay untouched)."""
     for name in filter(None, (names or "").split(",")):
-        if name == "nonref":
-            _patch_nonref()
-        elif name == "chunked":
-            _patch_chunked()
-        elif name == "halfproducts":
-            _patch_halfproducts()
+        if name == "threads1":
+            _patch_threads1()
         elif name == "f32audio":
             _patch_f32audio()
         else:
             raise SystemExit(f"unknown --patch {name!r}; known: {', '.join(PATCHES)}")
 
 
-def _quiet_cut(audio, lo: int, hi: int, rate: int) -> int:  # noqa: ANN001
-    """The sample in ``[lo, hi)`` mid-way through its quietest 0.1 s: a cut splitting no word."""
-    import numpy as np
+def _patch_threads1() -> None:
+    """Speech on one CTranslate2 thread (the default before: leave a core to the video)."""
+    from livelab import pipeline
 
-    step = rate // 10
-    n = (hi - lo) // step
-    if n < 1:
-        return hi
-    frames = audio[lo : lo + n * step].reshape(n, step)
-    return lo + int(np.argmin((frames * frames).sum(axis=1))) * step + step // 2
-
-
-def _patch_chunked() -> None:
-    from livelab import transcribe
-    from livelab.transcript import Segment, Transcript, Word
-
-    whole = transcribe.FasterWhisperTranscriber.transcribe
-    rate = transcribe.SAMPLE_RATE
-
-    def chunked(self, audio):  # noqa: ANN001, ANN202
-        # Whisper's feature extractor holds ~4 float32 copies of 400 samples per 10 ms hop of
-        # its whole input at once (~25 MB per audio minute); windows of CHUNK_S bound that.
-        window = CHUNK_S * rate
-        if len(audio) <= window + window // 2:
-            return whole(self, audio)
-        segments: list[Segment] = []
-        start = 0
-        while start < len(audio):
-            end = len(audio)
-            if end - start > window + window // 2:
-                end = _quiet_cut(audio, start + window - 20 * rate, start + window, rate)
-            part = whole(self, audio[start:end])
-            t = start / rate
-            for seg in part.segments:
-                words = tuple(
-                    Word(round(w.start + t, 3), round(w.end + t, 3), w.text, w.probability)
-                    for w in seg.words
-                )
-                segments.append(
-                    Segment(round(seg.start + t, 3), round(seg.end + t, 3), seg.text, words)
-                )
-            start = end
-        return Transcript(
-            language=self.config.language,
-            model=self.model_name,
-            duration_s=round(len(audio) / rate, 3),
-            segments=tuple(segments),
-        )
-
-    transcribe.FasterWhisperTranscriber.transcribe = chunked
+    pipeline.whisper_threads_for = lambda workers=1: 1
 
 
 def _patch_f32audio() -> None:
@@ -175,39 +123,6 @@ def _patch_f32audio() -> None:
     media.decode_audio = pipeline.decode_audio = decode_audio
 
 
-def _patch_halfproducts() -> None:
-    import livelab_presence.products as products
-
-    whole = products.ProductMatcher.shown
-
-    def every_other(self, gray):  # noqa: ANN001, ANN202
-        # ORB + matching is the costliest step of the video pass (py-spy: ~2x the face
-        # detector); "seconds a product is shown" needs 1 s resolution, not 0.5 s.
-        self._bench_calls = getattr(self, "_bench_calls", 0) + 1
-        if self._bench_calls % 2 == 1 or not hasattr(self, "_bench_last"):
-            self._bench_last = whole(self, gray)
-        return self._bench_last.copy()
-
-    products.ProductMatcher.shown = every_other
-
-
-def _patch_nonref() -> None:
-    from livelab import media
-
-    original_open = media._open
-
-    def open_nonref(path):  # noqa: ANN001, ANN202
-        container = original_open(path)
-        if container.streams.video:
-            # Non-reference frames (most B-frames) are never needed to decode others; at 2 of
-            # 30 frames a second, sampling the nearest reference frame instead moves a sample
-            # by at most a few frames (<= 0.1 s) and saves their decode.
-            container.streams.video[0].codec_context.skip_frame = "NONREF"
-        return container
-
-    media._open = open_nonref
-
-
 def child_e2e(session: Path, scorecard: Path) -> dict:
     from livelab.cli import cli
 
@@ -240,7 +155,11 @@ def child_transcribe(session: Path) -> dict:
     audio = decode_audio(_recording(session))
     t_audio = time.perf_counter() - t0
     path, _name = bundled_model("en")
-    model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=1)
+    from livelab.pipeline import whisper_threads_for
+
+    model = WhisperModel(
+        str(path), device="cpu", compute_type="int8", cpu_threads=whisper_threads_for()
+    )
     t_load = time.perf_counter() - t0 - t_audio
     segments, _info = model.transcribe(
         audio,
@@ -271,7 +190,9 @@ def child_features(session: Path, chunked: bool) -> dict:
 
     audio = decode_audio(_recording(session))
     extractor = FeatureExtractor(feature_size=80)
-    step = CHUNK_S * SAMPLE_RATE if chunked else len(audio)
+    from livelab.transcribe import WINDOW_S
+
+    step = WINDOW_S * SAMPLE_RATE if chunked else len(audio)
     frames = 0
     for start in range(0, len(audio), step):
         frames += extractor(audio[start : start + step]).shape[-1]
@@ -314,7 +235,8 @@ def run_child(
     kind: str, session: Path, naive_minutes: float, patch: str | None, scorecard: Path | None
 ) -> None:
     sys.path.insert(0, str(ROOT / "plugins"))
-    _patch(patch)
+    if kind != "features":  # there "chunked" names the mode, not a patch
+        _patch(patch)
     if kind == "e2e":
         out = child_e2e(session, scorecard or SCORECARD)
     elif kind == "decode":
@@ -409,7 +331,7 @@ def ratios_phase(session: Path, args, env) -> dict:  # noqa: ANN001
     kinds = ["e2e", "decode", "transcribe"]
     for patch in args.patch:
         kinds.append(f"e2e+{patch}")
-        if "nonref" in patch:  # the only patch that changes decoding
+        if "f32audio" in patch:  # the only patch that changes decoding
             kinds.append(f"decode+{patch}")
     runs: dict[str, list[dict]] = {k: [] for k in kinds + ["naive"]}
     for rep in range(args.repeat):
@@ -478,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory-patch",
         default=None,
-        help="also run e2e with these fixes at --memory-patch-minutes (e.g. chunked)",
+        help="also run e2e with these variants at --memory-patch-minutes (e.g. f32audio)",
     )
     parser.add_argument("--memory-patch-minutes", type=int, nargs="*", default=[30])
     parser.add_argument("--batch-sessions", type=int, default=2)
