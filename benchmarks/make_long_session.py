@@ -7,8 +7,8 @@ a real presenter's moving face and 90 s of English speech), looped and upscaled 
 to 1280x720 30 fps. A 5-minute unit is encoded once with libx264 ``-preset veryfast`` (CABAC,
 B-frames: like a camera file) and AAC; the longer sessions are that unit concatenated with stream
 copy, so a 30-minute session costs seconds instead of a 30-minute encode. The session folder gets
-session.toml, products.yaml and bottle.png copied from the sample and the sample's ops.csv rows
-repeated for every minute, so every analyzer runs.
+session.toml, products.yaml and bottle.png copied from the sample, the sample's ops.csv rows
+repeated for every minute and its chat lines repeated with every loop, so every analyzer runs.
 
 Sessions go to ``--dir``, else ``$LIVELAB_BENCH_DIR``, else ``~/.cache/livelab-bench`` (never into
 the repository) and are reused when present: ``DIR/long_<N>min/``.
@@ -79,6 +79,27 @@ def _ops(minutes: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def _chat(minutes: int) -> str:
+    """The sample's chat lines at the same moments of every loop of the pitch (the unit loops
+    the 89.68 s pitch, and the session repeats the unit), so the interaction analyzer runs."""
+    import json
+
+    from livelab.media import probe
+
+    loop = probe(SAMPLE / "pitch.mp4").duration_s
+    lines = [json.loads(x) for x in (SAMPLE / "chat.jsonl").read_text("utf-8").splitlines()]
+    out = []
+    for unit_start in range(0, minutes * 60, UNIT_MINUTES * 60):
+        k = 0
+        while k * loop < UNIT_MINUTES * 60:
+            for line in lines:
+                t = k * loop + line["t"]
+                if t < UNIT_MINUTES * 60:
+                    out.append(json.dumps({**line, "t": round(unit_start + t, 2)}))
+            k += 1
+    return "\n".join(out) + "\n"
+
+
 def long_session(minutes: int, folder: Path | None = None) -> Path:
     """The session folder ``long_<minutes>min`` (a multiple of 5 minutes), built if missing."""
     if minutes % UNIT_MINUTES:
@@ -105,6 +126,7 @@ def long_session(minutes: int, folder: Path | None = None) -> Path:
         if not (session / name).exists():
             shutil.copyfile(SAMPLE / name, session / name)
     (session / "ops.csv").write_text(_ops(minutes))
+    (session / "chat.jsonl").write_text(_chat(minutes), "utf-8")
     toml = (SAMPLE / "session.toml").read_text().replace('"pitch.mp4"', f'"{RECORDING}"')
     toml = toml.replace("rehearsal 1", f"{minutes}-minute benchmark", 1)
     (session / "session.toml").write_text(toml)
