@@ -282,8 +282,8 @@ def test_speech_threads_share_out_the_cores(monkeypatch):
 
     monkeypatch.setattr(executors, "default_workers", lambda: 8)
     assert whisper_threads_for() == 4  # CTranslate2 gains little beyond 4
-    assert whisper_threads_for(2) == 4 and whisper_threads_for(4) == 2
+    assert whisper_threads_for(2) == 3 and whisper_threads_for(4) == 1
     assert whisper_threads_for(8) == 1 and whisper_threads_for(16) == 1
     monkeypatch.setattr(executors, "default_workers", lambda: 2)
-    assert AnalysisOptions().whisper_threads == 2  # one analysis: both cores
-    assert whisper_threads_for(2) == 1  # two workers on two cores: one each
+    assert AnalysisOptions().whisper_threads == 1  # the other core runs the video pass
+    assert whisper_threads_for(2) == 1

@@ -31,13 +31,13 @@ CACHE_FORMAT = 1
 
 
 def whisper_threads_for(workers: int = 1) -> int:
-    """CPU threads for speech when ``workers`` sessions are analysed at once: the machine's
-    cores shared out (at most 4, CTranslate2 gains little beyond). Measured on 2 cores
-    (benchmarks/RESULTS.md): 2 threads beat 1 even though the video pass runs beside them,
-    because the second core would idle once the video pass ends."""
+    """CPU threads for speech when ``workers`` sessions are analysed at once: each worker's
+    share of the cores, less the one its video pass keeps busy (at least 1, at most 4).
+    Measured on 2 cores (benchmarks/RESULTS.md): a second speech thread there made the
+    analysis no faster and cost 10 % more CPU, as it only competes with the video pass."""
     from livelab.executors import default_workers  # the cores this process may use
 
-    return max(1, min(4, default_workers() // max(1, workers)))
+    return max(1, min(4, default_workers() // max(1, workers) - 1))
 
 
 @dataclass(slots=True)
