@@ -317,12 +317,18 @@ def _format(template: str, value: float | None, unit: str) -> str:
 # --- finding and loading rubrics -----------------------------------------------------
 
 
-def builtin_rubrics_dir() -> Path:
-    """Rubric packs shipped with livelab (inside the wheel, or ``rubrics/`` in a checkout)."""
-    packaged = Path(str(resources.files("livelab"))) / "rubrics"
-    if packaged.is_dir():
+def shipped(relative: str) -> Path:
+    """Data shipped with livelab: ``livelab/<relative>`` inside the wheel, or
+    ``<relative>`` at the root of a checkout (rubric packs, the sample session)."""
+    packaged = Path(str(resources.files("livelab"))) / relative
+    if packaged.exists():
         return packaged
-    return Path(__file__).resolve().parents[2] / "rubrics"
+    return Path(__file__).resolve().parents[2] / relative
+
+
+def builtin_rubrics_dir() -> Path:
+    """Rubric packs shipped with livelab."""
+    return shipped("rubrics")
 
 
 def builtin_rubrics() -> dict[str, Path]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from livelab.pipeline import AnalysisOptions, Progress, analyze_session, plan
 from livelab.plugins import get_analyzers, load_plugins, metric_specs, plugin_infos
-from livelab.rubric import Rubric, find_rubric, load_rubric
+from livelab.rubric import Rubric, find_rubric, load_rubric, shipped
 from livelab.scorecard import build_scorecard
 from livelab.session import Session, load_session
 
@@ -44,9 +44,4 @@ def score_session(
 
 def sample_session() -> Path:
     """The bundled sample session (inside the wheel, or ``sample_sessions/`` in a checkout)."""
-    from importlib import resources
-
-    packaged = Path(str(resources.files("livelab"))) / "sample_sessions" / "demo_en"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "sample_sessions" / "demo_en"
+    return shipped("sample_sessions/demo_en")
