@@ -361,3 +361,30 @@ def test_people_are_counted(photo: str, people: int) -> None:
     row = BatchMeasurer(FaceDetector()).measure(frame[None], np.zeros(1))[0]
     # obama_and_biden.jpg has a child's face at the lower right besides the two men
     assert row[COL["faces"]] == people
+
+
+@pytest.mark.parametrize("turn", [90, 270])
+def test_phone_video_with_a_rotation_is_analysed_upright(tmp_path: Path, turn: int) -> None:
+    """A phone stores portrait video landscape plus a display rotation; the anchor must not
+    arrive lying on their side (sideways faces go undetected)."""
+    import av
+
+    rotated = tmp_path / f"phone_{turn}.mp4"
+    with av.open(str(DEMO / "pitch.mp4")) as src, av.open(str(rotated), "w") as out:
+        video = src.streams.video[0]
+        stream = out.add_stream_from_template(video)
+        stream.set_display_rotation(turn)
+        for packet in src.demux(video):
+            if packet.dts is None:
+                continue
+            if packet.pts is not None and packet.pts * video.time_base > 6:
+                break
+            packet.stream = stream
+            out.mux(packet)
+    f = presence(load_session(rotated))
+    assert f.metrics["presence.face_visible_ratio"] >= 0.9
+    assert f.metrics["presence.centered_ratio"] >= 0.9
+    from livelab.media import VideoPass
+
+    info = VideoPass(rotated).info
+    assert (info.source_width, info.source_height) == (480, 854)  # portrait, as shown

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -136,6 +137,19 @@ def decode_audio(path: Path) -> np.ndarray:
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 
+def _quarter_turns(path: Path) -> int:
+    """The display rotation of the first frame in quarter turns counterclockwise (0–3)."""
+    import av
+
+    try:
+        with _open(path) as container:
+            frame = next(container.decode(video=0), None)
+    except (av.FFmpegError, MediaError):
+        return 0  # the pass itself reports what is wrong with the file
+    rotation = getattr(frame, "rotation", 0) or 0
+    return round(rotation / 90) % 4
+
+
 class VideoPass:
     """One streaming pass over a video track, yielding sampled, downscaled frame batches.
 
@@ -153,13 +167,19 @@ class VideoPass:
         info = probe(path)
         if not info.has_video:
             raise MediaError([Problem(path, "has no video track")])
-        scale = min(1.0, self.options.max_width / info.width)
+        #: Quarter turns (counterclockwise) the player applies: a phone's portrait video is
+        #: stored landscape with a rotation; analysers see it upright, as a viewer does.
+        self.turns = _quarter_turns(path)
+        shown_w, shown_h = info.width, info.height
+        if self.turns % 2:
+            shown_w, shown_h = shown_h, shown_w
+        scale = min(1.0, self.options.max_width / shown_w)
         self.info = VideoInfo(
             path=path,
-            source_width=info.width,
-            source_height=info.height,
-            width=max(2, int(round(info.width * scale / 2)) * 2),
-            height=max(2, int(round(info.height * scale / 2)) * 2),
+            source_width=shown_w,
+            source_height=shown_h,
+            width=max(2, int(round(shown_w * scale / 2)) * 2),
+            height=max(2, int(round(shown_h * scale / 2)) * 2),
             fps=info.fps,
             duration_s=info.duration_s,
             codec=info.video_codec,
@@ -194,9 +214,7 @@ class VideoPass:
                         continue
                     while next_t <= t + 1e-6:
                         next_t += interval
-                    frames.append(
-                        frame.to_ndarray(width=info.width, height=info.height, format="bgr24")
-                    )
+                    frames.append(self._upright(frame))
                     times.append(t)
                     if len(frames) >= self.options.batch_size:
                         yield self._batch(frames, times, scale)
@@ -205,6 +223,15 @@ class VideoPass:
                 self.problem = f"video decoding stopped at {clock(self.last_time)}: {_reason(exc)}"
         if frames:
             yield self._batch(frames, times, scale)
+
+    def _upright(self, frame: Any) -> np.ndarray:
+        """The frame downscaled and turned as a player shows it, BGR."""
+        w, h = self.info.width, self.info.height
+        if not self.turns:
+            return frame.to_ndarray(width=w, height=h, format="bgr24")
+        stored = (h, w) if self.turns % 2 else (w, h)
+        image = frame.to_ndarray(width=stored[0], height=stored[1], format="bgr24")
+        return np.ascontiguousarray(np.rot90(image, self.turns))
 
     def _batch(self, frames: list[np.ndarray], times: list[float], scale: float) -> FrameBatch:
         self.frames_sampled += len(frames)

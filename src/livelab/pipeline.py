@@ -283,7 +283,8 @@ def _analyzer_key(
 def _frame_key(frames: FrameOptions) -> list[float | str]:
     # "nonref": sampled frames come from reference frames only (media.VideoPass), so findings
     # cached before that change are not reused.
-    return [frames.sample_fps, frames.max_width, "nonref"]
+    # "upright": frames are turned as the file's display rotation says (phone video).
+    return [frames.sample_fps, frames.max_width, "nonref", "upright"]
 
 
 def _transcript_key(session: Session, cache: Cache, transcriber: Transcriber) -> str:
