@@ -631,6 +631,8 @@ class Recorder:
     ) -> tuple[str, str]:
         o, cam, mic, room = self.options, self.camera, self.mic, self.audience
         fps = float(cam.fps)
+        if mic.live:
+            mic.take(0)  # sound from before the first frame (while models loaded) would lead it
         t0 = time.monotonic()
         next_step, next_row, next_check = STEP_S, OPS_ROW_S, 5.0
         row = self._row = _OpsRow(0.0, room, first=True)
