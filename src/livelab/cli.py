@@ -445,7 +445,13 @@ def transcript(
     default=None,
     help="Seed of the simulated audience (default: random; kept in the manifest).",
 )
-@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option(
+    "--language",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language spoken: picks the speech model and the audience's chat language.",
+)
 @click.option("--title", default="", help="Title of the take (default: Rehearsal <date>).")
 @click.option("--anchor", default="", help="Who is selling.")
 @click.option("--team", default="", help="Team name.")
