@@ -19,8 +19,10 @@ SAMPLE_RATE = 16_000
 COMPRESSION_LIMIT = 2.4
 #: Long audio is transcribed in windows of about this many seconds: faster-whisper computes
 #: the log-Mel features of its whole input at once (~50 MB per minute of speech at the peak,
-#: measured), so a 30-minute session peaked at 2.3 GB; windows keep that flat.
-WINDOW_S = 300
+#: measured), so a 30-minute session peaked at 2.3 GB; windows keep that flat. 120 s rather
+#: than 300 s: peak RSS 707 vs 826 MB (5 min) and 840 vs 995 MB (30 min), the same
+#: transcript to a word in 700 and the same scores (benchmarks/RESULTS.md).
+WINDOW_S = 120
 #: A window ends at the quietest 0.1 s of its last this-many seconds, so no word is cut.
 CUT_SEARCH_S = 20
 
