@@ -29,24 +29,11 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"
 
 
-def run(folder: Path, fast: bool) -> dict[str, float]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "livelab.cli",
-        "record",
-        str(folder),
-        "--products",
-        str(SAMPLE / "products.yaml"),
-        "--camera",
-        str(SAMPLE / "pitch.mp4"),
-        "--mic",
-        str(SAMPLE / "pitch.mp4"),
-        "--seed",
-        "1",
-        "--no-tui",
-        *(["--fast"] if fast else []),
-    ]
+def run(folder: Path, fast: bool, source: Path, duration: str | None) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "livelab.cli", "record", str(folder)]
+    cmd += ["--products", str(SAMPLE / "products.yaml"), "--camera", str(source)]
+    cmd += ["--mic", str(source), "--seed", "1", "--no-tui"]
+    cmd += (["--fast"] if fast else []) + (["--duration", duration] if duration else [])
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -78,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--no-realtime", action="store_true", help="skip the real-time takes")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=SAMPLE / "pitch.mp4",
+        help="camera and microphone file (default: the sample pitch, 854x480 25 fps)",
+    )
+    parser.add_argument("--duration", default=None, help="length of each take, e.g. 60s")
     args = parser.parse_args(argv)
     results: dict[str, list[dict[str, float]]] = {"fast": [], "realtime": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             for mode in ("fast", "realtime"):
                 if mode == "realtime" and args.no_realtime:
                     continue
-                r = run(Path(tmp) / f"{mode}{rep}", fast=mode == "fast")
+                r = run(Path(tmp) / f"{mode}{rep}", mode == "fast", args.source, args.duration)
                 results[mode].append(r)
                 print(f"rep {rep + 1} {mode}: {json.dumps(r)}", flush=True)
     print(json.dumps({"nproc": os.cpu_count(), **results}, indent=1))
