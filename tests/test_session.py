@@ -155,3 +155,19 @@ def test_metadata_path_is_absolute_whatever_was_typed(tmp_path, media_dir, monke
     relative = load_session(Path("s")).metadata()["path"]
     assert relative == load_session(root.resolve()).metadata()["path"]
     assert Path(relative).is_absolute()
+
+
+def test_a_recorded_take_says_whether_it_was_interrupted(tmp_path, media_dir):
+    from livelab.session import take_warning
+
+    take = '\n[take]\nstatus = "interrupted"\nreason = "stopped with Ctrl-C at 00:37"\nseed = 4\n'
+    s = load_session(make_session(tmp_path / "s", media_dir / "both.mp4", GOOD + take))
+    meta = s.metadata()
+    assert meta["take"] == {"status": "interrupted", "reason": "stopped with Ctrl-C at 00:37",
+                            "seed": 4}  # fmt: skip
+    assert take_warning(meta) == "interrupted take: stopped with Ctrl-C at 00:37"
+    assert take_warning(load_session(make_session(tmp_path / "t", media_dir / "both.mp4", GOOD)
+                                     ).metadata()) is None  # fmt: skip
+    bad = make_session(tmp_path / "u", media_dir / "both.mp4", GOOD + '\n[take]\nstatus = "?"\n')
+    assert any("take" in p and "status must be one of complete, interrupted" in p
+               for p in problems_of(bad))  # fmt: skip

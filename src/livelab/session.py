@@ -43,13 +43,6 @@ class Session:
     take: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def interrupted(self) -> str | None:
-        """Why the take stopped early, or ``None`` for a complete (or imported) session."""
-        if self.take.get("status", "complete") == "complete":
-            return None
-        return str(self.take.get("reason") or "the take was interrupted")
-
-    @property
     def media(self) -> Path:
         """The file audio comes from: the separate ``audio`` track, else the recording."""
         return self.files.get("audio") or self.files["recording"]
