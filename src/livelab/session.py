@@ -193,8 +193,8 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
 
 
 def take_warning(metadata: Mapping[str, Any]) -> str | None:
-    """"interrupted take: <reason>" for a scorecard's ``session`` of a take that stopped
-    early (the reports show it above the scores), else ``None``."""
+    """The line "interrupted take: <reason>" for a scorecard's ``session`` of a take that
+    stopped early (the reports show it above the scores), else ``None``."""
     take = metadata.get("take") or {}
     if take.get("status", "complete") == "complete":
         return None
