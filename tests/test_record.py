@@ -439,3 +439,33 @@ def test_durations_parse_with_units_only() -> None:
     for bad in ("10", "", "m", "-5s", "0s", "ten minutes"):
         with pytest.raises(LivelabError):
             parse_duration(bad)
+
+
+def test_a_mandarin_take_from_a_short_microphone_file(tmp_path: Path) -> None:
+    """Real Mandarin speech (AISHELL, 4.3 s) over the sample's video for 12 s: the take is
+    Mandarin throughout, and once the microphone file ends the room hears dead air."""
+    from tests.conftest import shared
+
+    wav = shared("speech/aishell-BAC009S0724W0121.wav")
+    card = tmp_path / "products.yaml"
+    card.write_text(
+        "products:\n  - id: baowen-bei\n    name: 暖暖保温杯\n    price: 19.9\n"
+        "    selling_points:\n      - {id: temperature, label: 保温12小时, phrasings: [保温12小时]}\n",
+        encoding="utf-8",
+    )
+    folder = tmp_path / "take"
+    args = record_args(folder, "--language", "zh", "--duration", "12s", "--seed", "2")
+    args[args.index("--mic") + 1] = str(wav)
+    args[args.index("--products") + 1] = str(card)
+    done = run_livelab(*args)
+    assert done.returncode == 0, done.stderr
+    assert "dead air" in done.stderr.splitlines()[-3]  # the last room line, after 4.3 s of speech
+    assert manifest(folder)["language"] == "zh"
+    assert probe(folder / "recording.mp4").duration_s == pytest.approx(12.0, abs=0.2)
+    out = tmp_path / "scorecard.json"
+    done = run_livelab("analyze", str(folder), "-q", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    scorecard = json.loads(out.read_text())
+    assert scorecard["rubric"]["id"] == "anchor-basics-zh"
+    said = "".join(s["text"] for s in scorecard["transcript"]["segments"])
+    assert "协会" in said or "地产" in said, said

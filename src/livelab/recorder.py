@@ -209,7 +209,8 @@ class FileAudio:
         self.problem = ""
 
     def take(self, want: int) -> np.ndarray:
-        """Exactly ``want`` samples (fewer only when the file ends)."""
+        """Exactly ``want`` samples; silence once the file has ended (a microphone that
+        stops delivering is a quiet room: the take goes on, and the audience hears dead air)."""
         import av
 
         while self.buffered < want and not self.ended:
@@ -225,6 +226,8 @@ class FileAudio:
         data = np.concatenate(self.buffer) if self.buffer else np.zeros(0, np.float32)
         out, rest = data[:want], data[want:]
         self.buffer, self.buffered = ([rest] if len(rest) else []), len(rest)
+        if len(out) < want:
+            out = np.concatenate([out, np.zeros(want - len(out), np.float32)])
         return out
 
     def close(self) -> None:
@@ -714,6 +717,9 @@ class Recorder:
             self.on_update = None
 
     def _close_sources(self) -> None:
+        problem = getattr(getattr(self, "mic", None), "problem", "")
+        if problem:
+            self.warnings.append(f"{self.mic.name}: {problem}")
         for source in (getattr(self, "camera", None), getattr(self, "mic", None)):
             if source is not None:
                 with contextlib.suppress(Exception):
