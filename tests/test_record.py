@@ -469,3 +469,23 @@ def test_a_mandarin_take_from_a_short_microphone_file(tmp_path: Path) -> None:
     assert scorecard["rubric"]["id"] == "anchor-basics-zh"
     said = "".join(s["text"] for s in scorecard["transcript"]["segments"])
     assert "协会" in said or "地产" in said, said
+
+
+def test_a_nearly_full_disk_stops_the_take_before_it_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections import namedtuple
+
+    from livelab import recorder
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(recorder.shutil, "disk_usage", lambda _p: usage(1, 1, 150 * 2**20))
+    options = recorder.RecordOptions(
+        tmp_path / "take", SAMPLE / "products.yaml", camera=str(PITCH), mic=str(PITCH),
+        duration_s=20.0, seed=1, realtime=False,
+    )  # fmt: skip
+    result = recorder.Recorder(options).run()
+    assert result.status == "interrupted"  # even though nobody asked for a shorter take
+    assert result.reason == "the disk is nearly full (150 MB left) at 00:05"
+    assert manifest(tmp_path / "take")["take"]["reason"] == result.reason
+    assert playable_seconds(tmp_path / "take" / "recording.mp4") >= 4.5

@@ -202,18 +202,17 @@ def text_of(app: Any, selector: str) -> str:
 
 def test_the_mood_warns_on_dead_air_and_waiting_questions() -> None:
     from livelab.audience import Audience, ProductInfo
-    from livelab.tui.screens.live import mood_warns
 
     audience = Audience([ProductInfo("b", "bottle", 19.99, None)], "en", seed=1)
     audience.step(10.0, silence_s=0.0)
-    assert not mood_warns(audience.state())
+    assert not audience.state().warning
     audience.step(14.0, silence_s=4.0)
     state = audience.state()
-    assert mood_warns(state) and "dead air" in state.mood
+    assert state.warning and "dead air" in state.mood
     audience.step(15.0, silence_s=0.0)
     audience._ask(15.0)
     audience.step(31.0, silence_s=0.0)
-    assert mood_warns(audience.state()) and "waiting" in audience.state().mood
+    assert audience.state().warning and "waiting" in audience.state().mood
 
 
 def test_clock_shows_elapsed_and_remaining_or_says_the_length_is_open() -> None:

@@ -517,9 +517,10 @@ def record(
         if result is None:
             sys.exit(EXIT_BAD_INPUT)
     else:
-        signal.signal(signal.SIGTERM, lambda *_: recorder.stop("stopped by SIGTERM"))
+        signal.signal(
+            signal.SIGTERM, lambda *_: recorder.stop("stopped by SIGTERM", interrupted=True)
+        )
         recorder.on_update = _headless_room(recorder)
-        click.echo(f"recording to {folder} (Ctrl-C stops and keeps the take)", err=True)
         result = recorder.run()
     for warning in recorder.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -536,13 +537,17 @@ def record(
 
 
 def _headless_room(recorder: Any) -> Any:
-    """A line on stderr every ten recorded seconds, and every question as it is asked."""
+    """A line on stderr once recording starts (not before: the options may still be
+    refused), every ten recorded seconds, and every question as it is asked."""
     from livelab.analysis import clock
 
-    shown = [0.0]
+    shown = [-1.0]
 
     def show(update: Any) -> None:
         s = update.state
+        if shown[0] < 0:
+            shown[0] = 0.0
+            click.echo(f"recording to {recorder.folder} (Ctrl-C stops, keeps the take)", err=True)
         for m in update.chat:
             if m.kind == "question":
                 click.echo(f"  {clock(m.t)} {m.user}: {m.text}", err=True)

@@ -499,12 +499,16 @@ class Recorder:
         self.on_update = on_update
         self._stop = threading.Event()
         self._stop_reason = ""
+        self._stop_interrupts = False
         self._frames = 0
         self._t = 0.0  # seconds recorded
         self.warnings: list[str] = []
 
-    def stop(self, reason: str = "stopped by the user") -> None:
-        self._stop_reason = self._stop_reason or reason
+    def stop(self, reason: str = "stopped by the user", *, interrupted: bool = False) -> None:
+        """End the take. It is ``interrupted`` when it ends before its planned length, or when
+        ``interrupted`` says so (the recorder's own stops: a nearly full disk)."""
+        if not self._stop.is_set():
+            self._stop_reason, self._stop_interrupts = reason, interrupted
         self._stop.set()
 
     # The steps of run(), in order.
@@ -645,9 +649,8 @@ class Recorder:
             if self._stop.is_set():
                 planned = self.planned_s
                 early = planned is not None and t < planned - 1.0
-                return (
-                    "interrupted" if early else "complete"
-                ), f"{self._stop_reason} at {clock(t)}"
+                status = "interrupted" if early or self._stop_interrupts else "complete"
+                return status, f"{self._stop_reason} at {clock(t)}"
             if self.planned_s is not None and t >= self.planned_s:
                 return "complete", ""
             if o.realtime and not cam.live:  # play the file at its own speed
@@ -667,10 +670,7 @@ class Recorder:
                 next_step += STEP_S
                 self._listen(room)
                 new = room.step(t, self.listener.silence_s)
-                for message in new:
-                    chat.write(json.dumps(message.to_json(), ensure_ascii=False) + "\n")
-                if new:
-                    chat.flush()
+                _write_chat(chat, new)
                 row.sample(room)
                 self._emit("recording", new)
             if t >= next_row:
@@ -690,8 +690,9 @@ class Recorder:
         self._emit("finishing", [])
         self._listen(room, self.listener.finish())
         new = room.step(t, self.listener.silence_s)
-        for message in new:
-            chat.write(json.dumps(message.to_json(), ensure_ascii=False) + "\n")
+        _write_chat(chat, new)
+        if self.listener.failed:
+            self.warnings.append(self.listener.failed)
         if t - self._row.start >= 1.0:  # a row of less than a second says nothing
             table.writerow(self._row.close(room))
         self._emit("finishing", new)
@@ -705,7 +706,7 @@ class Recorder:
     def _check_disk(self) -> None:
         free = shutil.disk_usage(self.folder).free
         if free < MIN_FREE_BYTES:
-            self.stop(f"stopped: only {free // 2**20} MB left on the disk")
+            self.stop(f"the disk is nearly full ({free // 2**20} MB left)", interrupted=True)
 
     def _emit(self, phase: str, chat: list[ChatMessage]) -> None:
         if self.on_update is None:
@@ -759,6 +760,14 @@ class _OpsRow:
             f"{d['gmv']:.2f}",
             room.current or "",
         ]
+
+
+def _write_chat(chat: TextIO, messages: list[ChatMessage]) -> None:
+    """Append ``chat.jsonl`` lines and flush them, so a killed recorder loses none."""
+    for message in messages:
+        chat.write(json.dumps(message.to_json(), ensure_ascii=False) + "\n")
+    if messages:
+        chat.flush()
 
 
 def _counters(room: Audience) -> dict[str, float]:

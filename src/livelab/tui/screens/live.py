@@ -40,11 +40,6 @@ CLOSED_REASON = "the live room closed"
 # --- what is shown (pure: tested without Textual) ---------------------------------------
 
 
-def mood_warns(state: RoomState) -> bool:
-    """True when the mood line is a warning (the audience model says so)."""
-    return state.warning
-
-
 def clock_text(phase: str, t: float, planned_s: float | None, stopping: bool = False) -> Text:
     """``● REC 02:14 / 10:00 · 07:46 left``; the phase when not recording."""
     text = Text()
@@ -74,20 +69,24 @@ def stats_text(state: RoomState, trend: Iterable[int]) -> Text:
         text.append("  ")
         text.append(line, style="cyan")
         text.append(f"  last {TREND_BUCKET_S * TREND_POINTS / 60:g} min", style="dim")
-    text.append("\nLikes ", style="dim")
-    text.append(f"{state.likes:,}", style="bold")
-    text.append(" · Orders ", style="dim")
-    text.append(f"{state.orders:,}", style="bold")
-    text.append(" · GMV ", style="dim")
-    text.append(f"{state.gmv:,.2f}", style="bold")
+    _sales(text, state)
     text.append(" · Open questions ", style="dim")
     text.append(f"{state.open_questions}", style="bold yellow" if state.open_questions else "bold")
     return text
 
 
+def _sales(text: Text, state: RoomState) -> None:
+    """A new line: likes, orders and GMV so far."""
+    for label, value in (("Likes", f"{state.likes:,}"), ("Orders", f"{state.orders:,}"),
+                         ("GMV", f"{state.gmv:,.2f}")):  # fmt: skip
+        text.append("\n" if label == "Likes" else " · ", style="dim")
+        text.append(f"{label} ", style="dim")
+        text.append(value, style="bold")
+
+
 def mood_text(state: RoomState) -> Text:
     """The audience's mood line, with a ``!`` badge when it warns."""
-    if mood_warns(state):
+    if state.warning:
         return Text.assemble((" ! ", "bold reverse"), " ", (state.mood, "bold"))
     return Text.assemble(("Room: ", "dim"), state.mood)
 
@@ -137,12 +136,7 @@ def summary_text(
         text.append("\nViewers ", style="dim")
         text.append(f"{state.viewers:,}", style="bold")
         text.append(f" at the end · peak {state.peak_viewers:,}", style="dim")
-        text.append("\nLikes ", style="dim")
-        text.append(f"{state.likes:,}", style="bold")
-        text.append(" · Orders ", style="dim")
-        text.append(f"{state.orders:,}", style="bold")
-        text.append(" · GMV ", style="dim")
-        text.append(f"{state.gmv:,.2f}", style="bold")
+        _sales(text, state)
     text.append("\nChat  ", style="dim")
     text.append(
         f"{messages} message{'s' * (messages != 1)} · "
@@ -313,7 +307,7 @@ class LiveRoomScreen(Screen[None]):
         self.query_one("#live-stats", Static).update(stats_text(state, self.trend))
         mood = self.query_one("#live-mood", Static)
         mood.update(mood_text(state))
-        mood.set_class(mood_warns(state), "-warning")
+        mood.set_class(state.warning, "-warning")
 
     @on(TakeFinished)
     def _finished(self, message: TakeFinished) -> None:
