@@ -282,10 +282,13 @@ class MicAudio:
         self.stream.close()
 
 
+def is_device(spec: str) -> bool:
+    """``--mic`` names a device ("default", "0", a device name), not a file."""
+    return spec == "default" or spec.isdigit() or not Path(spec).suffix
+
+
 def open_mic(spec: str) -> FileAudio | MicAudio:
-    if spec == "default" or spec.isdigit() or not Path(spec).suffix:
-        return MicAudio(spec)
-    return FileAudio(spec)
+    return MicAudio(spec) if is_device(spec) else FileAudio(spec)
 
 
 # -- the recording ------------------------------------------------------------------------
@@ -524,6 +527,8 @@ class Recorder:
                 f"{o.folder}: already exists and is not an empty folder "
                 "(each take gets a new folder, so no take is overwritten)"
             )
+        if not o.realtime and (o.camera.isdigit() or is_device(o.mic)):
+            raise LivelabError("--fast works only with a camera file and a microphone file")
         load_plugins(o.plugins_dirs)
         detector = pm.hook.livelab_cue_detector(products=o.products, language=o.language)
         if detector is None:
@@ -539,9 +544,6 @@ class Recorder:
         except BaseException:
             self.camera.close()
             raise
-        if not o.realtime and (self.camera.live or self.mic.live):
-            self._close_sources()
-            raise LivelabError("--fast works only with a camera file and a microphone file")
         if self.planned_s is None and not self.camera.live:
             self.planned_s = self.camera.length_s
         cards, _raw = load_yaml(o.products)  # valid: the cue detector has read it
