@@ -44,6 +44,7 @@ def whisper_threads_for(workers: int = 1) -> int:
 class AnalysisOptions:
     frames: FrameOptions = field(default_factory=FrameOptions)
     model: str | None = None
+    # Looked up when used, so benchmarks/pipeline.py --patch threads1 can replace it.
     whisper_threads: int = field(default_factory=lambda: whisper_threads_for())
     beam_size: int = 5
     use_cache: bool = True
