@@ -173,6 +173,9 @@ class PhraseIndex:
         self._uni_vocab, self._uni_ids = _vocabulary(self.unigrams)
         self._bi_vocab, self._bi_ids = _vocabulary(self.bigrams)
         self._cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._readings: list[str] | None = None  # toneless pinyin per token, when needed
+        self._reading_text = ""
+        self._reading_starts = np.zeros(0, dtype=np.int64)
 
     def _similarity(self, keys: tuple[str, ...], exact: bool) -> tuple[np.ndarray, np.ndarray]:
         """(keys × tokens) similarity 0–100 of each key to each token (alone, or joined with
@@ -209,7 +212,41 @@ class PhraseIndex:
         return result
 
     def find(self, phrase: str, keys: Keys | None = None) -> list[Hit]:
-        """Every non-overlapping place ``phrase`` is heard, earliest first."""
+        """Every non-overlapping place ``phrase`` is heard, earliest first. In Mandarin
+        that includes the places it is said whole in characters that read the same
+        (the recogniser's homophones: 宝温杯 for 保温杯, 包油 for 包邮)."""
+        hits = self._find_keys(phrase, keys)
+        if not self.zh:
+            return hits
+        taken = {i for h in hits for i in range(h.first, h.last + 1)}
+        sound = [h for h in self._find_homophones(phrase)
+                 if not taken.intersection(range(h.first, h.last + 1))]
+        return sorted(hits + sound, key=lambda h: h.first) if sound else hits
+
+    def _find_homophones(self, phrase: str) -> list[Hit]:
+        """Places the whole phrase is said in a row, character by character alike in
+        toneless pinyin, with at least one hanzi. Contiguous and whole, because a
+        homophone of a single scattered character is too easy to find by chance."""
+        wanted = [toneless_pinyin(t.text) for t in tokens(normalize(phrase, "zh"))]
+        if len(wanted) < 2 or not any(CJK.fullmatch(t.text) for t in
+                                      tokens(normalize(phrase, "zh"))):
+            return []
+        if self._readings is None:
+            self._readings = [toneless_pinyin(t) for t in self.unigrams]
+            self._reading_text = "|" + "|".join(self._readings) + "|"
+            self._reading_starts = np.cumsum([1] + [len(r) + 1 for r in self._readings])[:-1]
+        needle = "|" + "|".join(wanted) + "|"
+        out: list[Hit] = []
+        tok = self.text.tokens
+        at = self._reading_text.find(needle)
+        while at >= 0:
+            first = int(np.searchsorted(self._reading_starts, at + 1))
+            last = first + len(wanted) - 1
+            out.append(Hit(phrase, first, last, tok[first].start, tok[last].end, 1.0))
+            at = self._reading_text.find(needle, at + len(needle) - 1)
+        return out
+
+    def _find_keys(self, phrase: str, keys: Keys | None = None) -> list[Hit]:
         keys = keys if keys is not None else phrase_keys(phrase, self.text.language)
         n = len(self.unigrams)
         k = len(keys.words)
@@ -285,6 +322,17 @@ class PhraseIndex:
                 continue
             merged.append(h)
         return merged
+
+
+@lru_cache(maxsize=65536)
+def toneless_pinyin(token: str) -> str:
+    """A hanzi's most common toneless reading (``pypinyin``): 保 and 宝 are both ``bao``;
+    any other token (a number, a Latin word) as it is."""
+    if not CJK.fullmatch(token):
+        return token
+    from pypinyin import Style, pinyin  # only Mandarin sessions load its dictionaries
+
+    return pinyin(token, style=Style.NORMAL, heteronym=False)[0][0]
 
 
 def _vocabulary(words: list[str]) -> tuple[dict[str, int], np.ndarray]:

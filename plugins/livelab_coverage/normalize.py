@@ -244,20 +244,28 @@ _ZH_NOT_NUMBERS = re.compile(r"万一|一起|一样|一定|一直|一下|统一|
 
 
 def _zh_integer(chars: str) -> int | None:
+    """The value of a run of Chinese numerals, colloquial shortenings included: a digit
+    right after 百 / 千 / 万 / 亿 is the next place down, so 一百五 is 150, 两万五 25 000
+    and 三千八 3 800, while 一百零五 is 105."""
     if all(c in _ZH_DIGITS for c in chars):
         return int("".join(str(_ZH_DIGITS[c]) for c in chars))  # 二零二五, 九九
     total = section = number = 0
+    before = 0  # the scale of the character before the current digit (0: not a scale)
     for c in chars:
         if c in _ZH_DIGITS:
             number = _ZH_DIGITS[c]
+            continue
+        scale = _ZH_SCALES[c]
+        if scale >= 10_000:
+            total += (section + number) * scale
+            section = number = 0
         else:
-            scale = _ZH_SCALES[c]
-            if scale >= 10_000:
-                total += (section + number) * scale
-                section = number = 0
-            else:
-                section += (number or 1) * scale
-                number = 0
+            section += (number or 1) * scale
+            number = 0
+        before = scale
+    if number and chars[-1] not in "零〇" and chars[-2:-1] in tuple(_ZH_SCALES):
+        if before >= 100:
+            number *= before // 10  # 一百五: the last 五 means 五十
     return total + section + number
 
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from livelab import spoken_length
+
 #: A unit of timed text: a recognised word, or a whole segment when it has no word times.
 Unit = tuple[float, float, str, bool]  # start, end, text, last unit of its segment
 
@@ -74,9 +76,9 @@ class Repeat:
 
 
 def count_units(units: Sequence[Unit], language: str) -> int:
-    """Words (English, the project's word regex) or hanzi (Mandarin) in ``units``."""
-    pattern = HANZI_RE if language == "zh" else WORD_RE
-    return sum(len(pattern.findall(u[2])) for u in units)
+    """Words (English) or the characters said (Mandarin, digits read out) in ``units``:
+    see :func:`livelab.spoken_length`."""
+    return sum(spoken_length(u[2], language) for u in units)
 
 
 def find_fillers(units: Sequence[Unit], language: str, pause_s: float = 0.3) -> list[Filler]:

@@ -25,7 +25,7 @@ from livelab.analysis import (
 )
 from livelab.errors import LivelabError, Problem
 from livelab.hookspecs import hookimpl
-from livelab.transcript import Segment, Transcript, Word
+from livelab.transcript import Segment, Transcript, Word, read_zh_number, spoken_length
 from livelab.yamlfile import load_yaml
 
 __all__ = [
@@ -52,4 +52,6 @@ __all__ = [
     "clock",
     "hookimpl",
     "load_yaml",
+    "read_zh_number",
+    "spoken_length",
 ]

@@ -292,7 +292,11 @@ class _Fingerprints:
         if session is None or problems:
             return None, meta
         meta = {"title": session.title, "anchor": session.anchor, "team": session.team}
-        sha = self.rubric_sha(session.language)
+        if session.language_source == "stated":
+            sha = self.rubric_sha(session.language)
+        else:  # the language is detected when graded: either default rubric may apply
+            shas = [self.rubric_sha(lang) for lang in ("en", "zh")]
+            sha = None if None in shas else key_of(*shas)
         if sha is None:
             return None, meta
         files = list(session.files.values())

@@ -396,12 +396,15 @@ def transcript(
 ) -> None:
     """Print or write SESSION's timed transcript (cached after the first run)."""
     from livelab.cache import write_atomic
+    from livelab.language import settle_language
     from livelab.pipeline import AnalysisOptions, transcript_of
     from livelab.plugins import load_plugins
-    from livelab.session import load_session
+    from livelab.session import language_line, load_session
 
     load_plugins(obj["plugins_dirs"])
-    loaded = load_session(session)
+    loaded = settle_language(load_session(session), AnalysisOptions().whisper_threads)
+    if not quiet and (said := language_line(loaded.metadata())):
+        click.echo(said[0], err=True)
     with _progress(quiet) as progress:
         result = transcript_of(loaded, AnalysisOptions(model=model), progress)
     text = result.render(fmt)

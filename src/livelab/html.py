@@ -26,7 +26,7 @@ import click
 
 from livelab.analysis import clock
 from livelab.hookspecs import hookimpl
-from livelab.session import take_warning
+from livelab.session import language_line, take_warning
 
 Scorecard = Mapping[str, Any]
 
@@ -150,6 +150,8 @@ def _header(sc: Scorecard) -> str:
         facts.append(f"rubric <b>{esc(rubric.get('title') or rubric.get('id'))}</b>")
     if warning := take_warning(session):
         facts.append(f'<b class="warn">{esc(warning)}</b>')
+    if said := language_line(session):
+        facts.append(f'<b class="warn">{esc(said[0])}</b>' if said[1] else esc(said[0]))
     if sc.get("criteria"):
         share = float(sc.get("scorable_fraction") or 0.0)
         note = (

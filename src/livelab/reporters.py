@@ -9,7 +9,7 @@ from typing import Any
 
 from livelab.analysis import clock
 from livelab.hookspecs import hookimpl
-from livelab.session import take_warning
+from livelab.session import language_line, take_warning
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -46,6 +46,8 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
         head.append(f" · rubric {rubric['id']}")
     if warning := take_warning(session):
         head.append(f"\n{warning}", style="bold yellow")
+    if said := language_line(session):
+        head.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
     console.print(Panel(head, title="livelab scorecard", expand=False))
 
     # Bar, points and criterion on one line, feedback under it: readable at 80 columns.

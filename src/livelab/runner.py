@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from livelab.language import settle_language
 from livelab.pipeline import AnalysisOptions, Progress, analyze_session, plan
 from livelab.plugins import get_analyzers, load_plugins, metric_specs, plugin_infos
 from livelab.rubric import Rubric, find_rubric, load_rubric, shipped
@@ -35,6 +36,8 @@ def score_session(
     """Load, validate, analyse and score one session; raises LivelabError on bad input."""
     load_plugins(plugins_dirs)
     session: Session = load_session(job.session)
+    threads = (job.options or AnalysisOptions()).whisper_threads
+    session = settle_language(session, threads)
     rubric = resolve_rubric(job.rubric, session.language)
     analyzers = plan(get_analyzers().values(), None if job.run_all else rubric.metrics)
     analysis = analyze_session(session, analyzers, job.options, progress)

@@ -41,6 +41,11 @@ class Session:
     manifest: Path | None = None
     #: The ``[take]`` table a recorded session carries (status, reason, seed, …), else empty.
     take: dict[str, Any] = field(default_factory=dict)
+    #: ``stated`` (session.toml names it), ``default`` (not yet settled: see
+    #: :func:`livelab.language.settle_language`) or ``detected``.
+    language_source: str = "default"
+    #: What language detection heard: language, probability, top, warning (else empty).
+    detection: dict[str, Any] = field(default_factory=dict)
 
     @property
     def media(self) -> Path:
@@ -60,6 +65,8 @@ class Session:
             "team": self.team,
             "roles": dict(self.roles),
             "language": self.language,
+            "language_source": self.language_source,
+            **({"language_detection": dict(self.detection)} if self.detection else {}),
             "recorded_at": self.recorded_at,
             "path": str((self.manifest or self.files["recording"]).resolve()),
             "files": {k: p.name for k, p in self.files.items()},
@@ -188,6 +195,7 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
         files=files,
         manifest=manifest,
         take=_plain(take),
+        language_source="stated" if "language" in data else "default",
     )
     return session, []
 
@@ -199,6 +207,19 @@ def take_warning(metadata: Mapping[str, Any]) -> str | None:
     if take.get("status", "complete") == "complete":
         return None
     return f"interrupted take: {take.get('reason') or 'the recording stopped early'}"
+
+
+def language_line(metadata: Mapping[str, Any]) -> tuple[str, bool] | None:
+    """The line a report shows about the session's language, and whether it is a warning:
+    "language detected: zh (p = 0.99)", or the detector's warning; ``None`` for a stated
+    language the detector agreed with (or that was not checked)."""
+    found = metadata.get("language_detection") or {}
+    if found.get("warning"):
+        return str(found["warning"]), True
+    if metadata.get("language_source") == "detected":
+        p = float(found.get("probability") or 0.0)
+        return f"language detected: {metadata.get('language')} (p = {p:.2f})", False
+    return None
 
 
 def _plain(value: Any) -> Any:

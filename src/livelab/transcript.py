@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -97,3 +98,77 @@ class Transcript:
                 for s in data["segments"]
             ),
         )
+
+
+# --- how much was said ----------------------------------------------------------------
+
+_HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_EN_WORD = re.compile(r"[A-Za-z0-9']+(?:-[A-Za-z0-9']+)*")
+# In Mandarin text: a number as the recogniser wrote it (12, 19.9, 1,299, 50%, 2026年), or
+# a Latin word said inside Mandarin ("nice", "OK").
+_ZH_SPOKEN = re.compile(
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<pct>\s*[%％])?(?P<year>(?<=\d)年)?"
+    r"|(?P<latin>[A-Za-z]+(?:'[A-Za-z]+)?)"
+)
+_ZH_DIGIT = "零一二三四五六七八九"
+
+
+def _zh_group(n: int, leading: bool) -> str:
+    """0 < n < 10000 in Chinese: 1234 → 一千二百三十四; 12 → 十二 at the start of a number."""
+    out, zero = [], False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // value % 10
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out.append("零")
+            zero = False
+        if not (unit == "十" and digit == 1 and leading and not out):
+            out.append(_ZH_DIGIT[digit])
+        out.append(unit)
+    return "".join(out)
+
+
+def read_zh_number(digits: str, *, year: bool = False) -> str:
+    """How a number written in digits is said in Mandarin: ``12`` → 十二, ``19.9`` →
+    十九点九, ``1,299`` → 一千二百九十九, ``10005`` → 一万零五. Years (``year=True``),
+    numbers with a leading zero and numbers of ten digits or more are read digit by digit
+    (二零二六, 零五, phone numbers)."""
+    digits = digits.replace(",", "")
+    whole, _, frac = digits.partition(".")
+    tail = ("点" + "".join(_ZH_DIGIT[int(c)] for c in frac)) if frac else ""
+    if year or (len(whole) > 1 and whole[0] == "0") or len(whole) >= 10:
+        return "".join(_ZH_DIGIT[int(c)] for c in whole) + tail
+    n = int(whole)
+    if n == 0:
+        return "零" + tail
+    parts: list[str] = []
+    for scale, unit in ((10**8, "亿"), (10**4, "万"), (1, "")):
+        group = n // scale % 10**4
+        if group:
+            if parts and group < 1000 and not parts[-1].endswith("零"):
+                parts.append("零")  # 一万零五, 一亿零五十万
+            parts.append(_zh_group(group, leading=not parts) + unit)
+        elif parts and not parts[-1].endswith("零") and n % scale:
+            parts.append("零")
+    return "".join(parts).rstrip("零") + tail
+
+
+def spoken_length(text: str, language: str) -> int:
+    """How much of ``text`` is said: English words (the project's word rule), or for
+    Mandarin the characters a speaker says. Hanzi count one each; a number the recogniser
+    wrote in digits counts as it is read (12 → 十二 = 2, 19.9 → 十九点九 = 4, 2026年 →
+    二零二六年 = 5, 50% → 百分之五十 = 5); a Latin word inside Mandarin ("nice", "OK")
+    counts as one."""
+    if language != "zh":
+        return len(_EN_WORD.findall(text))
+    count = len(_HANZI.findall(text))
+    for m in _ZH_SPOKEN.finditer(text):
+        if m.group("latin"):
+            count += 1
+            continue
+        spoken = read_zh_number(m.group("num"), year=bool(m.group("year")) and
+                                len(m.group("num")) == 4)
+        count += len(spoken) + (3 if m.group("pct") else 0)  # 百分之
+    return count
