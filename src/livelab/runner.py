@@ -45,6 +45,23 @@ def score_session(
     return build_scorecard(analysis, rubric, metric_specs(), plugins)
 
 
-def sample_session() -> Path:
-    """The bundled sample session (inside the wheel, or ``sample_sessions/`` in a checkout)."""
-    return shipped("sample_sessions/demo_en")
+def sample_session(language: str = "en") -> Path:
+    """The bundled sample session of ``language`` (``demo_zh`` or ``demo_en``), inside the
+    wheel or ``sample_sessions/`` in a checkout."""
+    return shipped(f"sample_sessions/demo_{language}")
+
+
+def default_language() -> str:
+    """``$LIVELAB_LANG`` (``zh`` or ``en``), else ``zh`` when the system locale is Chinese,
+    else ``en``."""
+    import locale
+    import os
+
+    chosen = os.environ.get("LIVELAB_LANG", "").strip().lower()[:2]
+    if chosen in ("zh", "en"):
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := os.environ.get(name):
+            return "zh" if value.lower().startswith("zh") else "en"
+    current = locale.getlocale()[0] or ""
+    return "zh" if current.lower().startswith("zh") else "en"

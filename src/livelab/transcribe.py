@@ -88,6 +88,24 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LOOP_REPEATS = 4
 
 
+_NUMBER_PIECE = re.compile(r"[\d.,%]+")
+
+
+def join_number_pieces(words: list[Word]) -> list[Word]:
+    """Mandarin words with a number the tokenizer split ("3" "16" for 316, "6" "9" for
+    69) joined back into one word, so the number is read, matched and counted whole."""
+    out: list[Word] = []
+    for w in words:
+        prev = out[-1] if out else None
+        if prev and _NUMBER_PIECE.fullmatch(w.text) and prev.text[-1:].isdigit() \
+                and (w.text[0].isdigit() or w.text[0] in ".%,"):
+            out[-1] = Word(prev.start, w.end, prev.text + w.text,
+                           min(prev.probability, w.probability))
+        else:
+            out.append(w)
+    return out
+
+
 def collapse_loops(words: list[Any]) -> list[Any]:
     """``words`` without decoding loops: each run of ``LOOP_REPEATS`` or more copies of
     the same 1–4 word sequence keeps its first two copies. Anything said fewer times in a
@@ -132,6 +150,7 @@ class FasterWhisperTranscriber:
             f"faster-whisper {fw}; model {self.model_name}; lang {config.language}; "
             f"beam {config.beam_size}; vad on; words on; {sorted(self.language_options.items())}; "
             f"windows {WINDOW_S} s; loops collapsed; gaps {GAP_MIN_S} s re-decoded; "
+            "numbers joined; "
             f"{'opencc t2s' if config.language == 'zh' else 'as written'}"
         )
 
@@ -178,6 +197,8 @@ class FasterWhisperTranscriber:
                 )
                 for w in (seg.words or ())
             ]
+            if zh:
+                words = join_number_pieces(words)
             text = to_simplified(seg.text.strip()) if zh else seg.text.strip()
             if seg.compression_ratio > COMPRESSION_LIMIT:
                 # A repetition loop that survived the fallbacks: keep the real speech
