@@ -69,55 +69,12 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return prev[-1]
 
 
-def ensure_zh_transcription() -> str:
-    """Until transcribe.py resolves Mandarin itself, apply the change proposed in issue 3's
-    report (``models.bundled_model`` + forced ``zh`` + a Simplified-Chinese prompt) here."""
-    from livelab import models, transcribe
-    from livelab.errors import LivelabError
-
-    try:
-        transcribe.default_model("zh")
-        return "transcribe.py resolves zh itself"
-    except LivelabError:
-        pass
-    transcribe.default_model = models.bundled_model
-    transcribe.FasterWhisperTranscriber.transcribe = _transcribe_with_zh_prompt
-    return "zh patched in by this benchmark (models.bundled_model + initial_prompt)"
-
-
-ZH_PROMPT = "以下是普通话的句子。"
-ZH_REPETITION_PENALTY = 1.1
-
-
 def whisper_kwargs(language: str, beam_size: int) -> dict:
-    """The exact decoding settings of livelab's transcriber (kept in step with transcribe.py)."""
-    kwargs = dict(language=language, beam_size=beam_size, word_timestamps=True, vad_filter=True,
-                  condition_on_previous_text=False)
-    if language == "zh":
-        kwargs["initial_prompt"] = ZH_PROMPT
-        # With the prompt, beam search loops on the short tail after the last segment
-        # ("请问问问问…", compression ratio 33) and the temperature fallback then costs
-        # ~4x the whole transcription; a mild repetition penalty stops the loop.
-        kwargs["repetition_penalty"] = ZH_REPETITION_PENALTY
-    return kwargs
+    """faster-whisper alone with livelab's first-pass decoding settings (transcribe.py)."""
+    from livelab.transcribe import _language_options
 
-
-def _transcribe_with_zh_prompt(self, audio):  # noqa: ANN001, ANN202 - a local copy of transcribe.py
-    from faster_whisper import WhisperModel
-
-    from livelab.transcript import Segment, Transcript, Word
-
-    model = WhisperModel(self.model_ref, device="cpu", compute_type="int8",
-                         cpu_threads=self.config.threads)
-    segments, _info = model.transcribe(audio, **whisper_kwargs(self.config.language,
-                                                                self.config.beam_size))
-    out = []
-    for seg in segments:
-        words = tuple(Word(round(w.start, 3), round(w.end, 3), w.word.strip(),
-                           round(w.probability, 4)) for w in (seg.words or ()))
-        out.append(Segment(round(seg.start, 3), round(seg.end, 3), seg.text.strip(), words))
-    return Transcript(language=self.config.language, model=self.model_name,
-                      duration_s=round(len(audio) / 16_000, 3), segments=tuple(out))
+    return dict(language=language, beam_size=beam_size, word_timestamps=True, vad_filter=True,
+                condition_on_previous_text=False, **_language_options(language))
 
 
 def cases(data: Path) -> list[dict]:
@@ -158,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from livelab_pace import PaceAnalyzer
 
     load_plugins()
-    note = ensure_zh_transcription()
+    note = "transcribe.py as it is"
     options = AnalysisOptions(use_cache=False, beam_size=args.beam, whisper_threads=args.threads)
     rows = []
     work = Path(tempfile.mkdtemp(prefix="livelab-speech-"))

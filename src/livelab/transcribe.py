@@ -13,7 +13,7 @@ import numpy as np
 
 from livelab.hookspecs import hookimpl
 from livelab.models import bundled_model
-from livelab.transcript import Segment, Transcript, Word
+from livelab.transcript import Segment, Transcript, Word, spoken_length
 
 SAMPLE_RATE = 16_000
 #: faster-whisper's own threshold for "this segment repeats itself".
@@ -170,7 +170,7 @@ class FasterWhisperTranscriber:
         # Whisper sometimes jumps over a phrase inside its 30 s window (seen on real
         # AISHELL-1 Mandarin: a whole 4.5 s sentence between two recognised ones). Speech
         # that the voice detector hears but no word covers is decoded again on its own.
-        for start, end in uncovered_speech(audio, out, offset):
+        for start, end in uncovered_speech(audio, out, offset, self.config.language):
             out.extend(self._decode(audio[start:end], offset + start / SAMPLE_RATE, vad=False))
         return sorted(out, key=lambda seg: seg.start)
 
@@ -220,12 +220,14 @@ class FasterWhisperTranscriber:
 
 #: Speech that no recognised word covers for this long is decoded again on its own.
 GAP_MIN_S = 1.0
+#: The longest a recognised word may take per character (Mandarin) or word (English).
+WORD_MAX_S = 0.8
 #: Padding around a re-decoded gap, so its first and last syllables are whole.
 GAP_PAD_S = 0.25
 
 
 def uncovered_speech(
-    audio: np.ndarray, segments: list[Segment], offset: float = 0.0
+    audio: np.ndarray, segments: list[Segment], offset: float = 0.0, language: str = "zh"
 ) -> list[tuple[int, int]]:
     """Sample ranges of ``audio`` where the voice detector (Silero, as faster-whisper uses
     it, with a short 0.3 s minimum silence) hears at least ``GAP_MIN_S`` of speech that no
@@ -241,15 +243,20 @@ def uncovered_speech(
     covered = np.zeros(n, dtype=bool)
     for seg in segments:
         for w in seg.words or ():
-            a = max(0, int((w.start - offset) * 100) - 20)  # words' times are ±0.2 s
-            covered[a : max(a, int((w.end - offset) * 100) + 21)] = True
+            # A word covers its own time (±0.2 s), but no longer than it can take to say:
+            # Whisper stretches the last word before a skipped phrase over the phrase.
+            longest = WORD_MAX_S * max(1, spoken_length(w.text, language))
+            a, b = w.start - offset, w.end - offset
+            for lo, hi in ((a, min(b, a + longest)), (max(a, b - longest), b)):
+                first = max(0, int(lo * 100) - 20)
+                covered[first : max(first, int(hi * 100) + 21)] = True
     gaps = speech & ~covered
     edges = np.flatnonzero(np.diff(np.concatenate(([0], gaps.astype(np.int8), [0]))))
     pad = int(GAP_PAD_S * SAMPLE_RATE)
     out = []
     for a, b in zip(edges[::2], edges[1::2], strict=True):
         if (b - a) * step >= GAP_MIN_S * SAMPLE_RATE:
-            out.append((max(0, a * step - pad), min(len(audio), b * step + pad)))
+            out.append((max(0, int(a) * step - pad), min(len(audio), int(b) * step + pad)))
     return out
 
 
