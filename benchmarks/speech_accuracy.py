@@ -56,6 +56,10 @@ def normalise_en(text: str) -> list[str]:
 
 
 def normalise_zh(text: str) -> list[str]:
+    """Hanzi, with the recogniser's digits read out as said (12 → 十二)."""
+    from livelab import read_zh_number
+
+    text = re.sub(r"\d+(?:\.\d+)?", lambda m: read_zh_number(m.group()), text)
     return re.findall(r"[\u3400-\u9fff]", text)
 
 

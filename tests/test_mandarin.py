@@ -13,10 +13,12 @@ import pytest
 
 from livelab import Segment, Transcript, Word, read_zh_number, spoken_length
 from livelab.media import decode_audio
-from livelab.transcribe import collapse_loops, to_simplified, uncovered_speech
+from livelab.transcribe import collapse_loops, to_simplified, uncovered_speech, voice_spans
 from livelab_coverage.match import PhraseIndex, TimedText
 from livelab_coverage.normalize import normalize
-from tests.conftest import SHARED_DATA, shared
+from tests.conftest import REPO, SHARED_DATA, shared
+
+REPO_ZH = REPO / "sample_sessions" / "demo_zh"
 
 HANZI = re.compile(r"[\u3400-\u9fff]")
 AISHELL = ("aishell-BAC009S0724W0121.wav", "aishell-BAC009S0764W0121.wav",
@@ -149,13 +151,14 @@ def test_speech_no_word_covers_is_found_again():
     # A transcript that skipped the second sentence, as Whisper once did.
     segments = [Segment(a, b, text, (Word(a + 0.2, b - 0.2, text),))
                 for i, (a, b, text) in enumerate(spans) if i != 1]
-    gaps = uncovered_speech(audio, segments)
+    voice = voice_spans(audio)
+    gaps = uncovered_speech(voice, segments, len(audio))
     assert len(gaps) == 1
     start, end = (g / 16000 for g in gaps[0])
     skipped = spans[1]
     assert start < skipped[0] + 0.6 and end > skipped[1] - 0.6  # the whole sentence
     full = [Segment(a, b, text, (Word(a + 0.2, b - 0.2, text),)) for a, b, text in spans]
-    assert uncovered_speech(audio, full) == []
+    assert uncovered_speech(voice, full, len(audio)) == []
 
 
 def _cer(ref: str, hyp: str) -> tuple[float, int]:
@@ -236,3 +239,90 @@ def test_silence_gets_a_note_not_a_guess(tmp_path):
         w.writeframes(np.zeros(16000 * 20, dtype=np.int16).tobytes())
     session = settle_language(load_session(path))
     assert session.language == "en" and "no speech" in session.detection["warning"]
+
+
+def test_latin_words_in_mandarin_are_counted_and_reported():
+    from livelab import Signals
+    from livelab.session import Session
+    from livelab_pace import PaceOptions
+    from livelab_pace.measure import measure
+
+    audio = decode_audio(shared("speech/" + AISHELL[1]))
+    words = (Word(0.3, 1.2, "这个颜色很"), Word(1.3, 1.8, "nice"), Word(2.0, 2.6, "OK"),
+             Word(2.7, 3.0, "吗"))
+    transcript = Transcript("zh", "test", len(audio) / 16000,
+                            (Segment(0.3, 3.0, "这个颜色很nice,OK吗", words),))
+    session = Session(root=Path("."), title="t", language="zh",
+                      files={"recording": Path("take.wav")})
+    signals = Signals(session=session, duration_s=len(audio) / 16000, audio=audio,
+                      transcript=transcript)
+    found = measure(signals, PaceOptions())
+    assert found.details["count"] == 8 and found.details["latin_words_counted"] == 2
+
+
+def _music_like(n: int, seed: int = 1) -> np.ndarray:
+    """Chords that change every 2 s with a noisy beat: steady sound that is not a voice."""
+    t = np.arange(n) / 16000
+    chords = ((261.6, 329.6, 392.0), (220.0, 261.6, 329.6), (174.6, 220.0, 261.6))
+    music = np.zeros(n)
+    for i in range(0, n, 32000):
+        for f in chords[(i // 32000) % 3]:
+            music[i : i + 32000] += np.sin(2 * np.pi * f * t[i : i + 32000]) * 0.3
+    beat = (np.sin(2 * np.pi * 2 * t) > 0.95) * np.random.default_rng(seed).normal(0, 0.3, n)
+    return (music + beat).astype(np.float32)
+
+
+@pytest.mark.slow
+def test_dead_air_under_background_music_is_still_dead_air(tmp_path):
+    """Music 12 dB under the demo_zh pitch: the 4.3 s pause has sound but no voice."""
+    from livelab.pipeline import AnalysisOptions, analyze_session
+    from livelab.session import load_session
+    from livelab_pace import PaceAnalyzer
+
+    demo = REPO_ZH / "pitch.mp4"
+    truth = json.loads((REPO_ZH / "ground_truth.json").read_text("utf-8"))
+    speech = decode_audio(demo)
+    music = _music_like(len(speech))
+    loud = np.sqrt(np.mean(speech[speech**2 > 1e-4] ** 2))
+    music *= loud / np.sqrt(np.mean(music**2)) / 10 ** (12 / 20)
+    import wave
+
+    with wave.open(str(tmp_path / "take.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.clip(speech + music, -1, 1) * 32767).astype(np.int16).tobytes())
+    (tmp_path / "session.toml").write_text(
+        'title = "music"\nlanguage = "zh"\nrecording = "take.wav"\n', "utf-8")
+    from livelab.plugins import load_plugins
+
+    load_plugins()
+    analysis = analyze_session(load_session(tmp_path), [PaceAnalyzer()],
+                               AnalysisOptions(use_cache=False))
+    findings = analysis.runs["pace"].findings
+    assert findings.metrics["pace.dead_air_count"] == 1
+    (a, b), = [(e.start_s, e.end_s) for e in findings.evidence
+               if e.metric == "pace.dead_air_count"]
+    assert abs(a - truth["dead_air_s"][0]) < 1.0 and abs(b - truth["dead_air_s"][1]) < 1.0
+    assert findings.metrics["pace.rate_overall"] == pytest.approx(
+        truth["rate_per_min_over_file"], rel=0.1)
+
+
+def test_cantonese_is_analysed_as_mandarin_with_a_note(tmp_path, monkeypatch):
+    """No real Cantonese clip ships in a package we found: the detector's answer is given."""
+    from livelab import language
+    from livelab.session import language_line, load_session
+
+    clip = _bare(tmp_path, "speech/" + AISHELL[0])
+    monkeypatch.setattr(language, "detect",
+                        lambda audio, threads=1: language.Detection("yue", 0.93, (("yue", 0.93),)))
+    session = language.settle_language(load_session(clip))
+    assert session.language == "zh"
+    line, is_warning = language_line(session.metadata())
+    assert is_warning and "yue" in line and "Cantonese" in line and "analysed as zh" in line
+    monkeypatch.setattr(language, "detect",
+                        lambda audio, threads=1: language.Detection("ja", 0.97, (("ja", 0.97),)))
+    from livelab.errors import LivelabError
+
+    with pytest.raises(LivelabError, match="Japanese"):
+        language.settle_language(load_session(_bare(tmp_path, "speech/" + AISHELL[1])))

@@ -75,7 +75,7 @@ class PaceOptions:
 
 class PaceAnalyzer(Analyzer):
     name = "pace"
-    version = "4"
+    version = "5"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 

@@ -23,6 +23,8 @@ _VOICE_RANGE_DB = 20.0
 # Silence sits this far above the noise floor, and at least this far below loud speech.
 _FLOOR_MARGIN_DB = 8.0
 _VOICE_MARGIN_DB = 15.0
+# The voice detector's spans are widened by this much before they limit speech.
+_VOICE_PAD_S = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,7 @@ def detect(
     silence_dbfs: float,
     relative_db: float,
     min_pause_s: float,
+    voice: list[tuple[float, float]] | None = None,
 ) -> Activity:
     """Speech frames: inside (merged) word spans and not inside a silence of ``min_pause_s``.
 
@@ -109,6 +112,10 @@ def detect(
     of the worded frames, whichever is lower, so quietly recorded speech is not silence;
     over steady room noise it rises to just above the noise floor. Speech then grows a
     little past Whisper's word edges into the sound that touches them.
+
+    ``voice``, where the recogniser's voice detector heard a voice, limits speech to it
+    (padded by ``_VOICE_PAD_S``): music or crowd noise under a pause is sound, not
+    speech, so the pause is still dead air.
     """
     _power, level = frame_levels(audio)
     n = len(level)
@@ -125,14 +132,17 @@ def detect(
         voice_peak = float(np.percentile(voiced_levels, 90))
         threshold = max(threshold, min(floor + _FLOOR_MARGIN_DB, voice_peak - _VOICE_MARGIN_DB))
     silent = drop_short_runs(level < threshold, min_gap)
-    speech = worded & ~silent
+    voiced = np.ones(n, dtype=bool)
+    if voice:
+        voiced = span_mask([(a - _VOICE_PAD_S, b + _VOICE_PAD_S) for a, b in voice], n)
+    speech = worded & ~silent & voiced
     # Whisper's word edges are often 0.1-0.5 s inside the sound, and next to a long pause it
     # sometimes drops a word: let speech grow into the sound that touches it (any sound
     # within ``_EDGE_S``, voice-loud sound within ``_MISSED_WORD_S``), so pause ends follow
     # the audio.
     loud = level >= voice_peak - _VOICE_RANGE_DB
-    for reach, sound, touching in ((_MISSED_WORD_S, loud & ~silent, False),
-                                   (_EDGE_S, ~silent, True)):
+    for reach, sound, touching in ((_MISSED_WORD_S, loud & ~silent & voiced, False),
+                                   (_EDGE_S, ~silent & voiced, True)):
         grow = int(round(reach / FRAME_S))
         # mode="full" then slice: "same" returns the longer input's length, which is the
         # kernel's when the recording is shorter than the window (a 2 s clip).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 import numpy as np
@@ -19,6 +20,7 @@ from livelab_pace.activity import (
 )
 from livelab_pace.fillers import Unit, count_units, find_fillers, find_hedges, find_repeats
 
+_LATIN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # Words lying wholly inside a silence this long are the recogniser "hearing" silence.
 _HALLUCINATION_SILENCE_S = 1.0
 # A 30 s window needs this much speech for its speaking rate to mean something.
@@ -59,14 +61,16 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
                        f"{opts.min_duration_s:g} s of audio")
 
     units = [u for u in timed_units(signals.transcript) if count_units([u], language)]
+    voice = list(signals.transcript.voice) if signals.transcript else []
     activity = detect(audio, [(u[0], u[1]) for u in units], silence_dbfs=opts.silence_dbfs,
-                      relative_db=opts.relative_db, min_pause_s=opts.min_pause_s)
+                      relative_db=opts.relative_db, min_pause_s=opts.min_pause_s, voice=voice)
     dropped = _in_long_silence(units, activity.silent)
     if dropped:
         ignored = set(dropped)
         units = [u for u in units if u not in ignored]
         activity = detect(audio, [(u[0], u[1]) for u in units], silence_dbfs=opts.silence_dbfs,
-                          relative_db=opts.relative_db, min_pause_s=opts.min_pause_s)
+                          relative_db=opts.relative_db, min_pause_s=opts.min_pause_s,
+                          voice=voice)
     count = count_units(units, language)
     speaking_s = activity.seconds(activity.speech)
     unit = _LANG_UNIT[language]
@@ -79,6 +83,12 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
         "silence_threshold_dbfs": round(activity.silence_threshold_db, 1),
         "clipped_fraction": round(clipped_fraction(audio), 5),
     })
+    if language == "zh":
+        # Code-switching ("这个颜色很 nice"): English words said inside Mandarin count as
+        # one character each; say how many, so the rate can be read with that in mind.
+        latin = sum(len(_LATIN.findall(u[2])) for u in units)
+        if latin:
+            f.details["latin_words_counted"] = latin
     if dropped:
         f.details["ignored_words_in_silence"] = [f"{clock(u[0])} {u[2].strip()}" for u in dropped]
     if count == 0 or speaking_s <= 0:

@@ -150,29 +150,37 @@ class FasterWhisperTranscriber:
             f"faster-whisper {fw}; model {self.model_name}; lang {config.language}; "
             f"beam {config.beam_size}; vad on; words on; {sorted(self.language_options.items())}; "
             f"windows {WINDOW_S} s; loops collapsed; gaps {GAP_MIN_S} s re-decoded; "
-            "numbers joined; "
+            "numbers joined; voice spans; "
             f"{'opencc t2s' if config.language == 'zh' else 'as written'}"
         )
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         out: list[Segment] = []
+        voice: list[tuple[float, float]] = []
         for start, end in _windows(audio):
-            out.extend(self._transcribe_window(audio[start:end], start / SAMPLE_RATE))
+            segments, heard = self._transcribe_window(audio[start:end], start / SAMPLE_RATE)
+            out.extend(segments)
+            voice.extend(heard)
         return Transcript(
             language=self.config.language,
             model=self.model_name,
             duration_s=round(len(audio) / SAMPLE_RATE, 3),
             segments=tuple(out),
+            voice=tuple(voice),
         )
 
-    def _transcribe_window(self, audio: np.ndarray, offset: float) -> list[Segment]:
+    def _transcribe_window(
+        self, audio: np.ndarray, offset: float
+    ) -> tuple[list[Segment], list[tuple[float, float]]]:
         out = self._decode(audio, offset, vad=True)
+        voice = voice_spans(audio)
         # Whisper sometimes jumps over a phrase inside its 30 s window (seen on real
         # AISHELL-1 Mandarin: a whole 4.5 s sentence between two recognised ones). Speech
         # that the voice detector hears but no word covers is decoded again on its own.
-        for start, end in uncovered_speech(audio, out, offset, self.config.language):
+        for start, end in uncovered_speech(voice, out, len(audio), offset, self.config.language):
             out.extend(self._decode(audio[start:end], offset + start / SAMPLE_RATE, vad=False))
-        return sorted(out, key=lambda seg: seg.start)
+        heard = [(round(a + offset, 3), round(b + offset, 3)) for a, b in voice]
+        return sorted(out, key=lambda seg: seg.start), heard
 
     def _decode(self, audio: np.ndarray, offset: float, vad: bool) -> list[Segment]:
         model = _load_model(self.model_ref, self.config.threads)
@@ -226,20 +234,30 @@ WORD_MAX_S = 0.8
 GAP_PAD_S = 0.25
 
 
-def uncovered_speech(
-    audio: np.ndarray, segments: list[Segment], offset: float = 0.0, language: str = "zh"
-) -> list[tuple[int, int]]:
-    """Sample ranges of ``audio`` where the voice detector (Silero, as faster-whisper uses
-    it, with a short 0.3 s minimum silence) hears at least ``GAP_MIN_S`` of speech that no
-    word of ``segments`` (times offset by ``offset``) overlaps."""
+def voice_spans(audio: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds where Silero VAD (as faster-whisper runs it, with a short
+    0.3 s minimum silence and 0.1 s padding) hears a voice."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    step = SAMPLE_RATE // 100  # 10 ms frames
-    n = len(audio) // step + 1
+    found = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300,
+                                                    speech_pad_ms=100))
+    return [(ts["start"] / SAMPLE_RATE, ts["end"] / SAMPLE_RATE) for ts in found]
+
+
+def uncovered_speech(
+    voice: list[tuple[float, float]],
+    segments: list[Segment],
+    n_samples: int,
+    offset: float = 0.0,
+    language: str = "zh",
+) -> list[tuple[int, int]]:
+    """Sample ranges of a window of ``n_samples`` where ``voice`` (seconds in the window)
+    holds at least ``GAP_MIN_S`` of speech that no word of ``segments`` (times offset by
+    ``offset``) overlaps."""
+    n = n_samples // (SAMPLE_RATE // 100) + 1  # 10 ms frames
     speech = np.zeros(n, dtype=bool)
-    for ts in get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=300,
-                                                      speech_pad_ms=100)):
-        speech[ts["start"] // step : ts["end"] // step + 1] = True
+    for a, b in voice:
+        speech[int(a * 100) : int(b * 100) + 1] = True
     covered = np.zeros(n, dtype=bool)
     for seg in segments:
         for w in seg.words or ():
@@ -252,11 +270,11 @@ def uncovered_speech(
                 covered[first : max(first, int(hi * 100) + 21)] = True
     gaps = speech & ~covered
     edges = np.flatnonzero(np.diff(np.concatenate(([0], gaps.astype(np.int8), [0]))))
-    pad = int(GAP_PAD_S * SAMPLE_RATE)
+    pad, step = int(GAP_PAD_S * SAMPLE_RATE), SAMPLE_RATE // 100
     out = []
     for a, b in zip(edges[::2], edges[1::2], strict=True):
         if (b - a) * step >= GAP_MIN_S * SAMPLE_RATE:
-            out.append((max(0, int(a) * step - pad), min(len(audio), int(b) * step + pad)))
+            out.append((max(0, int(a) * step - pad), min(n_samples, int(b) * step + pad)))
     return out
 
 

@@ -40,6 +40,9 @@ class Transcript:
     model: str
     duration_s: float
     segments: tuple[Segment, ...]
+    #: Where the recogniser's voice detector heard a voice, as (start, end) seconds; empty
+    #: when the backend does not say. Unlike word times it ignores music and noise.
+    voice: tuple[tuple[float, float], ...] = ()
 
     @property
     def words(self) -> list[Word]:
@@ -80,6 +83,7 @@ class Transcript:
                 }
                 for s in self.segments
             ],
+            **({"voice": [list(v) for v in self.voice]} if self.voice else {}),
         }
 
     @classmethod
@@ -97,6 +101,7 @@ class Transcript:
                 )
                 for s in data["segments"]
             ),
+            voice=tuple((float(a), float(b)) for a, b in data.get("voice") or ()),
         )
 
 
