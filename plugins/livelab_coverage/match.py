@@ -84,6 +84,8 @@ class TimedText:
                         and not chars[-1].isspace()
                         and (head.isalnum() or head in "$€£¥")
                         and (language != "zh" or (chars[-1].isascii() and head.isascii()))
+                        # Mandarin numbers split into word pieces ("3" "16") are one number.
+                        and not (language == "zh" and chars[-1].isdigit() and head.isdigit())
                     ):
                         add(" ", w.start, w.start, spread=False)
                     add(w.text, w.start, w.end, spread=False)
@@ -224,27 +226,31 @@ class PhraseIndex:
         return sorted(hits + sound, key=lambda h: h.first) if sound else hits
 
     def _find_homophones(self, phrase: str) -> list[Hit]:
-        """Places the whole phrase is said in a row, character by character alike in
-        toneless pinyin, with at least one hanzi. Contiguous and whole, because a
-        homophone of a single scattered character is too easy to find by chance."""
-        wanted = [toneless_pinyin(t.text) for t in tokens(normalize(phrase, "zh"))]
-        if len(wanted) < 2 or not any(CJK.fullmatch(t.text) for t in
-                                      tokens(normalize(phrase, "zh"))):
+        """Places the whole phrase is said in a row, syllable by syllable alike in
+        toneless pinyin, with at least one hanzi, starting and ending on whole tokens. A
+        number reads as it is said (10 → shi, so 一盒食片 is 一盒10片). Contiguous and
+        whole, because a homophone of a single scattered character is too easy to find
+        by chance."""
+        phrase_tokens = [t.text for t in tokens(normalize(phrase, "zh"))]
+        if len(phrase_tokens) < 2 or not any(CJK.fullmatch(t) for t in phrase_tokens):
             return []
         if self._readings is None:
             self._readings = [toneless_pinyin(t) for t in self.unigrams]
             self._reading_text = "|" + "|".join(self._readings) + "|"
             self._reading_starts = np.cumsum([1] + [len(r) + 1 for r in self._readings])[:-1]
-        needle = "|" + "|".join(wanted) + "|"
+        needle = "|" + "|".join(toneless_pinyin(t) for t in phrase_tokens) + "|"
+        starts = self._reading_starts
         out: list[Hit] = []
         tok = self.text.tokens
         at = self._reading_text.find(needle)
         while at >= 0:
-            first = int(np.searchsorted(self._reading_starts, at + 1))
-            last = first + len(wanted) - 1
-            out.append(Hit(phrase, first, last, tok[first].start, tok[last].end, 1.0))
-            at = self._reading_text.find(needle, at + len(needle) - 1)
-        return out
+            first = int(np.searchsorted(starts, at + 1, side="right")) - 1
+            end = at + len(needle) - 1  # the "|" after the last syllable
+            last = int(np.searchsorted(starts, end - 1, side="right")) - 1
+            if starts[first] == at + 1 and starts[last] + len(self._readings[last]) == end:
+                out.append(Hit(phrase, first, last, tok[first].start, tok[last].end, 1.0))
+            at = self._reading_text.find(needle, at + 1)
+        return _non_overlapping(out)
 
     def _find_keys(self, phrase: str, keys: Keys | None = None) -> list[Hit]:
         keys = keys if keys is not None else phrase_keys(phrase, self.text.language)
@@ -326,13 +332,26 @@ class PhraseIndex:
 
 @lru_cache(maxsize=65536)
 def toneless_pinyin(token: str) -> str:
-    """A hanzi's most common toneless reading (``pypinyin``): 保 and 宝 are both ``bao``;
-    any other token (a number, a Latin word) as it is."""
-    if not CJK.fullmatch(token):
-        return token
-    from pypinyin import Style, pinyin  # only Mandarin sessions load its dictionaries
+    """A token's toneless reading, syllables joined by ``|``: a hanzi's most common one
+    (``pypinyin``: 保 and 宝 are both ``bao``); a number as it is said in Mandarin
+    (``24`` → ``er|shi|si``); anything else (a Latin word) as it is."""
+    if CJK.fullmatch(token):
+        from pypinyin import Style, pinyin  # only Mandarin sessions load its dictionaries
 
-    return pinyin(token, style=Style.NORMAL, heteronym=False)[0][0]
+        return str(pinyin(token, style=Style.NORMAL, heteronym=False)[0][0])
+    if re.fullmatch(r"\d+(?:\.\d+)?", token):
+        from livelab import read_zh_number
+
+        return "|".join(toneless_pinyin(c) for c in read_zh_number(token))
+    return token
+
+
+def _non_overlapping(hits: list[Hit]) -> list[Hit]:
+    out: list[Hit] = []
+    for h in sorted(hits, key=lambda h: (h.first, -h.last)):
+        if not out or h.first > out[-1].last:
+            out.append(h)
+    return out
 
 
 def _vocabulary(words: list[str]) -> tuple[dict[str, int], np.ndarray]:

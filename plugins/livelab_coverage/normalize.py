@@ -270,7 +270,15 @@ def _zh_integer(chars: str) -> int | None:
 
 
 def _zh_number(m: re.Match[str]) -> str:
-    whole, _, frac = m.group(0).partition("点")
+    run = m.group(0)
+    # 七十九一盒: two numbers side by side ("79" "1"), not 七十九一; 一百零五 is one number.
+    for i in range(1, len(run)):
+        if (run[i - 1] in _ZH_DIGITS and run[i - 1] not in "零〇" and run[i] in _ZH_DIGITS
+                and any(c in _ZH_SCALES for c in run[:i]) and "点" not in run[:i]):
+            head, tail = _ZH_RUN.fullmatch(run[:i]), _ZH_RUN.fullmatch(run[i:])
+            if head and tail:
+                return f"{_zh_number(head)} {_zh_number(tail)}"
+    whole, _, frac = run.partition("点")
     value = _zh_integer(whole)
     if value is None:
         return m.group(0)
@@ -298,6 +306,7 @@ def _zh_percent(m: re.Match[str]) -> str:
 
 
 _ZH_MONEY = re.compile(r"(\d+)(?:\.(\d+))?\s*(?:块钱|块|元)(?:(\d)(?:毛|角)?(?:(\d)分?)?)?")
+_DIGITS_SPELLED = re.compile(r"(?<![\d-])\d(?:-\d)+(?![\d-])")
 _ZH_SYNONYMS = re.compile(r"毫升|ml|塊")
 
 
@@ -318,6 +327,7 @@ def normalize_chinese(text: MappedText) -> MappedText:
     text = text.sub(_ZH_RUN, _zh_number)
     text = text.sub(re.compile("[\ue000-\ue012]+"), _unprotect)
     text = text.sub(_THOUSANDS, lambda m: "")
+    text = text.sub(_DIGITS_SPELLED, lambda m: m.group(0).replace("-", ""))  # 3-1-6 → 316
     text = text.sub(_CURRENCY, lambda m: "")
     text = text.sub(_ZH_MONEY, _zh_money)
     text = text.sub(_ZH_SYNONYMS, lambda m: "毫升")
