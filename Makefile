@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# DEMO_LANG=zh|en picks the sample session; unset: $$LIVELAB_LANG, else the system locale.
 demo: $(STAMP)
-	$(BIN)/livelab demo
+	$(BIN)/livelab demo $(if $(DEMO_LANG),--lang $(DEMO_LANG))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -75,7 +75,7 @@ CHAT = (
     (1, 1.0, {"user": "观众_007", "kind": "greeting", "text": "来了来了"}),
     (4, -2.0, {"user": "观众_011", "kind": "question", "text": "会漏水吗？",
                "topic": None, "product": "nuannuan-bei"}),
-    (6, 2.0, {"user": "观众_005", "kind": "comment", "text": "主播怎么不说话了"}),
+    (5, 4.0, {"user": "观众_005", "kind": "comment", "text": "主播怎么不说话了"}),  # dead air
     (7, -1.5, {"user": "观众_014", "kind": "question", "text": "多少钱？", "topic": "price",
                "product": "nuannuan-bei"}),
     (8, 1.0, {"user": "观众_009", "kind": "question", "text": "有粉色的吗？"}),

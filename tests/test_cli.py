@@ -98,9 +98,11 @@ def test_transcript_formats(grid_clip, tmp_path):
     assert result.exit_code == 0
     srt = out.read_text()
     assert srt.startswith("1\n00:00:0") and " --> " in srt
-    vtt = run("transcript", str(grid_clip), "--format", "vtt").output
-    assert vtt.startswith("WEBVTT\n\n00:00:0")
-    data = json.loads(run("transcript", str(grid_clip), "--format", "json").output)
+    vtt = run("transcript", str(grid_clip), "--format", "vtt")
+    assert vtt.stdout.startswith("WEBVTT\n\n00:00:0")
+    # A bare 3 s clip: its language is detected, unsure, and that is said on stderr.
+    assert "analysed as en" in vtt.stderr
+    data = json.loads(run("transcript", str(grid_clip), "--format", "json").stdout)
     words = [w for s in data["segments"] for w in s["words"]]
     # Six words are said from ~0.5 s to ~2.5 s (the GRID sentence); the recogniser may
     # merge some ("BIMBLU"), but the timed words must span the speech, in order.

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from livelab.cache import Cache, key_of
-from livelab.errors import LivelabError, MediaError, Problem
+from livelab.errors import LivelabError, Problem
 from livelab.session import LANGUAGES, Session
 
 #: Seconds decoded from the start of the media to find the first 30 s of speech.
@@ -50,6 +50,8 @@ def detect(audio: np.ndarray, threads: int = 1) -> Detection:
     from livelab.models import bundled_model
     from livelab.transcribe import SAMPLE_RATE, _load_model
 
+    if len(audio) < SAMPLE_RATE:
+        return Detection(None, 0.0)
     speech = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500))
     if not speech:
         return Detection(None, 0.0)
@@ -66,18 +68,20 @@ def detect(audio: np.ndarray, threads: int = 1) -> Detection:
 
 
 def head_audio(path: Path, seconds: float = HEAD_S) -> np.ndarray:
-    """The first ``seconds`` of ``path``'s audio, 16 kHz mono float32."""
+    """The first ``seconds`` of ``path``'s audio, 16 kHz mono float32; what decodes of a
+    damaged file (decoding stops at the first broken packet); empty without audio."""
     import av
 
     from livelab.transcribe import SAMPLE_RATE
 
+    chunks: list[np.ndarray] = []
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise MediaError([Problem(path, "has no audio track")])
+                return np.zeros(0, dtype=np.float32)
             resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono",
                                                           rate=SAMPLE_RATE)
-            chunks, total = [], 0
+            total = 0
             for frame in container.decode(audio=0):
                 for out in resampler.resample(frame):
                     array = out.to_ndarray().reshape(-1)
@@ -85,8 +89,8 @@ def head_audio(path: Path, seconds: float = HEAD_S) -> np.ndarray:
                     total += len(array)
                 if total >= seconds * SAMPLE_RATE:
                     break
-    except (av.FFmpegError, OSError) as exc:
-        raise MediaError([Problem(path, f"audio cannot be decoded ({exc})")]) from None
+    except (av.FFmpegError, OSError, ValueError):
+        pass  # keep what decoded; the analysis reports the damage itself
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return (np.concatenate(chunks).astype(np.float32) / 32768.0)[: int(seconds * SAMPLE_RATE)]
@@ -128,7 +132,10 @@ def settle_language(session: Session, threads: int = 1) -> Session:
                 f"like {heard} ({_name(heard)}, p = {p:.2f}); analysed as {language}"
             )
     elif heard is None:
-        record["warning"] = "no speech found to detect the language; analysed as en (English)"
+        record["warning"] = (
+            "no speech found to detect the language; analysed as en (English). State it in "
+            "session.toml if the session is Mandarin"
+        )
         language = "en"
     elif heard in LANGUAGES and p >= 0.5:
         language = heard

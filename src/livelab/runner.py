@@ -36,9 +36,12 @@ def score_session(
     """Load, validate, analyse and score one session; raises LivelabError on bad input."""
     load_plugins(plugins_dirs)
     session: Session = load_session(job.session)
+    # A named rubric is checked before anything is decoded or cached; the default one
+    # follows the language, which may have to be detected first.
+    rubric = resolve_rubric(job.rubric, session.language) if job.rubric is not None else None
     threads = (job.options or AnalysisOptions()).whisper_threads
     session = settle_language(session, threads)
-    rubric = resolve_rubric(job.rubric, session.language)
+    rubric = rubric or resolve_rubric(None, session.language)
     analyzers = plan(get_analyzers().values(), None if job.run_all else rubric.metrics)
     analysis = analyze_session(session, analyzers, job.options, progress)
     plugins = [{"name": p.name, "version": p.version, "source": p.source} for p in plugin_infos()]
