@@ -308,20 +308,24 @@ def test_dead_air_under_background_music_is_still_dead_air(tmp_path):
         truth["rate_per_min_over_file"], rel=0.1)
 
 
+def _detector(code: str, p: float):
+    from livelab import language
+
+    return lambda audio, threads=1, keep_model=True: language.Detection(code, p, ((code, p),))
+
+
 def test_cantonese_is_analysed_as_mandarin_with_a_note(tmp_path, monkeypatch):
     """No real Cantonese clip ships in a package we found: the detector's answer is given."""
     from livelab import language
     from livelab.session import language_line, load_session
 
     clip = _bare(tmp_path, "speech/" + AISHELL[0])
-    monkeypatch.setattr(language, "detect",
-                        lambda audio, threads=1: language.Detection("yue", 0.93, (("yue", 0.93),)))
+    monkeypatch.setattr(language, "detect", _detector("yue", 0.93))
     session = language.settle_language(load_session(clip))
     assert session.language == "zh"
     line, is_warning = language_line(session.metadata())
     assert is_warning and "yue" in line and "Cantonese" in line and "analysed as zh" in line
-    monkeypatch.setattr(language, "detect",
-                        lambda audio, threads=1: language.Detection("ja", 0.97, (("ja", 0.97),)))
+    monkeypatch.setattr(language, "detect", _detector("ja", 0.97))
     from livelab.errors import LivelabError
 
     with pytest.raises(LivelabError, match="Japanese"):

@@ -20,7 +20,7 @@ from livelab.errors import LivelabError, Problem
 from livelab.session import LANGUAGES, Session
 
 #: Seconds decoded from the start of the media to find the first 30 s of speech.
-HEAD_S = 120.0
+HEAD_S = 60.0
 #: A detection at least this sure overrides the default, or contradicts a stated language.
 CONFIDENT = 0.8
 #: Languages analysed as a supported one, with a note saying so.
@@ -43,8 +43,9 @@ def _name(code: str) -> str:
     return NAMES.get(code, code)
 
 
-def detect(audio: np.ndarray, threads: int = 1) -> Detection:
-    """Whisper language detection (multilingual ``base``) on the first speech in ``audio``."""
+def detect(audio: np.ndarray, threads: int = 1, keep_model: bool = True) -> Detection:
+    """Whisper language detection (multilingual ``base``) on the first speech in ``audio``.
+    ``keep_model=False`` unloads the models afterwards (the session will not use ``base``)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     from livelab.models import bundled_model
@@ -60,7 +61,13 @@ def detect(audio: np.ndarray, threads: int = 1) -> Detection:
         return Detection(None, 0.0)
     path, _name_ = bundled_model("zh")  # the multilingual model
     model = _load_model(str(path), threads)
-    language, probability, ranked = model.detect_language(audio=voiced)
+    try:
+        language, probability, ranked = model.detect_language(audio=voiced)
+    finally:
+        del model
+        if not keep_model:
+            # An English session transcribes with tiny.en: give back the ~200 MB of base.
+            _load_model.cache_clear()
     return Detection(
         language, round(float(probability), 4),
         tuple((code, round(float(p), 4)) for code, p in ranked[:3]),
@@ -104,6 +111,7 @@ def settle_language(session: Session, threads: int = 1) -> Session:
     no speech or an unsure detection keeps English and says so. Stated: kept, with a
     warning when the detector confidently heard another language.
     """
+    stated = session.language_source == "stated"
     cache = Cache(session.cache_dir)
     try:
         key = key_of("language", DETECTOR_VERSION, cache.digest(session.media), HEAD_S)
@@ -114,14 +122,19 @@ def settle_language(session: Session, threads: int = 1) -> Session:
         found = Detection(cached["language"], cached["probability"],
                           tuple(tuple(x) for x in cached["top"]))  # type: ignore[misc]
     else:
-        found = detect(head_audio(session.media), threads)
+        # A session stated English will not need base again: unload it after the check.
+        english = stated and session.language == "en"
+        if english:  # nothing else runs yet, and this model instance is not kept
+            from livelab.executors import default_workers
+
+            threads = max(threads, default_workers())
+        found = detect(head_audio(session.media), threads, keep_model=not english)
         if key:
             cache.put("language", "detect", key, {"language": found.language,
                                                    "probability": found.probability,
                                                    "top": [list(x) for x in found.top]})
     record = {"language": found.language, "probability": found.probability,
               "top": [list(x) for x in found.top], "warning": ""}
-    stated = session.language_source == "stated"
     language = session.language
     heard, p = found.language, found.probability
     if stated:
