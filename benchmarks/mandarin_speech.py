@@ -24,9 +24,12 @@ Cases:
   ``{"file", "text", "language"}`` (see ``benchmarks/RESULTS.md`` for the ones fetched
   from PyPI wheels with their provenance and licences).
 
-``--compare`` also runs the earlier decoding settings (Simplified-Chinese
-``initial_prompt`` + ``repetition_penalty`` 1.1, no gap re-decoding) and faster-whisper
-``hotwords`` (the product card's words) side by side on the same audio.
+``--compare`` also runs, side by side on the same audio: ``prompt``, the decoding before
+issue 16 (Simplified-Chinese ``initial_prompt`` + ``repetition_penalty`` 1.1, no gap
+re-decoding, no OpenCC); ``raw``, the bare model (no prompt, no gap re-decoding, no
+OpenCC); and ``hotwords``, faster-whisper biased with the demo's product card words.
+Traditional characters are counted in what each variant outputs; CER on its Simplified
+form, so it compares recognition alone.
 
     .venv/bin/python benchmarks/mandarin_speech.py [--compare] [--extra clips.json]
 
@@ -100,8 +103,11 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
         w.writeframes((np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes())
 
 
-F5_TTS = ("f5-tts==1.1.22", "f5_tts/infer/examples/basic/basic_ref_zh.wav",
-          "对，这就是我，万人敬仰的太乙真人。")
+F5_TTS = (
+    "f5-tts==1.1.22",
+    "f5_tts/infer/examples/basic/basic_ref_zh.wav",
+    "对，这就是我，万人敬仰的太乙真人。",
+)
 
 
 def fetch_f5(work: Path) -> Path | None:
@@ -110,8 +116,11 @@ def fetch_f5(work: Path) -> Path | None:
     import zipfile
 
     spec, member, _text = F5_TTS
-    done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                           "-d", str(work / "dl"), spec], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(work / "dl"), spec],
+        capture_output=True,
+        text=True,
+    )
     wheels = list((work / "dl").glob("f5_tts-*.whl"))
     if done.returncode or not wheels:
         print(f"(skipped {spec}: pip download failed: {done.stderr.strip()[-200:]})")
@@ -147,8 +156,9 @@ def cases(work: Path, extra: Path | None, fetch: bool = True) -> list[dict]:
     write_wav(long_wav, np.concatenate(parts))
     out.append({"name": "aishell x5 (70 s)", "media": long_wav, "text": text, "kind": "real"})
     if fetch and (clip := fetch_f5(work)) is not None:
-        out.append({"name": "f5-tts ref zh (accented?)", "media": clip, "text": F5_TTS[2],
-                    "kind": "real"})
+        out.append(
+            {"name": "f5-tts ref zh (accented?)", "media": clip, "text": F5_TTS[2], "kind": "real"}
+        )
     if extra:
         base = extra.parent
         for item in json.loads(extra.read_text("utf-8")):
@@ -184,12 +194,17 @@ def stage(case: dict, work: Path) -> Path:
     return folder
 
 
-def old_settings(transcriber) -> None:  # noqa: ANN001
-    """The decoding before issue 16: prompt + repetition penalty, no gap re-decoding."""
-    transcriber.language_options = {
-        "initial_prompt": "以下是普通话的句子。",
-        "repetition_penalty": 1.1,
-    }
+def old_settings(transcriber, prompt: bool = True) -> None:  # noqa: ANN001
+    """The decoding before issue 16: prompt + repetition penalty (``prompt``; without it,
+    the bare model), no gap re-decoding, no voice spans."""
+    transcriber.language_options = (
+        {
+            "initial_prompt": "以下是普通话的句子。",
+            "repetition_penalty": 1.1,
+        }
+        if prompt
+        else {}
+    )
     transcriber._transcribe_window = lambda audio, offset: (
         transcriber._decode(audio, offset, vad=True),
         [],  # no voice spans either: pace as it was
@@ -210,7 +225,16 @@ def measure(case: dict, work: Path, variant: str, threads: int) -> dict:
     session = load_session(stage(case, work / variant))
     options = AnalysisOptions(use_cache=False, whisper_threads=threads)
     original = pipeline._transcriber
-    patch = {"old": old_settings, "hotwords": hotwords}.get(variant)
+    patch = {
+        "prompt": old_settings,
+        "hotwords": hotwords,
+        "raw": lambda t: old_settings(t, prompt=False),
+    }.get(variant)
+    from livelab import transcribe
+
+    simplified = transcribe.to_simplified
+    if variant in ("prompt", "raw"):  # the model's own script, as before issue 16
+        transcribe.to_simplified = lambda text: text
 
     def patched(session, options):  # noqa: ANN001, ANN202
         t = original(session, options)
@@ -225,8 +249,10 @@ def measure(case: dict, work: Path, variant: str, threads: int) -> dict:
         elapsed = time.perf_counter() - t0
     finally:
         pipeline._transcriber = original
+        transcribe.to_simplified = simplified
     hyp = "".join(s.text for s in analysis.transcript.segments) if analysis.transcript else ""
-    ref_h, hyp_h = hanzi(case["text"]), hanzi(hyp)
+    # Errors are counted on Simplified text for every variant, so CER compares recognition.
+    ref_h, hyp_h = hanzi(case["text"]), hanzi(to_simplified(hyp))
     errors, sub, dele, ins = align(ref_h, hyp_h)
     findings = analysis.runs["pace"].findings
     duration = analysis.duration_s
@@ -275,7 +301,7 @@ def main() -> int:
     rows = []
     try:
         for case in cases(work, args.extra, not args.no_fetch):
-            for variant in ("livelab", *(("old", "hotwords") if args.compare else ())):
+            for variant in ("livelab", *(("prompt", "raw", "hotwords") if args.compare else ())):
                 if variant == "hotwords" and case["kind"] != "tts":
                     continue  # the hotwords are the demo's product card
                 rows.append(measure(case, work, variant, args.threads))

@@ -115,6 +115,16 @@ def test_scattered_or_different_sounds_are_not_matches(heard, phrase):
 def test_traditional_becomes_simplified_character_for_character():
     assert to_simplified("倒過來也不漏，7天無理由退換") == "倒过来也不漏，7天无理由退换"
     assert to_simplified("plain English") == "plain English"
+    # The particle 著 (Taiwan style) is 着; the 著 of 著名 / 显著 stays. ASCII punctuation
+    # after hanzi is full-width; a decimal point is not punctuation.
+    assert to_simplified("都能带著用,显著,著名") == "都能带着用，显著，著名"
+    assert to_simplified("今天19.9元!") == "今天19.9元！"
+
+
+def test_a_homophone_and_a_character_match_quote_the_whole_phrase():
+    index = _index("今天给大家带来的是暖暖宝温杯，五百毫升")
+    hits = index.find("暖暖保温杯")
+    assert [index.text.quote(h.first, h.last) for h in hits] == ["暖暖宝温杯"]
 
 
 def _words(texts: list[str]) -> list[Word]:

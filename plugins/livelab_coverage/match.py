@@ -220,10 +220,21 @@ class PhraseIndex:
         hits = self._find_keys(phrase, keys)
         if not self.zh:
             return hits
-        taken = {i for h in hits for i in range(h.first, h.last + 1)}
-        sound = [h for h in self._find_homophones(phrase)
-                 if not taken.intersection(range(h.first, h.last + 1))]
-        return sorted(hits + sound, key=lambda h: h.first) if sound else hits
+        sound = self._find_homophones(phrase)
+        if not sound:
+            return hits
+        # Where both found the phrase, quote the union: the character match may start
+        # inside the homophone (暖宝温杯 of 暖暖宝温杯).
+        out: list[Hit] = []
+        for h in sorted(hits + sound, key=lambda h: (h.first, -h.last)):
+            if out and h.first <= out[-1].last:
+                last = out[-1]
+                if h.last > last.last:
+                    out[-1] = Hit(last.phrase, last.first, h.last, last.start_s, h.end_s,
+                                  max(last.score, h.score))
+                continue
+            out.append(h)
+        return out
 
     def _find_homophones(self, phrase: str) -> list[Hit]:
         """Places the whole phrase is said in a row, syllable by syllable alike in

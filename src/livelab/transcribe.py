@@ -73,13 +73,23 @@ def _t2s() -> Any:  # opencc ships no type hints
 
 def to_simplified(text: str) -> str:
     """Traditional → Simplified Chinese (OpenCC ``t2s``), character for character where a
-    phrase rule would change the length, so word times stay with their characters."""
+    phrase rule would change the length, so word times stay with their characters; then
+    the Taiwan-style particle 著 as 着 (带著 → 带着; 著名, 显著 … stay) and ASCII
+    punctuation between hanzi in its full-width form (，。？！：；)."""
     if not _CJK.search(text):
         return text
     converted = _t2s().convert(text)
     if len(converted) != len(text):
         converted = "".join(_t2s().convert(ch) for ch in text)
-    return converted
+    converted = _ZHE.sub("着", converted)
+    return _HALF_PUNCT.sub(lambda m: _FULL[m.group(0)], converted)
+
+
+# 著 is "written/notable" in these words, the particle 着 elsewhere.
+_ZHE = re.compile(r"(?<![显土昭卓编原名巨专论遗译合拙遐])著(?![名作称述录者书])")
+_FULL = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；", ".": "。"}
+# ASCII punctuation after a hanzi (and not between digits: 19.9 stays).
+_HALF_PUNCT = re.compile(r"(?<=[\u3400-\u9fff])[,?!:;.](?!\d)")
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -150,7 +160,7 @@ class FasterWhisperTranscriber:
             f"faster-whisper {fw}; model {self.model_name}; lang {config.language}; "
             f"beam {config.beam_size}; vad on; words on; {sorted(self.language_options.items())}; "
             f"windows {WINDOW_S} s; loops collapsed; gaps {GAP_MIN_S} s re-decoded; "
-            "numbers joined; voice spans; "
+            "numbers joined; voice spans; 着 and full-width punctuation; "
             f"{'opencc t2s' if config.language == 'zh' else 'as written'}"
         )
 
