@@ -265,7 +265,9 @@ def check(sessions: tuple[Path, ...]) -> None:
         else:
             assert session is not None
             files = ", ".join(f"{k}={v.name}" for k, v in session.files.items())
-            click.echo(f"ok: {path} — {session.title!r} ({session.language}; {files})")
+            language = (session.language if session.language_source == "stated"
+                        else "language detected when analysed")
+            click.echo(f"ok: {path} — {session.title!r} ({language}; {files})")
     if failed:
         raise SystemExit(EXIT_BAD_INPUT)
 
