@@ -8,6 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from livelab.session import language_line
 from livelab.tui.data import score_text
 
 OUTCOME_STYLE = {
@@ -60,6 +61,8 @@ class SessionSummary(Static):
             text.append(f" ({fraction:.0%} of the rubric measured)", style="yellow")
         if rubric:
             text.append(f"  · {rubric.get('title') or rubric.get('id')}", style="dim")
+        if said := language_line(session):
+            text.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
         return text
 
     def show(self, scorecard: Mapping[str, Any]) -> None:
