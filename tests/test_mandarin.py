@@ -16,7 +16,7 @@ from livelab.media import decode_audio
 from livelab.transcribe import collapse_loops, to_simplified, uncovered_speech, voice_spans
 from livelab_coverage.match import PhraseIndex, TimedText
 from livelab_coverage.normalize import normalize
-from tests.conftest import REPO, SHARED_DATA, shared
+from tests.conftest import REPO, shared
 
 REPO_ZH = REPO / "sample_sessions" / "demo_zh"
 
@@ -144,7 +144,7 @@ def test_repetition_loops_are_collapsed_real_repeats_kept():
 def _aishell_long(repeats: int = 1) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
     """Real AISHELL-1 clips one after another with 0.5 s gaps: audio and (start, end, text)."""
     truth = {i["file"]: i for i in json.loads(
-        (SHARED_DATA / "ground_truth.json").read_text("utf-8"))["speech"]}
+        shared("ground_truth.json").read_text("utf-8"))["speech"]}
     parts, spans, t = [], [], 0.0
     gap = np.zeros(8000, dtype=np.float32)
     for _ in range(repeats):
