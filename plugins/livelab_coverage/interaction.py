@@ -185,7 +185,7 @@ def _named_product(text: str, cards: Sequence[Product]) -> str | None:
     if not words.tokens:
         return None
     index = PhraseIndex(words)
-    named = [p.id for p in cards if index.find_any(p.names)]
+    named = [p.id for p in cards if index.find_any(p.names, homophones=True)]
     return named[0] if len(named) == 1 else None
 
 

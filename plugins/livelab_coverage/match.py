@@ -213,12 +213,14 @@ class PhraseIndex:
         self._cache[cache_key] = result
         return result
 
-    def find(self, phrase: str, keys: Keys | None = None) -> list[Hit]:
-        """Every non-overlapping place ``phrase`` is heard, earliest first. In Mandarin
-        that includes the places it is said whole in characters that read the same
-        (the recogniser's homophones: 宝温杯 for 保温杯, 包油 for 包邮)."""
+    def find(self, phrase: str, keys: Keys | None = None, homophones: bool = False) -> list[Hit]:
+        """Every non-overlapping place ``phrase`` is heard, earliest first. With
+        ``homophones``, in Mandarin that includes the places it is said whole in characters
+        that read the same (the recogniser's homophones: 宝温杯 for 保温杯, 包油 for 包邮).
+        Meant for a product card's own words: for the generic phrase lists a two-syllable
+        homophone is too often an everyday word (显示 reads like 限时, 下蛋 like 下单)."""
         hits = self._find_keys(phrase, keys)
-        if not self.zh:
+        if not self.zh or not homophones:
             return hits
         sound = self._find_homophones(phrase)
         if not sound:
@@ -323,10 +325,11 @@ class PhraseIndex:
             start = last + 1
         return found
 
-    def find_any(self, phrases: Iterable[str]) -> list[Hit]:
+    def find_any(self, phrases: Iterable[str], homophones: bool = False) -> list[Hit]:
         """Hits of any of ``phrases``, merged where they overlap, earliest first."""
         all_hits = sorted(
-            (h for p in phrases for h in self.find(p)), key=lambda h: (h.first, -h.last)
+            (h for p in phrases for h in self.find(p, homophones=homophones)),
+            key=lambda h: (h.first, -h.last),
         )
         merged: list[Hit] = []
         for h in all_hits:

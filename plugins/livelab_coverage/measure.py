@@ -85,13 +85,16 @@ def find_products(index: PhraseIndex, products: Sequence[Product]) -> ProductHit
     and the scorecard hear the same words."""
     found = ProductHits({}, {}, {}, {})
     for p in products:
-        found.names[p.id] = index.find_any(p.names)
-        found.points[p.id] = {sp.id: index.find_any(sp.phrasings) for sp in p.selling_points}
+        # The card's own words may be heard as homophones (宝温杯 for 保温杯).
+        found.names[p.id] = index.find_any(p.names, homophones=True)
+        found.points[p.id] = {
+            sp.id: index.find_any(sp.phrasings, homophones=True) for sp in p.selling_points
+        }
         found.prices[p.id] = price_hits(index.text, p)
         promo_terms = (
             [t.strip() for t in _PROMO_SPLIT.split(p.promotion.terms)] if p.promotion else []
         )
-        found.promos[p.id] = index.find_any([t for t in promo_terms if t])
+        found.promos[p.id] = index.find_any([t for t in promo_terms if t], homophones=True)
     return found
 
 

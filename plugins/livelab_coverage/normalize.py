@@ -13,8 +13,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+
+from livelab import to_simplified as simplified
 
 # A character's origin: the half-open range of original characters it came from.
 Span = tuple[int, int]
@@ -77,28 +77,17 @@ def _union(spans: tuple[Span, ...]) -> Span:
 # --- width, script and case ---------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _t2s() -> Any:  # opencc ships no type hints
-    import opencc  # only sessions with Chinese text pay for loading the dictionaries
-
-    return opencc.OpenCC("t2s")
-
-
 def _fold_char(ch: str) -> str:
     # NFKC turns full-width "１９．９" and "ＡＱＵＡ" into ASCII and "㎖" into "ml".
     return unicodedata.normalize("NFKC", ch).lower()
 
 
 def to_simplified(text: MappedText) -> MappedText:
-    """Traditional → Simplified Chinese, keeping character origins."""
+    """Traditional → Simplified Chinese (:func:`livelab.to_simplified`), keeping character
+    origins (it never changes the length)."""
     if not CJK.search(text.text):
         return text
-    converted = _t2s().convert(text.text)
-    if len(converted) == len(text.text):
-        return MappedText(converted, text.origin)
-    # A phrase-level rule changed the length: fall back to character by character.
-    convert = _t2s().convert
-    return text.map_chars(convert)
+    return MappedText(simplified(text.text), text.origin)
 
 
 # --- English numbers ----------------------------------------------------------------
@@ -177,7 +166,7 @@ def _english_number(m: re.Match[str]) -> str:
 
 _DOLLARS_CENTS = re.compile(r"\b(\d+)\s+dollars?\s+(?:and\s+)?(\d{1,2})\s+cents?\b")
 _CURRENCY = re.compile(r"[$€£¥￥]\s*(?=\d)|\b(?:usd|rmb)\b")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # 1,299元 too
 _PERCENT = re.compile(r"\s*%")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _EN_SYNONYMS = {
@@ -240,7 +229,10 @@ _ZH_NUM = "零〇一二两三四五六七八九十百千万亿幺"  # 幺: "one"
 _ZH_RUN = re.compile(rf"[{_ZH_NUM}]+(?:点[{_ZH_NUM}]+)?")
 _ZH_PERCENT = re.compile(rf"百分之([{_ZH_NUM}]+|\d+(?:\.\d+)?)")
 # Words whose 一/万 are not quantities; converting them would only make evidence odd.
-_ZH_NOT_NUMBERS = re.compile(r"万一|一起|一样|一定|一直|一下|统一|唯一|万能|一些|一般|一切")
+# (万一 "in case", but not the 万一 of 一万一千 / 两万一.)
+_ZH_NOT_NUMBERS = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千])万一|一起|一样|一定|一直|一下|统一|唯一|万能|一些|一般|一切"
+)
 
 
 def _zh_integer(chars: str) -> int | None:
@@ -279,6 +271,8 @@ def _zh_number(m: re.Match[str]) -> str:
             if head and tail:
                 return f"{_zh_number(head)} {_zh_number(tail)}"
     whole, _, frac = run.partition("点")
+    if not frac and len(whole) > 1 and whole[0] in "零〇" and all(c in _ZH_DIGITS for c in whole):
+        return "".join(str(_ZH_DIGITS[c]) for c in whole)  # 一块零五: the 05 of 1.05
     value = _zh_integer(whole)
     if value is None:
         return m.group(0)
@@ -306,7 +300,9 @@ def _zh_percent(m: re.Match[str]) -> str:
 
 
 _ZH_MONEY = re.compile(r"(\d+)(?:\.(\d+))?\s*(?:块钱|块|元)(?:(\d)(?:毛|角)?(?:(\d)分?)?)?")
-_DIGITS_SPELLED = re.compile(r"(?<![\d-])\d(?:-\d)+(?![\d-])")
+# Three or more single digits joined by hyphens are one number said digit by digit
+# ("3-1-6" for 316); two are a range ("5-9人", "3-5天") and stay apart.
+_DIGITS_SPELLED = re.compile(r"(?<![\d-])\d(?:-\d){2,}(?![\d-])")
 _ZH_SYNONYMS = re.compile(r"毫升|ml|塊")
 
 

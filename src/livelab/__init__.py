@@ -25,7 +25,14 @@ from livelab.analysis import (
 )
 from livelab.errors import LivelabError, Problem
 from livelab.hookspecs import hookimpl
-from livelab.transcript import Segment, Transcript, Word, read_zh_number, spoken_length
+from livelab.transcript import (
+    Segment,
+    Transcript,
+    Word,
+    read_zh_number,
+    spoken_length,
+    to_simplified,
+)
 from livelab.yamlfile import load_yaml
 
 __all__ = [
@@ -54,4 +61,5 @@ __all__ = [
     "load_yaml",
     "read_zh_number",
     "spoken_length",
+    "to_simplified",
 ]

@@ -19,8 +19,9 @@ from livelab.cache import Cache, key_of
 from livelab.errors import LivelabError, Problem
 from livelab.session import LANGUAGES, Session
 
-#: Seconds decoded from the start of the media to find the first 30 s of speech.
-HEAD_S = 60.0
+#: Seconds decoded from the start of the media to find the first speech: a minute, then
+#: further when that minute is silence or music (a stream that opens with a wait).
+HEAD_STEPS_S = (60.0, 300.0, 900.0)
 #: A detection at least this sure overrides the default, or contradicts a stated language.
 CONFIDENT = 0.8
 #: Languages analysed as a supported one, with a note saying so.
@@ -74,7 +75,7 @@ def detect(audio: np.ndarray, threads: int = 1, keep_model: bool = True) -> Dete
     )
 
 
-def head_audio(path: Path, seconds: float = HEAD_S) -> np.ndarray:
+def head_audio(path: Path, seconds: float = HEAD_STEPS_S[0]) -> np.ndarray:
     """The first ``seconds`` of ``path``'s audio, 16 kHz mono float32; what decodes of a
     damaged file (decoding stops at the first broken packet); empty without audio."""
     import av
@@ -114,13 +115,14 @@ def settle_language(session: Session, threads: int = 1) -> Session:
     stated = session.language_source == "stated"
     cache = Cache(session.cache_dir)
     try:
-        key = key_of("language", DETECTOR_VERSION, cache.digest(session.media), HEAD_S)
+        key = key_of("language", DETECTOR_VERSION, cache.digest(session.media), HEAD_STEPS_S)
     except OSError:
         key = ""
     cached = cache.get("language", "detect", key) if key else None
     if cached is not None:
         found = Detection(cached["language"], cached["probability"],
                           tuple(tuple(x) for x in cached["top"]))  # type: ignore[misc]
+        searched = float(cached.get("searched_s") or 0.0)
     else:
         # A session stated English will not need base again: unload it after the check.
         english = stated and session.language == "en"
@@ -128,11 +130,19 @@ def settle_language(session: Session, threads: int = 1) -> Session:
             from livelab.executors import default_workers
 
             threads = max(threads, default_workers())
-        found = detect(head_audio(session.media), threads, keep_model=not english)
+        from livelab.transcribe import SAMPLE_RATE
+
+        for seconds in HEAD_STEPS_S:
+            head = head_audio(session.media, seconds)
+            found = detect(head, threads, keep_model=not english)
+            if found.language is not None or len(head) < seconds * SAMPLE_RATE:
+                break  # heard, or the whole recording was searched
+        searched = len(head) / SAMPLE_RATE
         if key:
             cache.put("language", "detect", key, {"language": found.language,
                                                    "probability": found.probability,
-                                                   "top": [list(x) for x in found.top]})
+                                                   "top": [list(x) for x in found.top],
+                                                   "searched_s": round(searched, 1)})
     record = {"language": found.language, "probability": found.probability,
               "top": [list(x) for x in found.top], "warning": ""}
     language = session.language
@@ -146,8 +156,8 @@ def settle_language(session: Session, threads: int = 1) -> Session:
             )
     elif heard is None:
         record["warning"] = (
-            "no speech found to detect the language; analysed as en (English). State it in "
-            "session.toml if the session is Mandarin"
+            f"no speech found in the first {searched:.0f} s to detect the language; analysed "
+            "as en (English). State it in session.toml if the session is Mandarin"
         )
         language = "en"
     elif heard in LANGUAGES and p >= 0.5:

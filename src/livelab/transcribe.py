@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,7 +14,7 @@ import numpy as np
 
 from livelab.hookspecs import hookimpl
 from livelab.models import bundled_model
-from livelab.transcript import Segment, Transcript, Word, spoken_length
+from livelab.transcript import Segment, Transcript, Word, spoken_length, to_simplified
 
 SAMPLE_RATE = 16_000
 #: faster-whisper's own threshold for "this segment repeats itself".
@@ -64,38 +65,10 @@ def _language_options(language: str) -> dict[str, object]:
     return {}
 
 
-@functools.lru_cache(maxsize=1)
-def _t2s() -> Any:  # opencc ships no type hints
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → Simplified Chinese (OpenCC ``t2s``), character for character where a
-    phrase rule would change the length, so word times stay with their characters; then
-    the Taiwan-style particle 著 as 着 (带著 → 带着; 著名, 显著 … stay) and ASCII
-    punctuation between hanzi in its full-width form (，。？！：；)."""
-    if not _CJK.search(text):
-        return text
-    converted = _t2s().convert(text)
-    if len(converted) != len(text):
-        converted = "".join(_t2s().convert(ch) for ch in text)
-    converted = _ZHE.sub("着", converted)
-    return _HALF_PUNCT.sub(lambda m: _FULL[m.group(0)], converted)
-
-
-# 著 is "written/notable" in these words, the particle 着 elsewhere.
-_ZHE = re.compile(r"(?<![显土昭卓编原名巨专论遗译合拙遐])著(?![名作称述录者书])")
-_FULL = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；", ".": "。"}
-# ASCII punctuation after a hanzi (and not between digits: 19.9 stays).
-_HALF_PUNCT = re.compile(r"(?<=[\u3400-\u9fff])[,?!:;.](?!\d)")
-
-
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-#: A run of the same 1–4 words repeated at least this many times in a row is a decoding
+#: A run of the same 1–8 words repeated at least this many times in a row is a decoding
 #: loop ("请问问问问…"), not speech; it is collapsed to two repetitions.
 LOOP_REPEATS = 4
+LOOP_MAX_WORDS = 8
 
 
 _NUMBER_PIECE = re.compile(r"[\d.,%]+")
@@ -118,14 +91,15 @@ def join_number_pieces(words: list[Word]) -> list[Word]:
 
 def collapse_loops(words: list[Any]) -> list[Any]:
     """``words`` without decoding loops: each run of ``LOOP_REPEATS`` or more copies of
-    the same 1–4 word sequence keeps its first two copies. Anything said fewer times in a
-    row (a real "好好好", "买买买") is untouched, and no other word is removed."""
+    the same sequence of 1 to ``LOOP_MAX_WORDS`` words keeps its first two copies.
+    Anything said fewer times in a row (a real "好好好", "买买买") is untouched, and no
+    other word is removed."""
     texts = [w.text.strip() for w in words]
     out: list[Any] = []
     i = 0
     while i < len(words):
         collapsed = False
-        for n in range(1, 5):
+        for n in range(1, LOOP_MAX_WORDS + 1):
             unit = texts[i : i + n]
             if len(unit) < n or not any(unit):
                 break
@@ -160,7 +134,7 @@ class FasterWhisperTranscriber:
             f"faster-whisper {fw}; model {self.model_name}; lang {config.language}; "
             f"beam {config.beam_size}; vad on; words on; {sorted(self.language_options.items())}; "
             f"windows {WINDOW_S} s; loops collapsed; gaps {GAP_MIN_S} s re-decoded; "
-            "numbers joined; voice spans; 着 and full-width punctuation; "
+            "numbers joined; voice spans; 着 and full-width punctuation; t2s only traditional; "
             f"{'opencc t2s' if config.language == 'zh' else 'as written'}"
         )
 
@@ -188,7 +162,10 @@ class FasterWhisperTranscriber:
         # AISHELL-1 Mandarin: a whole 4.5 s sentence between two recognised ones). Speech
         # that the voice detector hears but no word covers is decoded again on its own.
         for start, end in uncovered_speech(voice, out, len(audio), offset, self.config.language):
-            out.extend(self._decode(audio[start:end], offset + start / SAMPLE_RATE, vad=False))
+            found = self._decode(audio[start:end], offset + start / SAMPLE_RATE, vad=False)
+            if found:
+                out = _split_at(out, found[0].start, found[-1].end, self.config.language)
+                out.extend(found)
         heard = [(round(a + offset, 3), round(b + offset, 3)) for a, b in voice]
         return sorted(out, key=lambda seg: seg.start), heard
 
@@ -207,26 +184,23 @@ class FasterWhisperTranscriber:
         out = []
         for seg in segments:
             words = [
-                Word(
-                    round(w.start + offset, 3),
-                    round(w.end + offset, 3),
-                    to_simplified(w.word.strip()) if zh else w.word.strip(),
-                    round(w.probability, 4),
-                )
+                Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word.strip(),
+                     round(w.probability, 4))
                 for w in (seg.words or ())
             ]
+            text = seg.text.strip()
             if zh:
-                words = join_number_pieces(words)
-            text = to_simplified(seg.text.strip()) if zh else seg.text.strip()
+                words = join_number_pieces(_simplified_words(words))
+                text = to_simplified(text)
             if seg.compression_ratio > COMPRESSION_LIMIT:
                 # A repetition loop that survived the fallbacks: keep the real speech
-                # around it, drop only the repeats (a loop without word times is dropped).
-                if not words:
-                    continue
+                # around it, drop only the repeats. A loop without word times, or one
+                # that still repeats itself once collapsed, is dropped.
                 kept = collapse_loops(words)
-                if len(kept) < len(words):
-                    words = kept
-                    text = ("" if zh else " ").join(w.text for w in words).strip()
+                text = _joined(kept, zh)
+                if not kept or compression_ratio(text) > COMPRESSION_LIMIT:
+                    continue
+                words = kept
             if not vad and not words:
                 continue  # a re-decoded gap that held no words after all
             out.append(
@@ -234,6 +208,44 @@ class FasterWhisperTranscriber:
                         tuple(words))
             )
         return out
+
+
+def _joined(words: list[Word], zh: bool) -> str:
+    return ("" if zh else " ").join(w.text for w in words).strip()
+
+
+def _simplified_words(words: list[Word]) -> list[Word]:
+    """Words converted to Simplified as one text, so context rules (著 as 着 unless 显著,
+    著名 …) see the neighbouring words; each word keeps its own characters' share."""
+    converted = to_simplified("".join(w.text for w in words))
+    out, at = [], 0
+    for w in words:
+        out.append(Word(w.start, w.end, converted[at : at + len(w.text)], w.probability))
+        at += len(w.text)
+    return out
+
+
+def compression_ratio(text: str) -> float:
+    """zlib's compression ratio of ``text``, as faster-whisper computes it."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _split_at(segments: list[Segment], start: float, end: float, language: str) -> list[Segment]:
+    """``segments`` with any that spans ``start``–``end`` (a phrase decoded again on its
+    own) cut in two around it, so the transcript stays in time order."""
+    zh = language == "zh"
+    out = []
+    for seg in segments:
+        before = [w for w in seg.words if w.end <= start + 0.2]
+        after = [w for w in seg.words if w.start >= end - 0.2]
+        if not (before and after) or len(before) + len(after) < len(seg.words):
+            out.append(seg)
+            continue
+        out.append(Segment(seg.start, min(seg.end, before[-1].end), _joined(before, zh),
+                           tuple(before)))
+        out.append(Segment(after[0].start, seg.end, _joined(after, zh), tuple(after)))
+    return out
 
 
 #: Speech that no recognised word covers for this long is decoded again on its own.

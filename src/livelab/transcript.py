@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -177,3 +178,45 @@ def spoken_length(text: str, language: str) -> int:
                                 len(m.group("num")) == 4)
         count += len(spoken) + (3 if m.group("pct") else 0)  # 百分之
     return count
+
+
+# --- Simplified Chinese ---------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# 著 is "written / notable" in these words, the particle 着 elsewhere (Taiwan style 带著).
+_ZHE = re.compile(r"(?<![显土昭卓编原名巨专论遗译合拙遐])著(?![名作称述录者书])")
+_FULL = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；", ".": "。"}
+# ASCII punctuation right after a hanzi (a decimal point before a digit stays).
+_HALF_PUNCT = re.compile(r"(?<=[\u3400-\u9fff])[,?!:;.](?!\d)")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> Any:  # opencc ships no type hints
+    import opencc  # only Chinese text pays for loading its dictionaries
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=8192)
+def _traditional(ch: str) -> bool:
+    return _t2s().convert(ch) != ch
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in Simplified Chinese, character for character (the length never changes,
+    so word times and quotes stay with their characters).
+
+    OpenCC ``t2s`` converts in context (phrase rules), but only characters that are
+    Traditional are changed: run over Simplified text it would turn some into others
+    (万一坏了 → 万一坯了). Then the Taiwan-style particle 著 becomes 着 (带著 → 带着; 著名,
+    显著 stay) and ASCII punctuation after a hanzi becomes full-width (，。？！：；)."""
+    if not _CJK.search(text):
+        return text
+    if any(_traditional(ch) for ch in text):
+        phrase = _t2s().convert(text)
+        if len(phrase) != len(text):
+            phrase = "".join(_t2s().convert(ch) for ch in text)
+        text = "".join(new if _traditional(old) else old
+                       for old, new in zip(text, phrase, strict=True))
+    text = _ZHE.sub("着", text)
+    return _HALF_PUNCT.sub(lambda m: _FULL[m.group(0)], text)
