@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 from livelab import Cue, Transcript
 from livelab_coverage import phrases
-from livelab_coverage.match import Hit, PhraseIndex, TimedText, keyword_hits
+from livelab_coverage.match import LIST_HOMOPHONES, Hit, PhraseIndex, TimedText, keyword_hits
 from livelab_coverage.measure import (
     CoverageOptions,
     calls_to_action,
@@ -89,7 +89,7 @@ class CoverageCueDetector:
                 found += [(h, "price", p.id, "") for h in stated_prices(p, hits)]
                 found += [(h, "promotion", p.id, "") for h in promotion_hits(p, hits)]
         for kind, kind_hits in (
-            ("promotion", index.find_any(self._promotion_terms)),
+            ("promotion", index.find_any(self._promotion_terms, homophones=LIST_HOMOPHONES)),
             ("cta", calls_to_action(index, self.language, self.options)),
             ("size", keyword_hits(text, self._size)),
             ("shipping", keyword_hits(text, self._shipping)),

@@ -36,7 +36,14 @@ from livelab.audience import ANSWERED_BY, ChatMessage
 from livelab_coverage import INTERACTION_METRICS, phrases
 from livelab_coverage.chat import language_of, timed_text, topic_of
 from livelab_coverage.cues import CoverageCueDetector
-from livelab_coverage.match import EN_STOP, ZH_STOP, MatchOptions, PhraseIndex, TimedText
+from livelab_coverage.match import (
+    CARD_HOMOPHONES,
+    EN_STOP,
+    ZH_STOP,
+    MatchOptions,
+    PhraseIndex,
+    TimedText,
+)
 from livelab_coverage.normalize import CJK
 from livelab_coverage.products import Product
 
@@ -185,7 +192,7 @@ def _named_product(text: str, cards: Sequence[Product]) -> str | None:
     if not words.tokens:
         return None
     index = PhraseIndex(words)
-    named = [p.id for p in cards if index.find_any(p.names, homophones=True)]
+    named = [p.id for p in cards if index.find_any(p.names, homophones=CARD_HOMOPHONES)]
     return named[0] if len(named) == 1 else None
 
 

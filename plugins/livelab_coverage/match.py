@@ -160,6 +160,11 @@ class MatchOptions:
     min_share: float = 0.75
 
 
+#: Syllables a phrase needs before its homophones count: a card's own words, the lists.
+CARD_HOMOPHONES = 2
+LIST_HOMOPHONES = 3
+
+
 class PhraseIndex:
     """Searches one timed transcript for many phrases."""
 
@@ -213,16 +218,18 @@ class PhraseIndex:
         self._cache[cache_key] = result
         return result
 
-    def find(self, phrase: str, keys: Keys | None = None, homophones: bool = False) -> list[Hit]:
+    def find(self, phrase: str, keys: Keys | None = None, homophones: int = 0) -> list[Hit]:
         """Every non-overlapping place ``phrase`` is heard, earliest first. With
-        ``homophones``, in Mandarin that includes the places it is said whole in characters
-        that read the same (the recogniser's homophones: 宝温杯 for 保温杯, 包油 for 包邮).
-        Meant for a product card's own words: for the generic phrase lists a two-syllable
-        homophone is too often an everyday word (显示 reads like 限时, 下蛋 like 下单)."""
+        ``homophones`` (a number of syllables), in Mandarin that includes the places a
+        phrase of at least that many syllables is said whole in characters that read the
+        same (the recogniser's homophones: 宝温杯 for 保温杯, 包油 for 包邮). A product
+        card's own words use 2 (``CARD_HOMOPHONES``); the generic phrase lists 3
+        (``LIST_HOMOPHONES``), because a two-syllable homophone of a generic phrase is too
+        often an everyday word (显示 reads like 限时, 下蛋 like 下单)."""
         hits = self._find_keys(phrase, keys)
         if not self.zh or not homophones:
             return hits
-        sound = self._find_homophones(phrase)
+        sound = self._find_homophones(phrase, homophones)
         if not sound:
             return hits
         # Where both found the phrase, quote the union: the character match may start
@@ -238,7 +245,7 @@ class PhraseIndex:
             out.append(h)
         return out
 
-    def _find_homophones(self, phrase: str) -> list[Hit]:
+    def _find_homophones(self, phrase: str, min_syllables: int = 2) -> list[Hit]:
         """Places the whole phrase is said in a row, syllable by syllable alike in
         toneless pinyin, with at least one hanzi, starting and ending on whole tokens. A
         number reads as it is said (10 → shi, so 一盒食片 is 一盒10片). Contiguous and
@@ -252,6 +259,8 @@ class PhraseIndex:
             self._reading_text = "|" + "|".join(self._readings) + "|"
             self._reading_starts = np.cumsum([1] + [len(r) + 1 for r in self._readings])[:-1]
         needle = "|" + "|".join(toneless_pinyin(t) for t in phrase_tokens) + "|"
+        if needle.count("|") - 1 < min_syllables:
+            return []
         starts = self._reading_starts
         out: list[Hit] = []
         tok = self.text.tokens
@@ -325,7 +334,7 @@ class PhraseIndex:
             start = last + 1
         return found
 
-    def find_any(self, phrases: Iterable[str], homophones: bool = False) -> list[Hit]:
+    def find_any(self, phrases: Iterable[str], homophones: int = 0) -> list[Hit]:
         """Hits of any of ``phrases``, merged where they overlap, earliest first."""
         all_hits = sorted(
             (h for p in phrases for h in self.find(p, homophones=homophones)),

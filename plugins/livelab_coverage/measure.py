@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 
 from livelab import Evidence, Findings, Transcript
 from livelab_coverage import METRICS, phrases
-from livelab_coverage.match import CJK, Hit, MatchOptions, PhraseIndex, TimedText, exact_terms
+from livelab_coverage.match import (
+    CARD_HOMOPHONES,
+    CJK,
+    LIST_HOMOPHONES,
+    Hit,
+    MatchOptions,
+    PhraseIndex,
+    TimedText,
+    exact_terms,
+)
 from livelab_coverage.normalize import number_value, price_digits
 from livelab_coverage.products import Product
 
@@ -86,15 +95,17 @@ def find_products(index: PhraseIndex, products: Sequence[Product]) -> ProductHit
     found = ProductHits({}, {}, {}, {})
     for p in products:
         # The card's own words may be heard as homophones (宝温杯 for 保温杯).
-        found.names[p.id] = index.find_any(p.names, homophones=True)
+        found.names[p.id] = index.find_any(p.names, homophones=CARD_HOMOPHONES)
         found.points[p.id] = {
-            sp.id: index.find_any(sp.phrasings, homophones=True) for sp in p.selling_points
+            sp.id: index.find_any(sp.phrasings, homophones=CARD_HOMOPHONES)
+            for sp in p.selling_points
         }
         found.prices[p.id] = price_hits(index.text, p)
         promo_terms = (
             [t.strip() for t in _PROMO_SPLIT.split(p.promotion.terms)] if p.promotion else []
         )
-        found.promos[p.id] = index.find_any([t for t in promo_terms if t], homophones=True)
+        terms = [t for t in promo_terms if t]
+        found.promos[p.id] = index.find_any(terms, homophones=CARD_HOMOPHONES)
     return found
 
 
@@ -125,7 +136,7 @@ def promotion_hits(product: Product, found: ProductHits) -> list[Hit]:
 def calls_to_action(index: PhraseIndex, language: str, options: CoverageOptions) -> list[Hit]:
     """Calls to action, those closer than ``options.cta_merge_s`` counted as one appeal."""
     listed = (*phrases.load("cta", language).terms, *options.extra_cta_phrases)
-    return _merge(index.find_any(listed), options.cta_merge_s)
+    return _merge(index.find_any(listed, homophones=LIST_HOMOPHONES), options.cta_merge_s)
 
 
 def product_blocks(
@@ -172,7 +183,7 @@ def measure_coverage(
     found = find_products(index, products)
     blocks = product_blocks(transcript, text, products, found)
     generic = {
-        kind: index.find_any(phrases.load(kind, language).terms)
+        kind: index.find_any(phrases.load(kind, language).terms, homophones=LIST_HOMOPHONES)
         for kind in ("guarantee", "usage", "promotion")
     }
     ctas = calls_to_action(index, language, options)
