@@ -41,6 +41,7 @@ def test_numbers_are_read_as_a_speaker_says_them(digits, said):
     ("十二", 2), ("12", 2),            # the recogniser's digits count as said
     ("19.9元", 5),                     # 十九点九元
     ("2026年", 5),                     # 二零二六年
+    ("2026 年3月", 7),                 # 二零二六年三月
     ("50%", 5),                        # 百分之五十
     ("原价99元", 6),                   # 原价九十九元
     ("这个颜色很 nice，OK 吗", 8),     # a Latin word inside Mandarin counts once

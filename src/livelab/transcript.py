@@ -113,7 +113,7 @@ _EN_WORD = re.compile(r"[A-Za-z0-9']+(?:-[A-Za-z0-9']+)*")
 # In Mandarin text: a number as the recogniser wrote it (12, 19.9, 1,299, 50%, 2026年), or
 # a Latin word said inside Mandarin ("nice", "OK").
 _ZH_SPOKEN = re.compile(
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<pct>\s*[%％])?(?P<year>(?<=\d)年)?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<pct>\s*[%％])?(?P<year>(?<=\d)\s*年)?"
     r"|(?P<latin>[A-Za-z]+(?:'[A-Za-z]+)?)"
 )
 _ZH_DIGIT = "零一二三四五六七八九"
