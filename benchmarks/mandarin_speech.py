@@ -73,26 +73,13 @@ def hanzi(text: str) -> list[str]:
 
 
 def align(ref: list[str], hyp: list[str]) -> tuple[int, int, int, int]:
-    """(errors, substitutions, deletions, insertions) of the best alignment."""
-    n, m = len(ref), len(hyp)
-    d = np.zeros((n + 1, m + 1), dtype=np.int32)
-    d[:, 0] = np.arange(n + 1)
-    d[0, :] = np.arange(m + 1)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i, j] = min(
-                d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1])
-            )
-    i, j, sub, dele, ins = n, m, 0, 0, 0
-    while i or j:
-        if i and j and d[i, j] == d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
-            sub += ref[i - 1] != hyp[j - 1]
-            i, j = i - 1, j - 1
-        elif i and d[i, j] == d[i - 1, j] + 1:
-            dele, i = dele + 1, i - 1
-        else:
-            ins, j = ins + 1, j - 1
-    return int(d[n, m]), sub, dele, ins
+    """(errors, substitutions, deletions, insertions) of the best alignment (rapidfuzz)."""
+    from collections import Counter
+
+    from rapidfuzz.distance import Levenshtein
+
+    ops = Counter(op.tag for op in Levenshtein.editops(ref, hyp))
+    return sum(ops.values()), ops["replace"], ops["delete"], ops["insert"]
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:

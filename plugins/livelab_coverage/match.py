@@ -251,16 +251,13 @@ class PhraseIndex:
         number reads as it is said (10 → shi, so 一盒食片 is 一盒10片). Contiguous and
         whole, because a homophone of a single scattered character is too easy to find
         by chance."""
-        phrase_tokens = [t.text for t in tokens(normalize(phrase, "zh"))]
-        if len(phrase_tokens) < 2 or not any(CJK.fullmatch(t) for t in phrase_tokens):
+        needle = _phrase_reading(phrase)
+        if needle.count("|") - 1 < min_syllables:
             return []
         if self._readings is None:
             self._readings = [toneless_pinyin(t) for t in self.unigrams]
             self._reading_text = "|" + "|".join(self._readings) + "|"
             self._reading_starts = np.cumsum([1] + [len(r) + 1 for r in self._readings])[:-1]
-        needle = "|" + "|".join(toneless_pinyin(t) for t in phrase_tokens) + "|"
-        if needle.count("|") - 1 < min_syllables:
-            return []
         starts = self._reading_starts
         out: list[Hit] = []
         tok = self.text.tokens
@@ -367,6 +364,16 @@ def toneless_pinyin(token: str) -> str:
 
         return "|".join(toneless_pinyin(c) for c in read_zh_number(token))
     return token
+
+
+@lru_cache(maxsize=8192)
+def _phrase_reading(phrase: str) -> str:
+    """``|``-delimited toneless syllables of a Mandarin phrase of two tokens or more with a
+    hanzi among them, else ``"|"`` (no syllables: never matched by sound)."""
+    toks = [t.text for t in tokens(normalize(phrase, "zh"))]
+    if len(toks) < 2 or not any(CJK.fullmatch(t) for t in toks):
+        return "|"
+    return "|" + "|".join(toneless_pinyin(t) for t in toks) + "|"
 
 
 def _non_overlapping(hits: list[Hit]) -> list[Hit]:

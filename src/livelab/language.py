@@ -35,7 +35,7 @@ DETECTOR_VERSION = 1
 class Detection:
     """What the detector heard: its best language, how sure it was, and the runners-up."""
 
-    language: str | None  # None: no speech found in the first HEAD_S seconds
+    language: str | None  # None: no speech found in the audio searched
     probability: float
     top: tuple[tuple[str, float], ...] = ()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,12 +55,13 @@ class Transcriber(Protocol):
 
 
 def _language_options(language: str) -> dict[str, object]:
-    """Per-language decoding settings: none. A Simplified-Chinese ``initial_prompt`` with a
-    repetition penalty (the earlier Mandarin setting) deleted speech: on real AISHELL-1
-    Mandarin it lost the last phrase of a 24 s file and 76 of 416 characters over three
-    minutes, and conditioned only the first 30 s of each window anyway. Whisper's own
-    output is converted to Simplified afterwards (:func:`to_simplified`) and repetition
-    loops are collapsed, not dropped (:func:`collapse_loops`)."""
+    """Per-language decoding settings: none. The earlier Mandarin setting, a Simplified
+    ``initial_prompt`` with a repetition penalty, conditions only the first 30 s of each
+    window: on 70 s of real AISHELL-1 speech it still let 27 Traditional characters
+    through, and on the demo_zh pitch 47 (``benchmarks/mandarin_speech.py --compare``).
+    Whisper's own output is converted to Simplified instead (:func:`to_simplified`),
+    repetition loops are collapsed, not dropped (:func:`collapse_loops`), and speech no
+    word covers is decoded again (:func:`uncovered_speech`)."""
     return {}
 
 
@@ -196,9 +196,11 @@ class FasterWhisperTranscriber:
                 # A repetition loop that survived the fallbacks: keep the real speech
                 # around it, drop only the repeats. A loop without word times, or one
                 # that still repeats itself once collapsed, is dropped.
+                from faster_whisper.transcribe import get_compression_ratio
+
                 kept = collapse_loops(words)
                 text = _joined(kept, zh)
-                if not kept or compression_ratio(text) > COMPRESSION_LIMIT:
+                if not kept or get_compression_ratio(text) > COMPRESSION_LIMIT:
                     continue
                 words = kept
             if not vad and not words:
@@ -223,12 +225,6 @@ def _simplified_words(words: list[Word]) -> list[Word]:
         out.append(Word(w.start, w.end, converted[at : at + len(w.text)], w.probability))
         at += len(w.text)
     return out
-
-
-def compression_ratio(text: str) -> float:
-    """zlib's compression ratio of ``text``, as faster-whisper computes it."""
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def _split_at(segments: list[Segment], start: float, end: float, language: str) -> list[Segment]:
