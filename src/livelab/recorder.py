@@ -328,6 +328,11 @@ class FragmentedMP4:
         self.audio.layout = "mono"
         self.samples = 0
         self.last_pts = -1
+        #: Seconds of the take surely in the file: a fragment is written when the next
+        #: keyframe arrives, so this trails the take by up to a second.
+        self.on_disk_s = 0.0
+        self._key_s = 0.0
+        self._size = 0
 
     def add_frame(self, bgr: np.ndarray, pts: int) -> None:
         import av
@@ -337,7 +342,10 @@ class FragmentedMP4:
         frame = av.VideoFrame.from_ndarray(bgr, format="bgr24")
         frame.pts = self.last_pts = pts
         for packet in self.video.encode(frame):
+            if packet.is_keyframe and packet.pts is not None and packet.time_base:
+                self._key_s = float(packet.pts * packet.time_base)
             self.container.mux(packet)
+        self._note_written()
 
     def add_audio(self, samples: np.ndarray) -> None:
         import av
@@ -349,6 +357,12 @@ class FragmentedMP4:
         self.samples += len(samples)
         for packet in self.audio.encode(frame):
             self.container.mux(packet)
+        self._note_written()
+
+    def _note_written(self) -> None:
+        size = self.file.tell()
+        if size != self._size:  # a fragment, up to the latest keyframe, reached the disk
+            self._size, self.on_disk_s = size, self._key_s
 
     def close(self) -> None:
         """Write what the encoders hold and the file's end; a write that fails here (the
@@ -683,7 +697,8 @@ class Recorder:
             if t >= next_check:
                 next_check += 5.0
                 self._check_disk()
-                self._write_manifest("interrupted", UNFINISHED, t)  # what a kill leaves
+                # What a kill leaves: the seconds already in the file, not the clock.
+                self._write_manifest("interrupted", UNFINISHED, writer.on_disk_s)
         # not reached
 
     def _wrap_up(self, chat: TextIO, table: Any) -> None:
