@@ -8,7 +8,7 @@ The sessions are built once into DIR (default: the user cache folder, livelab/be
 batch_scale — never inside git): the sample session's recording looped to --minutes with
 ffmpeg (stream copy, so the media is real H.264/AAC), its products.yaml, and a per-minute
 ops.csv covering the whole recording. Each worker count grades its own fresh copies (no
-analysis cache), through livelab.batch.run_batch exactly as `livelab grade` does, with the
+analysis cache), through livelab.batch.grade.run_batch exactly as `livelab grade` does, with the
 default rubric and the default one-thread speech model per worker.
 
 Reported per worker count: wall time, session-minutes graded per wall-minute, and each
@@ -102,7 +102,7 @@ def changed_rubric(cache: Path) -> Path:
 
 
 def grade(sessions: Path, out: Path, workers: int, rubric: str | None = None) -> dict:
-    from livelab.batch import BatchOptions, run_batch
+    from livelab.batch.grade import BatchOptions, run_batch
 
     if out.exists():
         shutil.rmtree(out)

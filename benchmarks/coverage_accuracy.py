@@ -215,8 +215,8 @@ def speak_zh(text: str, folder: Path, tts_python: str) -> Path:
 
 
 def through_speech(pitch: dict, name: str, tts_python: str | None = None) -> tuple[Tally, float]:
-    from livelab.media import decode_audio
-    from livelab.transcribe import FasterWhisperTranscriber, TranscriberConfig
+    from livelab.builtin.whisper import FasterWhisperTranscriber, TranscriberConfig
+    from livelab.media.decode import decode_audio
 
     with tempfile.TemporaryDirectory() as tmp:
         if pitch["language"] == "zh":

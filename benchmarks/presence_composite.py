@@ -212,8 +212,8 @@ def make_session(
 
 
 def main() -> None:
-    from livelab.pipeline import AnalysisOptions, analyze_session
-    from livelab.session import load_session
+    from livelab.engine.pipeline import AnalysisOptions, analyze_session
+    from livelab.inputs.session import load_session
     from livelab_presence import PresenceAnalyzer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

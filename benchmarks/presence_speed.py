@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/presence_speed.py [--minutes 10] [--out DIR]
 (the recording is made once into DIR, default /tmp/livelab_presence_bench, then reused)
 
-Both runs use livelab.media.VideoPass with the same sampling (2 fps, frames downscaled to 640
+Both runs use livelab.media.decode.VideoPass with the same sampling (2 fps, frames downscaled to 640
 wide), in the same process, one after the other: "decode" only iterates the batches; "presence"
 feeds every batch to the presence analyzer's frame sink and finishes it, as the core does.
 The recording (made once, then reused) is the composite face from presence_composite.py drifting
@@ -64,9 +64,9 @@ def timed(fn) -> tuple[float, float]:  # noqa: ANN001
 
 
 def main() -> None:
-    from livelab.analysis import Signals
-    from livelab.media import FrameOptions, VideoPass
-    from livelab.session import Session
+    from livelab.api.analysis import Signals
+    from livelab.inputs.session import Session
+    from livelab.media.decode import FrameOptions, VideoPass
     from livelab_presence import PresenceAnalyzer, PresenceOptions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

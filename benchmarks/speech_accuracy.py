@@ -75,7 +75,7 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
 
 def whisper_kwargs(language: str, beam_size: int) -> dict:
     """faster-whisper alone with livelab's first-pass decoding settings (transcribe.py)."""
-    from livelab.transcribe import _language_options
+    from livelab.builtin.whisper import _language_options
 
     return dict(language=language, beam_size=beam_size, word_timestamps=True, vad_filter=True,
                 condition_on_previous_text=False, **_language_options(language))
@@ -112,10 +112,10 @@ def stage(case: dict, data: Path, work: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     from faster_whisper import WhisperModel
 
-    from livelab.media import decode_audio
-    from livelab.pipeline import AnalysisOptions, analyze_session
-    from livelab.plugins import load_plugins
-    from livelab.session import load_session
+    from livelab.engine.pipeline import AnalysisOptions, analyze_session
+    from livelab.engine.plugins import load_plugins
+    from livelab.inputs.session import load_session
+    from livelab.media.decode import decode_audio
     from livelab_pace import PaceAnalyzer
 
     load_plugins()
@@ -165,8 +165,8 @@ def run(args: argparse.Namespace) -> int:
 
 def demo_check(work: Path, options) -> int:  # noqa: ANN001
     """The demo session has timed ground truth: dead air, speech lines, word count."""
-    from livelab.pipeline import analyze_session
-    from livelab.session import load_session
+    from livelab.engine.pipeline import analyze_session
+    from livelab.inputs.session import load_session
     from livelab_pace import PaceAnalyzer
 
     folder = REPO / "sample_sessions" / "demo_en"
@@ -200,7 +200,7 @@ def demo_check(work: Path, options) -> int:  # noqa: ANN001
 
 
 def _transcriber_of(session, options):  # noqa: ANN001, ANN202
-    from livelab.plugins import pm
+    from livelab.engine.plugins import pm
 
     return pm.hook.livelab_transcriber(config=options.transcriber_config(session.language))
 

@@ -26,8 +26,8 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory):
     """Split models and the history database go to temporary places, never the user's."""
     import os
 
-    from livelab.history import ENV_HISTORY_DB
-    from livelab.models import ENV_CACHE_DIR
+    from livelab.builtin.whisper_models import ENV_CACHE_DIR
+    from livelab.reports.history import ENV_HISTORY_DB
 
     private = {
         ENV_CACHE_DIR: str(tmp_path_factory.mktemp("livelab-cache")),

@@ -61,7 +61,7 @@ def test_bad_input(corpus, name, tmp_path):
 def test_the_whole_corpus_in_one_grade_batch(corpus, tmp_path):
     """Through `livelab grade`: each bad session is an error row with its one-line reason,
     every other session is graded, and the batch finishes with exit code 1."""
-    from livelab.gradebook import read_gradebook
+    from livelab.reports.gradebook import read_gradebook
 
     cases = list(corpus.values())
     out = tmp_path / "grades"

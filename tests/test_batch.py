@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from livelab.batch import BatchOptions, discover, run_batch
-from livelab.errors import LivelabError
-from livelab.executors import LocalExecutor, RayExecutor, WorkerDied
-from livelab.gradebook import BOM, neutralise, read_gradebook
+from livelab.api.errors import LivelabError
+from livelab.batch.grade import BatchOptions, discover, run_batch
+from livelab.builtin.executors import LocalExecutor, RayExecutor, WorkerDied
+from livelab.reports.gradebook import BOM, neutralise, read_gradebook
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"
@@ -161,7 +161,7 @@ def test_one_bad_session_is_an_error_row_and_the_others_finish(tmp_path, mixed_c
     assert rows["b-evil"]["team"] == "王小明队"
     assert not [c for r in rows.values() for c in r.values() if c.startswith(("=", "+", "@"))]
 
-    # HTML (when livelab.html is installed): a report per graded session, a linked summary.
+    # HTML (when livelab.reports.html is installed): a report per graded session, a linked summary.
     if (out / "summary.html").exists():
         reports = sorted(p.name for p in (out / "reports").iterdir())
         assert reports == ["1-demo-student.html", "2-hyperlink-http-evil-example-click-me.html"]

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from livelab.api.errors import RubricError
 from livelab.cli import cli
-from livelab.errors import RubricError
-from livelab.plugins import load_plugins, metric_specs
-from livelab.rubric import Round, builtin_rubrics, find_rubric, load_rubric
-from livelab.runner import Job, score_session
-from livelab.scorecard import apply_rubric, write_scorecard
+from livelab.engine.plugins import load_plugins, metric_specs
+from livelab.engine.runner import Job, score_session
+from livelab.scoring.rubric import Round, builtin_rubrics, find_rubric, load_rubric
+from livelab.scoring.scorecard import apply_rubric, write_scorecard
 
 from .conftest import SAMPLE
 
@@ -240,7 +240,7 @@ def test_role_scores_sum_to_the_team_total(analysed):
     assert "judge" in text and "leaderboard" in text
     from rich.console import Console
 
-    from livelab.reporters import print_scorecard
+    from livelab.builtin.reporters import print_scorecard
 
     buffer = io.StringIO()
     print_scorecard(sc, Console(file=buffer, width=100, color_system=None))
@@ -519,7 +519,7 @@ def test_leaderboard_ranks_runs_and_teams_with_the_rubrics_tie_break(contest_sco
 
 
 def test_leaderboard_full_tie_shares_a_rank_and_latest_team_score(contest_scorecard, tmp_path):
-    from livelab.leaderboard import build_boards
+    from livelab.reports.leaderboard import build_boards
 
     _path, sc = contest_scorecard
     rubric = load_rubric(find_rubric(CONTEST))
@@ -536,6 +536,6 @@ def test_leaderboard_full_tie_shares_a_rank_and_latest_team_score(contest_scorec
         (1, "<b>A</b>", 80),
         (2, "B", 50),
     ]
-    from livelab.leaderboard import board_html
+    from livelab.reports.leaderboard import board_html
 
     assert "&lt;b&gt;A&lt;/b&gt;" in board_html([board])

@@ -11,7 +11,7 @@ import pytest
 
 import livelab
 from livelab import Segment, Signals, Transcript, Word
-from livelab.session import Session
+from livelab.inputs.session import Session
 from livelab_coverage import CoverageAnalyzer, livelab_analyzers
 from livelab_coverage.measure import measure_coverage
 from livelab_coverage.normalize import normalize, tokens
@@ -433,8 +433,8 @@ def test_analyzer_declares_needs_and_public_metric_names():
 
 
 def test_session_without_products_file_is_not_run(tmp_path, media_dir):
-    from livelab.pipeline import analyze_session
-    from livelab.plugins import load_plugins
+    from livelab.engine.pipeline import analyze_session
+    from livelab.engine.plugins import load_plugins
 
     load_plugins()  # the core looks up a transcriber even for analyzers it will not run
     session = Session(root=tmp_path, title="t", files={"recording": media_dir / "audio_only.wav"})
@@ -462,9 +462,9 @@ def test_benchmark_corpus_meets_the_accuracy_targets(capsys):
 @pytest.mark.slow
 def test_sample_session_end_to_end(tmp_path):
     """Real transcription (tiny.en) of the demo pitch: the omitted point is reported missed."""
-    from livelab.pipeline import analyze_session
-    from livelab.plugins import load_plugins
-    from livelab.session import load_session
+    from livelab.engine.pipeline import analyze_session
+    from livelab.engine.plugins import load_plugins
+    from livelab.inputs.session import load_session
 
     if not (SAMPLE / "pitch.mp4").exists():
         pytest.skip("sample_sessions/demo_en/pitch.mp4 is not built")

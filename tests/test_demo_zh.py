@@ -9,8 +9,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
+from livelab.builtin.whisper import to_simplified
 from livelab.cli import cli
-from livelab.transcribe import to_simplified
 
 from .conftest import REPO
 
@@ -72,11 +72,11 @@ def test_price_promotion_and_call_to_action_are_heard(scorecard):
 
 
 def test_demo_command_runs_the_mandarin_sample(tmp_path, monkeypatch):
-    import livelab.runner
+    import livelab.engine.runner
 
     root = tmp_path / "demo_zh"
     shutil.copytree(SAMPLE_ZH, root, ignore=shutil.ignore_patterns(".livelab"))
-    monkeypatch.setattr(livelab.runner, "sample_session", lambda language: root.parent /
+    monkeypatch.setattr(livelab.engine.runner, "sample_session", lambda language: root.parent /
                         f"demo_{language}")
     out = tmp_path / "demo.json"
     result = CliRunner().invoke(cli, ["demo", "--lang", "zh", "--json", str(out), "-q"])

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livelab.errors import LivelabError
-from livelab.rubric import Band, Bands, Linear, PassFail, Target, load_rubric
-from livelab.session import inspect_session
+from livelab.api.errors import LivelabError
+from livelab.inputs.session import inspect_session
+from livelab.scoring.rubric import Band, Bands, Linear, PassFail, Target, load_rubric
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])

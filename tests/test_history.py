@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from livelab.cli import cli
-from livelab.history import Attempt, History, default_db_path, sparkline
+from livelab.reports.history import Attempt, History, default_db_path, sparkline
 from tests.test_batch import analysed_sample  # noqa: F401  (the pre-analysed sample fixture)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def test_record_and_query_newest_first(db):
 
 _WRITER = """
 import sys
-from livelab.history import History
+from livelab.reports.history import History
 h = History()
 for i in range(25):
     h.record({"session": {"anchor": f"w{sys.argv[1]}", "path": f"/p/{i}"},

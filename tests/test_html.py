@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from livelab.html import (
+from livelab.reports.html import (
     HtmlReporter,
     find_outliers,
     is_error_entry,
@@ -33,7 +33,7 @@ EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 @pytest.fixture(scope="session")
 def scorecard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The sample session analysed for real with every analyzer (~25 s without its cache)."""
-    from livelab.runner import Job, score_session
+    from livelab.engine.runner import Job, score_session
 
     session = tmp_path_factory.mktemp("html") / "demo_en"
     shutil.copytree(SAMPLE, session)  # with .livelab when present: a pre-analysed copy
@@ -60,8 +60,8 @@ def html_unescape(text: str) -> str:
 
 def _rescored(sc: dict[str, Any], scale: float, name: str, team: str) -> dict[str, Any]:
     """A classmate: the real metrics scaled, re-scored with the real rubric (pure scoring)."""
-    from livelab.rubric import load_rubric
-    from livelab.scorecard import score_criteria
+    from livelab.scoring.rubric import load_rubric
+    from livelab.scoring.scorecard import score_criteria
 
     out = copy.deepcopy(sc)
     for m in out["metrics"].values():
@@ -137,7 +137,7 @@ def test_report_shows_scorecard_charts_transcript_and_evidence(sc: dict[str, Any
 
 
 def _clock(seconds: float) -> str:
-    from livelab.analysis import clock
+    from livelab.api.analysis import clock
 
     return clock(seconds)
 
@@ -284,7 +284,7 @@ def test_class_summary_escapes_and_survives_only_errors(sc: dict[str, Any]) -> N
 
 
 def test_html_reporter_is_a_plugin(sc: dict[str, Any]) -> None:
-    from livelab.plugins import load_plugins, pm
+    from livelab.engine.plugins import load_plugins, pm
 
     load_plugins()
     reporters = [r for group in pm.hook.livelab_reporters() for r in group]

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from livelab import Segment, Transcript, Word, read_zh_number, spoken_length
-from livelab.media import decode_audio
-from livelab.transcribe import collapse_loops, to_simplified, uncovered_speech, voice_spans
+from livelab.builtin.whisper import collapse_loops, to_simplified, uncovered_speech, voice_spans
+from livelab.media.decode import decode_audio
 from livelab_coverage.match import PhraseIndex, TimedText
 from livelab_coverage.normalize import normalize
 from tests.conftest import REPO, shared
@@ -168,7 +168,7 @@ def test_repetition_loops_are_collapsed_real_repeats_kept():
 
 
 def test_a_segment_around_a_re_decoded_gap_is_cut_in_time_order():
-    from livelab.transcribe import _split_at
+    from livelab.builtin.whisper import _split_at
 
     first = Segment(0.0, 8.0, "大家好欢迎光临", (Word(0.0, 0.4, "大家"), Word(0.5, 0.9, "好"),
                                            Word(6.5, 7.0, "欢迎"), Word(7.2, 8.0, "光临")))
@@ -218,7 +218,7 @@ def _cer(ref: str, hyp: str) -> tuple[float, int]:
 
 @pytest.mark.slow
 def test_a_minute_of_real_mandarin_keeps_every_phrase_in_simplified():
-    from livelab.transcribe import FasterWhisperTranscriber, TranscriberConfig
+    from livelab.builtin.whisper import FasterWhisperTranscriber, TranscriberConfig
 
     audio, spans = _aishell_long(repeats=5)  # 70 s: past Whisper's 30 s windows
     transcript = FasterWhisperTranscriber(TranscriberConfig(language="zh", threads=2)) \
@@ -244,8 +244,8 @@ def _bare(tmp_path: Path, name: str) -> Path:
 
 @pytest.mark.slow
 def test_a_bare_mandarin_file_is_detected_and_analysed_as_mandarin(tmp_path):
-    from livelab.language import settle_language
-    from livelab.session import load_session
+    from livelab.engine.language import settle_language
+    from livelab.inputs.session import load_session
 
     session = settle_language(load_session(_bare(tmp_path, "speech/" + AISHELL[1])))
     assert session.language == "zh" and session.language_source == "detected"
@@ -256,8 +256,8 @@ def test_a_bare_mandarin_file_is_detected_and_analysed_as_mandarin(tmp_path):
 
 @pytest.mark.slow
 def test_a_stated_language_the_speech_contradicts_is_warned(tmp_path):
-    from livelab.language import settle_language
-    from livelab.session import language_line, load_session
+    from livelab.engine.language import settle_language
+    from livelab.inputs.session import language_line, load_session
 
     audio = _bare(tmp_path, "speech/jfk.flac")
     (tmp_path / "session.toml").write_text(
@@ -272,8 +272,8 @@ def test_a_stated_language_the_speech_contradicts_is_warned(tmp_path):
 def test_speech_after_a_minute_of_silence_is_still_detected(tmp_path):
     import wave
 
-    from livelab.language import settle_language
-    from livelab.session import load_session
+    from livelab.engine.language import settle_language
+    from livelab.inputs.session import load_session
 
     audio, _spans = _aishell_long()
     path = tmp_path / "late.wav"
@@ -291,8 +291,8 @@ def test_speech_after_a_minute_of_silence_is_still_detected(tmp_path):
 def test_silence_gets_a_note_not_a_guess(tmp_path):
     import wave
 
-    from livelab.language import settle_language
-    from livelab.session import load_session
+    from livelab.engine.language import settle_language
+    from livelab.inputs.session import load_session
 
     path = tmp_path / "silence.wav"
     with wave.open(str(path), "wb") as w:
@@ -306,7 +306,7 @@ def test_silence_gets_a_note_not_a_guess(tmp_path):
 
 def test_latin_words_in_mandarin_are_counted_and_reported():
     from livelab import Signals
-    from livelab.session import Session
+    from livelab.inputs.session import Session
     from livelab_pace import PaceOptions
     from livelab_pace.measure import measure
 
@@ -338,8 +338,8 @@ def _music_like(n: int, seed: int = 1) -> np.ndarray:
 @pytest.mark.slow
 def test_dead_air_under_background_music_is_still_dead_air(tmp_path):
     """Music 12 dB under the demo_zh pitch: the 4.3 s pause has sound but no voice."""
-    from livelab.pipeline import AnalysisOptions, analyze_session
-    from livelab.session import load_session
+    from livelab.engine.pipeline import AnalysisOptions, analyze_session
+    from livelab.inputs.session import load_session
     from livelab_pace import PaceAnalyzer
 
     demo = REPO_ZH / "pitch.mp4"
@@ -357,7 +357,7 @@ def test_dead_air_under_background_music_is_still_dead_air(tmp_path):
         w.writeframes((np.clip(speech + music, -1, 1) * 32767).astype(np.int16).tobytes())
     (tmp_path / "session.toml").write_text(
         'title = "music"\nlanguage = "zh"\nrecording = "take.wav"\n', "utf-8")
-    from livelab.plugins import load_plugins
+    from livelab.engine.plugins import load_plugins
 
     load_plugins()
     analysis = analyze_session(load_session(tmp_path), [PaceAnalyzer()],
@@ -372,15 +372,15 @@ def test_dead_air_under_background_music_is_still_dead_air(tmp_path):
 
 
 def _detector(code: str, p: float):
-    from livelab import language
+    from livelab.engine import language
 
     return lambda audio, threads=1, keep_model=True: language.Detection(code, p, ((code, p),))
 
 
 def test_cantonese_is_analysed_as_mandarin_with_a_note(tmp_path, monkeypatch):
     """No real Cantonese clip ships in a package we found: the detector's answer is given."""
-    from livelab import language
-    from livelab.session import language_line, load_session
+    from livelab.engine import language
+    from livelab.inputs.session import language_line, load_session
 
     clip = _bare(tmp_path, "speech/" + AISHELL[0])
     monkeypatch.setattr(language, "detect", _detector("yue", 0.93))
@@ -389,7 +389,7 @@ def test_cantonese_is_analysed_as_mandarin_with_a_note(tmp_path, monkeypatch):
     line, is_warning = language_line(session.metadata())
     assert is_warning and "yue" in line and "Cantonese" in line and "analysed as zh" in line
     monkeypatch.setattr(language, "detect", _detector("ja", 0.97))
-    from livelab.errors import LivelabError
+    from livelab.api.errors import LivelabError
 
     with pytest.raises(LivelabError, match="Japanese"):
         language.settle_language(load_session(_bare(tmp_path, "speech/" + AISHELL[1])))

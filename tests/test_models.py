@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from livelab import models
-from livelab.errors import LivelabError
+from livelab.api.errors import LivelabError
+from livelab.builtin import whisper_models as models
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import livelab
 from livelab import LivelabError, OpsFormat, Segment, Signals, Transcript, Word
-from livelab.plugins import load_plugins, pm
-from livelab.session import Session
+from livelab.engine.plugins import load_plugins, pm
+from livelab.inputs.session import Session
 from livelab_ops import OpsAnalyzer, OpsProductsAnalyzer, OpsSpeechAnalyzer, measure, read_ops
 from livelab_ops.speech import SpeechOptions, measure_dead_air, measure_pitches
 from livelab_ops.table import parse_number, parse_time, registered_formats
@@ -320,7 +320,7 @@ def english_dashboard():
 
 
 def test_formats_come_from_the_hook(tmp_path: Path, english_dashboard: object) -> None:
-    from livelab.plugins import get_analyzers
+    from livelab.engine.plugins import get_analyzers
 
     hooked = [f.name for provided in pm.hook.livelab_ops_formats() for f in provided]
     assert {"livelab", "douyin_zh", "dash_en"} <= set(hooked)  # ours come through the hook
@@ -405,7 +405,7 @@ def _recording() -> Path:
 
 
 def test_through_the_core(tmp_path: Path) -> None:
-    from livelab.pipeline import analyze_session
+    from livelab.engine.pipeline import analyze_session
 
     good = Session(root=tmp_path, title="t", files={"recording": _recording(),
                                                     "ops": DATA / "canonical.csv"})

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livelab import Findings, Segment, Signals, Transcript, Word
-from livelab.session import Session
+from livelab.inputs.session import Session
 from livelab_pace import METRICS, PaceAnalyzer, PaceOptions
 from livelab_pace.fillers import count_units, find_fillers, find_repeats
 from livelab_pace.measure import timed_units
@@ -35,9 +35,9 @@ def _write_wav(path: Path, audio: np.ndarray) -> Path:
 
 
 def _analyze(path: Path) -> Findings:
-    from livelab.pipeline import analyze_session
-    from livelab.plugins import load_plugins
-    from livelab.session import load_session
+    from livelab.engine.pipeline import analyze_session
+    from livelab.engine.plugins import load_plugins
+    from livelab.inputs.session import load_session
 
     load_plugins()
     run = analyze_session(load_session(path), [PaceAnalyzer()]).runs["pace"]
@@ -80,7 +80,7 @@ def test_jfk_rate_within_five_percent_and_no_dead_air(jfk_findings: Findings) ->
 @needs_data
 @pytest.mark.slow
 def test_inserted_silence_is_one_dead_air_span_at_its_place(tmp_path: Path) -> None:
-    from livelab.media import decode_audio
+    from livelab.media.decode import decode_audio
 
     audio = decode_audio(JFK)
     cut = int(INSERT_AT_S * SR)
@@ -241,7 +241,7 @@ def test_audio_tracks_in_other_containers(tmp_path: Path, name, codec, rate, lay
 @needs_data
 @pytest.mark.slow
 def test_heavily_clipped_speech_is_still_measured(tmp_path: Path) -> None:
-    from livelab.media import decode_audio
+    from livelab.media.decode import decode_audio
 
     loud = decode_audio(JFK) * 12.0  # most peaks far beyond full scale, clipped in the file
     f = _analyze(_write_wav(tmp_path / "clipped.wav", loud))

@@ -10,9 +10,9 @@ import pytest
 
 import livelab
 from livelab import Analyzer, Findings, MetricSpec
-from livelab.media import FrameOptions, VideoPass
-from livelab.pipeline import AnalysisOptions, analyze_session, plan
-from livelab.session import load_session
+from livelab.engine.pipeline import AnalysisOptions, analyze_session, plan
+from livelab.inputs.session import load_session
+from livelab.media.decode import FrameOptions, VideoPass
 
 CALLS: list[str] = []
 
@@ -264,7 +264,7 @@ class WordCount(Analyzer):
 
 
 def test_no_cache_neither_reads_nor_writes_the_cache(session_dir):
-    from livelab.plugins import load_plugins
+    from livelab.engine.plugins import load_plugins
 
     load_plugins()
     session = load_session(session_dir)
@@ -277,8 +277,8 @@ def test_no_cache_neither_reads_nor_writes_the_cache(session_dir):
 
 
 def test_speech_threads_share_out_the_cores(monkeypatch):
-    from livelab import executors
-    from livelab.pipeline import AnalysisOptions, whisper_threads_for
+    from livelab.builtin import executors
+    from livelab.engine.pipeline import AnalysisOptions, whisper_threads_for
 
     monkeypatch.setattr(executors, "default_workers", lambda: 8)
     assert whisper_threads_for() == 4  # CTranslate2 gains little beyond 4

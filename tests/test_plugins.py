@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from livelab import plugins as registry
+from livelab.engine import plugins as registry
 
 GOOD_PLUGIN = """
 import livelab
@@ -90,7 +90,7 @@ def test_plugins_dir_loads_good_and_reports_broken(plugins_dir):
 
 
 def test_missing_plugins_dir_is_a_user_error(tmp_path):
-    from livelab.errors import PluginError
+    from livelab.api.errors import PluginError
 
     with pytest.raises(PluginError, match="plugins directory does not exist"):
         registry.load_plugins_dir(tmp_path / "nope")

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from livelab.pipeline import AnalysisOptions, analyze_session
-from livelab.session import Session, load_session
+from livelab.engine.pipeline import AnalysisOptions, analyze_session
+from livelab.inputs.session import Session, load_session
 from livelab_presence import PresenceAnalyzer
 from livelab_presence.summary import spans
 
@@ -384,7 +384,7 @@ def test_phone_video_with_a_rotation_is_analysed_upright(tmp_path: Path, turn: i
     f = presence(load_session(rotated))
     assert f.metrics["presence.face_visible_ratio"] >= 0.9
     assert f.metrics["presence.centered_ratio"] >= 0.9
-    from livelab.media import VideoPass
+    from livelab.media.decode import VideoPass
 
     info = VideoPass(rotated).info
     assert (info.source_width, info.source_height) == (480, 854)  # portrait, as shown

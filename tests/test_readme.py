@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from livelab import plugins as registry
-from livelab.analysis import Signals
-from livelab.session import Session
-from livelab.transcript import Segment, Transcript
+from livelab.api.analysis import Signals
+from livelab.api.transcript import Segment, Transcript
+from livelab.engine import plugins as registry
+from livelab.inputs.session import Session
 
 from .conftest import REPO
 

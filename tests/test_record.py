@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from livelab.audience import Audience, AudienceParams, ProductInfo
-from livelab.media import FrameOptions, VideoPass, probe
+from livelab.media.decode import FrameOptions, VideoPass, probe
+from livelab.record.audience import Audience, AudienceParams, ProductInfo
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_sessions" / "demo_en"
 PITCH = SAMPLE / "pitch.mp4"
@@ -296,7 +296,7 @@ def test_fast_needs_file_sources(tmp_path: Path) -> None:
 
 
 def test_the_listener_hears_the_sample_dead_air(tmp_path: Path) -> None:
-    from livelab.recorder import AUDIO_RATE, FileAudio, Listener
+    from livelab.record.recorder import AUDIO_RATE, FileAudio, Listener
 
     class NoSpeech:
         def transcribe(self, audio: np.ndarray) -> Any:
@@ -406,7 +406,7 @@ def test_microphone_blocks_reach_the_recording(monkeypatch: pytest.MonkeyPatch) 
     """The sounddevice path, with a stand-in for the audio device."""
     import types
 
-    from livelab.recorder import MicAudio
+    from livelab.record.recorder import MicAudio
 
     class Stream:
         def __init__(self, callback: Any, **kw: Any) -> None:
@@ -430,8 +430,8 @@ def test_microphone_blocks_reach_the_recording(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_durations_parse_with_units_only() -> None:
-    from livelab.errors import LivelabError
-    from livelab.recorder import parse_duration
+    from livelab.api.errors import LivelabError
+    from livelab.record.recorder import parse_duration
 
     assert parse_duration("90s") == 90 and parse_duration("10m") == 600
     assert parse_duration("1h") == 3600 and parse_duration("1m30s") == 90
@@ -477,7 +477,7 @@ def test_a_nearly_full_disk_stops_the_take_before_it_is_full(
 ) -> None:
     from collections import namedtuple
 
-    from livelab import recorder
+    from livelab.record import recorder
 
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(recorder.shutil, "disk_usage", lambda _p: usage(1, 1, 150 * 2**20))

@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from livelab.errors import RubricError
-from livelab.rubric import Band, Bands, Linear, PassFail, Target, builtin_rubrics, load_rubric
-from livelab.scorecard import score_criteria
+from livelab.api.errors import RubricError
+from livelab.scoring.rubric import (
+    Band,
+    Bands,
+    Linear,
+    PassFail,
+    Target,
+    builtin_rubrics,
+    load_rubric,
+)
+from livelab.scoring.scorecard import score_criteria
 
 
 def test_bands_min_inclusive_max_exclusive_first_match():

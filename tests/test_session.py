@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from livelab.errors import SessionError
-from livelab.session import inspect_session, load_session
+from livelab.api.errors import SessionError
+from livelab.inputs.session import inspect_session, load_session
 
 
 def make_session(root: Path, media: Path, manifest: str) -> Path:
@@ -158,7 +158,7 @@ def test_metadata_path_is_absolute_whatever_was_typed(tmp_path, media_dir, monke
 
 
 def test_a_recorded_take_says_whether_it_was_interrupted(tmp_path, media_dir):
-    from livelab.session import take_warning
+    from livelab.inputs.session import take_warning
 
     take = '\n[take]\nstatus = "interrupted"\nreason = "stopped with Ctrl-C at 00:37"\nseed = 4\n'
     s = load_session(make_session(tmp_path / "s", media_dir / "both.mp4", GOOD + take))

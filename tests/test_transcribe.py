@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from livelab import transcribe
-from livelab.transcribe import SAMPLE_RATE, _windows
+from livelab.builtin import whisper as transcribe
+from livelab.builtin.whisper import SAMPLE_RATE, _windows
 
 
 def test_windows_cover_everything_and_cut_in_the_quietest_place(monkeypatch):

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from livelab.history import Attempt
+from livelab.reports.history import Attempt
 from livelab.tui import data
 from livelab.tui.dialogs.open_session import check_session_path
 
@@ -34,7 +34,7 @@ DEMO = REPO / "tests" / "data" / "tui" / "scorecard_demo.json"
 
 @dataclass
 class FakeHistory:
-    """``livelab.history.History``'s API in memory; ``record`` keeps what it was given."""
+    """``livelab.reports.history.History``'s API in memory; ``record`` keeps what it was given."""
 
     rows: list[Attempt] = field(default_factory=list)
     recorded: list[tuple[dict[str, Any], str]] = field(default_factory=list)
@@ -221,7 +221,7 @@ def test_evidence_for_a_criterion_puts_untimed_findings_first(scorecard: dict[st
 def test_rescoring_with_the_same_rubric_reproduces_the_scorecard(
     scorecard: dict[str, Any],
 ) -> None:
-    from livelab.rubric import find_rubric, load_rubric
+    from livelab.scoring.rubric import find_rubric, load_rubric
 
     again = data.rescore(scorecard, load_rubric(find_rubric("anchor-basics-en")))
     assert again["total"] == pytest.approx(scorecard["total"], abs=0.01)
@@ -229,7 +229,7 @@ def test_rescoring_with_the_same_rubric_reproduces_the_scorecard(
 
 
 def test_a_broken_scorecard_file_is_a_clear_user_error(tmp_path: Path) -> None:
-    from livelab.errors import LivelabError
+    from livelab.api.errors import LivelabError
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "something/else"}')
@@ -351,7 +351,7 @@ async def test_home_analyses_a_session_and_records_the_attempt(
 async def test_cancelled_analysis_is_ignored_and_the_ui_stays_responsive(
     class_folder: Path, monkeypatch: pytest.MonkeyPatch, scorecard: dict[str, Any]
 ) -> None:
-    from livelab import runner
+    from livelab.engine import runner
     from livelab.tui.screens.analyse import AnalyseScreen
     from livelab.tui.screens.home import HomeScreen
     from livelab.tui.widgets.stage import StageRow

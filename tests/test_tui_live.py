@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from livelab.audience import ChatMessage, RoomState
-from livelab.errors import Problem, SessionError
-from livelab.recorder import LiveUpdate, TakeResult
+from livelab.api.errors import Problem, SessionError
+from livelab.record.audience import ChatMessage, RoomState
+from livelab.record.recorder import LiveUpdate, TakeResult
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"
@@ -100,7 +100,7 @@ def script() -> list[LiveUpdate]:
 
 
 class FakeRecorder:
-    """``livelab.recorder.Recorder``'s interface with a scripted take.
+    """``livelab.record.recorder.Recorder``'s interface with a scripted take.
 
     ``hold``: after the script, keep recording until ``stop()``; else the take completes.
     ``release``: ``run()`` returns only once it is set (saving the take takes a moment).
@@ -201,7 +201,7 @@ def text_of(app: Any, selector: str) -> str:
 
 
 def test_the_mood_warns_on_dead_air_and_waiting_questions() -> None:
-    from livelab.audience import Audience, ProductInfo
+    from livelab.record.audience import Audience, ProductInfo
 
     audience = Audience([ProductInfo("b", "bottle", 19.99, None)], "en", seed=1)
     audience.step(10.0, silence_s=0.0)

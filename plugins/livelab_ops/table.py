@@ -139,7 +139,7 @@ def registered_formats() -> list[OpsFormat]:
     The built-in ones are added when this plugin is used without being registered
     (a direct import), so reading never depends on plugin-loading order.
     """
-    from livelab.plugins import pm
+    from livelab.engine.plugins import pm
 
     found: list[OpsFormat] = []
     for provided in pm.hook.livelab_ops_formats():

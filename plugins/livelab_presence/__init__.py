@@ -13,8 +13,8 @@ import livelab
 from livelab import Analyzer, Findings, FrameBatch, MetricSpec, Signals
 
 if TYPE_CHECKING:
-    from livelab.media import VideoInfo
-    from livelab.session import Session
+    from livelab.inputs.session import Session
+    from livelab.media.decode import VideoInfo
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,7 @@ The public API for plugins is everything imported here; a plugin needs nothing e
 
 from __future__ import annotations
 
-from livelab.analysis import (
+from livelab.api.analysis import (
     CUE_KINDS,
     SIGNALS,
     Analyzer,
@@ -23,9 +23,9 @@ from livelab.analysis import (
     Signals,
     clock,
 )
-from livelab.errors import LivelabError, Problem
-from livelab.hookspecs import hookimpl
-from livelab.transcript import (
+from livelab.api.errors import LivelabError, Problem
+from livelab.api.hooks import hookimpl
+from livelab.api.transcript import (
     Segment,
     Transcript,
     Word,
@@ -33,7 +33,7 @@ from livelab.transcript import (
     spoken_length,
     to_simplified,
 )
-from livelab.yamlfile import load_yaml
+from livelab.inputs.yamlfile import load_yaml
 
 __all__ = [
     "CUE_KINDS",

@@ -47,7 +47,7 @@ def tui_command(
 
     scorecard = load_scorecard(scorecard_path) if scorecard_path is not None else None
     if rubric is not None:
-        from livelab.rubric import find_rubric
+        from livelab.scoring.rubric import find_rubric
 
         find_rubric(rubric)  # a misspelled rubric fails here, not after an analysis
     app = LivelabApp(

@@ -34,7 +34,7 @@ class LivelabApp(App[None]):
         plugins_dirs: Iterable[Path] = (),
         record: Any | None = None,
     ) -> None:
-        """``record``: a ``livelab.recorder.Recorder`` to run in the live room, which is then
+        """``record``: a ``livelab.record.recorder.Recorder`` to run in the live room, which is then
         the first screen; its result ends up in ``take_result`` (or ``take_error``)."""
         super().__init__()
         self.folder = (folder or Path.cwd()).resolve()

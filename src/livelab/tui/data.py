@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from livelab.errors import LivelabError, Problem
-from livelab.session import MEDIA_SUFFIXES
+from livelab.api.errors import LivelabError, Problem
+from livelab.inputs.session import MEDIA_SUFFIXES
 
 #: Highlight kinds in the transcript, with the evidence metrics that mark them.
 HIGHLIGHT_METRICS: dict[str, str] = {
@@ -104,9 +104,9 @@ def session_key(path: str | Path) -> str:
 
 
 def open_history(db: Path | None = None) -> Any | None:
-    """``livelab.history.History`` on ``db`` (default database), or None when unavailable."""
+    """``History`` on ``db`` (the default database), or None when unavailable."""
     try:
-        from livelab.history import History
+        from livelab.reports.history import History
     except ImportError:
         return None
     try:
@@ -190,7 +190,7 @@ def evidence_for(scorecard: Mapping[str, Any], metric: str) -> list[dict[str, An
 
 def span_text(evidence: Mapping[str, Any]) -> str:
     """``mm:ss–mm:ss`` for a timed finding, ``—`` for an untimed one."""
-    from livelab.analysis import clock
+    from livelab.api.analysis import clock
 
     start, end = evidence.get("start_s"), evidence.get("end_s")
     if start is None:
@@ -300,6 +300,6 @@ def rescore(scorecard: Mapping[str, Any], rubric: Any) -> dict[str, Any]:
     and instant: the same scoring as ``livelab analyze``, round penalties and roles too)."""
     import copy
 
-    from livelab.scorecard import apply_rubric
+    from livelab.scoring.scorecard import apply_rubric
 
     return apply_rubric(copy.deepcopy(dict(scorecard)), rubric)

@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, Static
 
 def check_session_path(text: str, base: Path) -> tuple[Path | None, str]:
     """The session at ``text`` (relative to ``base``) or why it cannot be one."""
-    from livelab.session import MEDIA_SUFFIXES
+    from livelab.inputs.session import MEDIA_SUFFIXES
 
     if not text.strip():
         return None, "Type the path of a session folder or a recording."

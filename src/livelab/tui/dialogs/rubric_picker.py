@@ -13,8 +13,8 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 
 def rubric_options(current: str | None) -> list[Option]:
-    from livelab.errors import LivelabError
-    from livelab.rubric import builtin_rubrics, load_rubric
+    from livelab.api.errors import LivelabError
+    from livelab.scoring.rubric import builtin_rubrics, load_rubric
 
     options = []
     for name, path in builtin_rubrics().items():

@@ -25,7 +25,7 @@ DONE_WHEN_STARTED = {"transcribe": ("audio",), "analyzers": ("audio", "transcrib
 
 
 class AnalyseScreen(Screen[None]):
-    """Runs ``livelab.runner.score_session`` off the UI thread, then shows the scorecard."""
+    """Runs ``livelab.engine.runner.score_session`` off the UI thread, then shows the scorecard."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -57,8 +57,8 @@ class AnalyseScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="analysis")
     def run_analysis(self) -> None:
-        from livelab.errors import LivelabError
-        from livelab.runner import Job, score_session
+        from livelab.api.errors import LivelabError
+        from livelab.engine.runner import Job, score_session
 
         worker = get_current_worker()
 

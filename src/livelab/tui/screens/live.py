@@ -16,13 +16,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, RichLog, Static
 
-from livelab.analysis import clock
+from livelab.api.analysis import clock
 from livelab.tui.data import sparkline
 from livelab.tui.messages import LiveRoomUpdated, OpenSession, TakeFailed, TakeFinished
 
 if TYPE_CHECKING:
-    from livelab.audience import ChatMessage, RoomState
-    from livelab.recorder import LiveUpdate, TakeResult
+    from livelab.record.audience import ChatMessage, RoomState
+    from livelab.record.recorder import LiveUpdate, TakeResult
     from livelab.tui.app import LivelabApp
 
 #: The viewer trend keeps one point per bucket of recorded time: 30 × 10 s = the last 5 min.
@@ -231,7 +231,7 @@ class LiveRoomScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="recording", exit_on_error=False)
     def run_take(self) -> None:
-        from livelab.errors import LivelabError
+        from livelab.api.errors import LivelabError
 
         try:
             result = self.recorder.run()

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from livelab.reporters import format_value
+from livelab.builtin.reporters import format_value
 from livelab.tui.data import criterion_by_id, evidence_for, fix_first, points_lost
 from livelab.tui.messages import JumpToTime
 from livelab.tui.widgets.evidence import EvidenceList
@@ -144,8 +144,8 @@ class ScorecardScreen(Screen[None]):
 
     def rescore(self, rubric_ref: str) -> None:
         """Score the same measurements against another rubric: instant, no re-analysis."""
-        from livelab.errors import LivelabError
-        from livelab.rubric import find_rubric, load_rubric
+        from livelab.api.errors import LivelabError
+        from livelab.scoring.rubric import find_rubric, load_rubric
         from livelab.tui.data import rescore
 
         language = self.scorecard["session"].get("language") or "en"

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from livelab.analysis import clock
+from livelab.api.analysis import clock
 from livelab.tui.data import ordered_series, series_label, sparkline
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from livelab.session import language_line
+from livelab.inputs.session import language_line
 from livelab.tui.data import score_text
 
 OUTCOME_STYLE = {

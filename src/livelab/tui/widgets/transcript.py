@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from livelab.analysis import clock
+from livelab.api.analysis import clock
 from livelab.tui.data import HIGHLIGHT_LABELS, HIGHLIGHT_ORDER, Line, line_at
 
 #: Backgrounds readable on dark and light themes alike.

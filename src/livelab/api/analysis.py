@@ -1,0 +1,275 @@
+"""The types an analyzer plugin sees: what it declares, what it is given, what it returns."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from livelab.api.transcript import Transcript
+    from livelab.inputs.session import Session
+    from livelab.media.decode import VideoInfo
+
+#: Signals an analyzer may declare in ``needs``. The core provides each one or
+#: explains why it could not (no audio track, no ops file in the manifest, …).
+SIGNALS = frozenset({"audio", "transcript", "frames", "products", "ops", "chat"})
+
+Better = Literal["higher", "lower", "target", "none"]
+
+
+def clock(seconds: float) -> str:
+    """``mm:ss`` (``h:mm:ss`` past an hour): how every time in a session is shown."""
+    whole = max(0, int(round(seconds)))
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """A metric an analyzer produces. ``name`` is public interface: never rename one."""
+
+    name: str
+    unit: str
+    description: str
+    better: Better = "higher"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """An observation behind a metric: "dead air 04:41–04:49". Something that has no time
+    ("price never stated") has ``start_s`` and ``end_s`` of ``None``."""
+
+    start_s: float | None
+    end_s: float | None
+    metric: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_s": None if self.start_s is None else round(self.start_s, 3),
+            "end_s": None if self.end_s is None else round(self.end_s, 3),
+            "metric": self.metric,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        start, end = data["start_s"], data["end_s"]
+        return cls(
+            None if start is None else float(start),
+            None if end is None else float(end),
+            data["metric"],
+            data["message"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A time series for charts (speaking rate per 30 s, face visible per sample, …)."""
+
+    name: str
+    unit: str
+    t: tuple[float, ...]
+    values: tuple[float | None, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "t": list(self.t),
+            "values": list(self.values),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Series:
+        return cls(data["name"], data["unit"], tuple(data["t"]), tuple(data["values"]))
+
+
+@dataclass(slots=True)
+class Findings:
+    """What one analyzer measured on one session.
+
+    ``metrics`` holds the values it could measure; ``unmeasured`` names each metric it
+    could not measure with the reason (a metric is in exactly one of the two).
+    ``details`` is free-form JSON-serialisable data for reports (per-product tables, …).
+    ``units`` overrides a metric's declared unit for this session (``wpm`` vs ``cpm``).
+    """
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    unmeasured: dict[str, str] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    series: list[Series] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+    def set(self, name: str, value: float | None, reason: str = "", unit: str = "") -> None:
+        """Record ``value`` for ``name``; ``None`` or a non-finite value records ``reason``.
+        ``unit`` overrides the metric's declared unit for this session."""
+        if unit:
+            self.units[name] = unit
+        if value is None or not math.isfinite(float(value)):
+            self.unmeasured[name] = reason or "could not be measured"
+            self.metrics.pop(name, None)
+        else:
+            self.metrics[name] = float(value)
+            self.unmeasured.pop(name, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": self.metrics,
+            "unmeasured": self.unmeasured,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "series": [s.to_dict() for s in self.series],
+            "details": self.details,
+            "units": self.units,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Findings:
+        return cls(
+            metrics={k: float(v) for k, v in data["metrics"].items()},
+            unmeasured=dict(data["unmeasured"]),
+            evidence=[Evidence.from_dict(e) for e in data["evidence"]],
+            series=[Series.from_dict(s) for s in data["series"]],
+            details=dict(data["details"]),
+            units=dict(data.get("units", {})),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FrameBatch:
+    """Sampled, downscaled video frames handed to frame analyzers by the core.
+
+    ``frames`` is ``(n, height, width, 3)`` uint8 BGR (OpenCV's order); ``times`` the
+    presentation time of each frame in seconds; ``scale`` = analysed width / original width.
+    """
+
+    frames: np.ndarray
+    times: np.ndarray
+    scale: float
+
+
+class FrameSink(Protocol):
+    """Receives every sampled frame batch of one session's single video pass."""
+
+    def feed(self, batch: FrameBatch) -> None: ...
+
+    def finish(self, signals: Signals) -> Findings: ...
+
+
+@dataclass(slots=True)
+class Signals:
+    """Everything the core decoded or located for one session; ``None`` when absent."""
+
+    session: Session
+    duration_s: float
+    audio: np.ndarray | None = None  # 16 kHz mono float32
+    transcript: Transcript | None = None
+    video: VideoInfo | None = None
+
+    SAMPLE_RATE: ClassVar[int] = 16_000
+
+    @property
+    def language(self) -> str:
+        return self.session.language
+
+    def file(self, key: str) -> Path | None:
+        """The validated path of a manifest file (``products``, ``ops``, ``chat``), if any."""
+        return self.session.files.get(key)
+
+
+class Analyzer:
+    """Base class for analyzers. Subclasses set the class attributes and implement
+    :meth:`analyze`, or — when ``"frames"`` is in ``needs`` — :meth:`frame_sink`.
+
+    An analyzer never opens the video: the core decodes it once and feeds every frame
+    analyzer the same sampled batches. Bump ``version`` whenever results would change,
+    so cached findings are recomputed.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    needs: ClassVar[frozenset[str]]
+    metrics: ClassVar[tuple[MetricSpec, ...]]
+    #: Session files (``products``, ``ops``, ``chat``) used when present but not required;
+    #: they join the cache key when present. Read them with ``session.files.get(...)``.
+    wants: ClassVar[frozenset[str]] = frozenset()
+
+    def options(self) -> dict[str, Any]:
+        """Settings that change the results; part of the cache key."""
+        return {}
+
+    def analyze(self, signals: Signals) -> Findings:
+        raise NotImplementedError(f"analyzer {self.name!r} must implement analyze()")
+
+    def frame_sink(self, video: VideoInfo, session: Session) -> FrameSink:
+        raise NotImplementedError(f"analyzer {self.name!r} must implement frame_sink()")
+
+
+#: What a :class:`Cue` can be. ``product``: a product named; ``selling_point``, ``price``,
+#: ``promotion``: that part of a product card said; ``cta``: a call to action (which also
+#: answers "link?"); ``size``, ``shipping``: those questions answered.
+CUE_KINDS = frozenset(
+    {"product", "selling_point", "price", "promotion", "cta", "size", "shipping"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """Something the anchor said that an audience reacts to: a selling point, the price,
+    a call to action… ``t`` is when the matched words start (seconds from the start of
+    the recording); ``product`` is the product card's id when the cue is about one."""
+
+    t: float
+    kind: str
+    product: str | None
+    text: str
+
+
+class CueDetector(Protocol):
+    """Finds :class:`Cue` s in speech. The recorder's simulated audience calls it on each
+    few seconds of speech as it is transcribed; analyzers call it on whole transcripts."""
+
+    def detect(self, transcript: Transcript) -> list[Cue]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpsFormat:
+    """How to read one kind of operations export: source header → canonical column."""
+
+    name: str
+    description: str
+    columns: Mapping[str, str]
+
+
+class Reporter(Protocol):
+    """Renders a scorecard (the JSON document, as a dict) to text."""
+
+    name: str
+    suffix: str
+    description: str
+
+    def render(self, scorecard: Mapping[str, Any]) -> str: ...
+
+
+class Executor(Protocol):
+    """Runs batch work (``local`` process pool, ``ray``, …).
+
+    ``map`` calls ``fn(item, report)`` for every item with up to ``workers`` at once and
+    yields ``(item, result_or_exception)`` as items finish. ``report(stage, fraction,
+    message)`` reaches ``on_stage(item, stage, fraction, message)`` where the back-end
+    supports it. Back-ends ignore ``options`` they do not know (e.g. ``address``).
+    """
+
+    name: str
+    description: str
+
+    def map(
+        self, fn: Any, items: list[Any], workers: int, on_stage: Any = None, **options: Any
+    ) -> Any: ...

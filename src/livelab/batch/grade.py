@@ -1,0 +1,707 @@
+"""Grade a whole class in one batch: find the sessions, grade them in parallel, write the
+gradebook, results and reports; safe to interrupt and cheap to re-run.
+
+Re-running with the same ``--out`` skips every session whose input files, plugins, rubric
+and options are unchanged since its last successful grade (the state lives in
+``<out>/.livelab-grade/``, written atomically after each session). Changing only the rubric
+re-scores every session from its analysis cache in ``<session>/.livelab/``.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from livelab.api.errors import LivelabError, Problem
+
+STATE_DIR = ".livelab-grade"
+STATE_FILE = "state.json"
+STATE_FORMAT = 1
+EXIT_SOME_FAILED = 1
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+# --- finding the sessions ------------------------------------------------------------
+
+
+def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[Path]:
+    """The sessions named by ``paths``: session folders, media files, folders of sessions
+    (searched recursively) and glob patterns; in the order given, each once."""
+    from livelab.inputs.session import MANIFEST
+
+    excluded = {p.resolve() for p in exclude}
+    found: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen and key not in excluded:
+            seen.add(key)
+            found.append(path)
+
+    for raw in paths:
+        raw = str(raw)
+        if _GLOB_CHARS.search(raw) and not Path(raw).exists():
+            matches = sorted(glob.glob(os.path.expanduser(raw), recursive=True))
+            if not matches:
+                raise LivelabError([Problem(raw, "matches no files or folders")])
+            candidates, explicit = [Path(m) for m in matches], False
+        else:
+            path = Path(raw).expanduser()
+            if not path.exists():
+                raise LivelabError(
+                    [Problem(path, "no such session folder, media file or folder of sessions")]
+                )
+            candidates, explicit = [path], True
+        before = len(found)
+        for candidate in candidates:
+            if candidate.is_file():
+                if candidate.name == MANIFEST:
+                    add(candidate.parent)
+                elif explicit or _is_media(candidate):
+                    add(candidate)
+            elif candidate.is_dir():
+                for session in _sessions_in(candidate, excluded):
+                    add(session)
+        if len(found) == before and explicit and Path(raw).is_dir():
+            raise LivelabError(
+                [
+                    Problem(
+                        raw,
+                        f"no sessions found (a session is a folder with {MANIFEST} "
+                        "or a media file)",
+                    )
+                ]
+            )
+    return found
+
+
+def _is_media(path: Path) -> bool:
+    from livelab.inputs.session import MEDIA_SUFFIXES
+
+    return path.suffix.lower() in MEDIA_SUFFIXES
+
+
+def _sessions_in(folder: Path, excluded: set[Path], depth: int = 0) -> list[Path]:
+    from livelab.inputs.session import MANIFEST
+
+    if (folder / MANIFEST).is_file():
+        return [folder]
+    if depth > 6 or folder.resolve() in excluded:  # a class tree is shallow; stop at loops
+        return []
+    sessions: list[Path] = []
+    for child in sorted(folder.iterdir(), key=lambda p: p.name):
+        if child.name.startswith("."):  # .livelab caches, .git, hidden state
+            continue
+        if child.is_dir():
+            sessions.extend(_sessions_in(child, excluded, depth + 1))
+        elif child.is_file() and _is_media(child):
+            sessions.append(child)
+    return sessions
+
+
+# --- one session, in a worker process --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GradeTask:
+    """Everything a worker needs to grade one session (plain data: it is pickled)."""
+
+    n: int
+    session: str
+    rubric: str | None
+    run_all: bool = False
+    fps: float = 2.0
+    model: str | None = None
+    plugins_dirs: tuple[str, ...] = ()
+    whisper_threads: int = 1
+
+
+def grade_one(task: GradeTask, report: Callable[[str, float | None, str], None]) -> dict:
+    """Analyse and score one session. Bad input and plugin crashes come back as an
+    ``error`` (never an exception), so one session can never stop the batch."""
+    import traceback
+
+    from livelab.engine.pipeline import AnalysisOptions
+    from livelab.engine.runner import Job, score_session
+    from livelab.media.decode import FrameOptions
+
+    started = time.perf_counter()
+    options = AnalysisOptions(
+        frames=FrameOptions(sample_fps=task.fps),
+        model=task.model,
+        whisper_threads=task.whisper_threads,
+    )
+    out: dict[str, Any] = {"pid": os.getpid()}
+    try:
+        job = Job(Path(task.session), task.rubric, task.run_all, options)
+        out["scorecard"] = score_session(job, report, [Path(d) for d in task.plugins_dirs])
+    except LivelabError as exc:
+        out["error"] = _problems(exc)
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+        out["error"] = f"{type(exc).__name__}: {exc}{at}"
+    out["seconds"] = time.perf_counter() - started
+    out.update(_usage())
+    return out
+
+
+def _usage() -> dict[str, float]:
+    """This worker's CPU seconds so far and peak resident memory (KiB), where measurable."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return {"cpu_s": time.process_time(), "max_rss_kb": 0}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss  # bytes on macOS
+    return {"cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_kb": rss}
+
+
+# --- the batch ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BatchOptions:
+    out: Path
+    rubric: str | None = None
+    workers: int = 0
+    executor: str = "local"
+    ray_address: str | None = None
+    run_all: bool = False
+    fps: float = 2.0
+    model: str | None = None
+    plugins_dirs: tuple[Path, ...] = ()
+    db: Path | None = None
+    force: bool = False
+    history: bool = True
+
+
+@dataclass(slots=True)
+class BatchResult:
+    graded: list[Any]  # gradebook.Graded, in batch order
+    skipped: int = 0
+    newly_graded: int = 0
+    worker_stats: dict[int, dict[str, float]] = field(default_factory=dict)  # pid → stats
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for g in self.graded if not g.ok)
+
+
+class _State:
+    """``<out>/.livelab-grade/``: per session, the fingerprint of its last successful grade
+    and its scorecard file. Rewritten atomically after every session."""
+
+    def __init__(self, out: Path):
+        self.dir = out / STATE_DIR
+        self.path = self.dir / STATE_FILE
+        self.sessions: dict[str, dict[str, Any]] = {}
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            if data.get("format") == STATE_FORMAT and isinstance(data.get("sessions"), dict):
+                self.sessions = data["sessions"]
+        except (OSError, ValueError, AttributeError):
+            pass  # no state (first run) or unreadable: grade everything
+
+    def done(self, key: str, fingerprint: str | None) -> dict[str, Any] | None:
+        """The stored scorecard when ``key`` was graded with the same fingerprint."""
+        entry = self.sessions.get(key)
+        if not entry or fingerprint is None or entry.get("fingerprint") != fingerprint:
+            return None
+        try:
+            scorecard = json.loads((self.dir / entry["scorecard"]).read_text("utf-8"))
+        except (OSError, ValueError, KeyError):
+            return None
+        return scorecard if isinstance(scorecard, dict) else None
+
+    def save(self, key: str, fingerprint: str | None, scorecard: dict[str, Any]) -> None:
+        from livelab.engine.cache import key_of, write_atomic
+
+        name = f"scorecards/{key_of(key)[:20]}.json"
+        write_atomic(self.dir / name, json.dumps(scorecard, ensure_ascii=False))
+        self.sessions[key] = {"fingerprint": fingerprint, "scorecard": name}
+        self._write()
+
+    def forget(self, key: str) -> None:
+        if self.sessions.pop(key, None) is not None:
+            self._write()
+
+    def _write(self) -> None:
+        from livelab.engine.cache import write_atomic
+
+        doc = {"format": STATE_FORMAT, "sessions": self.sessions}
+        write_atomic(self.path, json.dumps(doc, ensure_ascii=False, indent=1))
+
+
+def _stamps(paths: Iterable[Path]) -> list[list[Any]]:
+    out = []
+    for p in sorted(set(paths)):
+        st = p.stat()
+        out.append([str(p), st.st_size, st.st_mtime_ns])
+    return out
+
+
+class _Fingerprints:
+    """What a grade depends on: input file stamps (size, mtime), rubric hash, plugin and
+    analyzer versions and the analysis options. ``None`` means "always grade"."""
+
+    def __init__(self, options: BatchOptions, rubric_path: Path | None):
+        from livelab.engine.plugins import get_analyzers, plugin_infos
+
+        self.options = options
+        self.rubric_path = rubric_path
+        self.plugins = sorted((p.name, p.version) for p in plugin_infos())
+        self.analyzers = sorted((a.name, a.version) for a in get_analyzers().values())
+        self._rubric_sha: dict[str, str | None] = {}
+
+    def rubric_sha(self, language: str) -> str | None:
+        if language not in self._rubric_sha:
+            from livelab.engine.runner import resolve_rubric
+
+            try:
+                ref = self.rubric_path if self.rubric_path is not None else None
+                self._rubric_sha[language] = resolve_rubric(ref, language).sha256
+            except LivelabError:
+                self._rubric_sha[language] = None
+        return self._rubric_sha[language]
+
+    def of(self, path: Path) -> tuple[str | None, dict[str, str]]:
+        """(fingerprint or None, title/anchor/team for error rows)."""
+        from livelab.engine.cache import key_of
+        from livelab.engine.plugins import _version
+        from livelab.inputs.session import inspect_session
+
+        meta = {"title": path.stem if path.is_file() else path.name}
+        try:
+            session, problems = inspect_session(path, probe_media=False)
+        except OSError:
+            return None, meta
+        if session is None or problems:
+            return None, meta
+        meta = {"title": session.title, "anchor": session.anchor, "team": session.team}
+        if session.language_source == "stated":
+            sha = self.rubric_sha(session.language)
+        else:  # the language is detected when graded: either default rubric may apply
+            shas = [self.rubric_sha(lang) for lang in ("en", "zh")]
+            sha = None if None in shas else key_of(*shas)
+        if sha is None:
+            return None, meta
+        files = list(session.files.values())
+        if session.manifest is not None:
+            files.append(session.manifest)
+        try:
+            stamps = _stamps(files)
+        except OSError:
+            return None, meta
+        o = self.options
+        return (
+            key_of(
+                STATE_FORMAT,
+                _version("livelab"),
+                stamps,
+                sha,
+                self.plugins,
+                self.analyzers,
+                o.run_all,
+                o.fps,
+                o.model,
+            ),
+            meta,
+        )
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-_")
+    return slug[:40].strip("-_") or "session"
+
+
+def report_name(n: int, scorecard: dict[str, Any]) -> str:
+    session = scorecard.get("session") or {}
+    return f"{n}-{_slug(session.get('anchor') or session.get('title') or 'session')}.html"
+
+
+def _html_module() -> Any:
+    """``livelab.reports.html`` when it is present (it renders the reports), else ``None``."""
+    import importlib
+
+    try:
+        module = importlib.import_module("livelab.reports.html")
+    except ModuleNotFoundError as exc:
+        if exc.name == "livelab.reports.html":
+            return None
+        raise
+    if not hasattr(module, "render_report") or not hasattr(module, "render_class_summary"):
+        return None
+    return module
+
+
+class _Outputs:
+    """gradebook.csv, results.jsonl, reports/ and summary.html in ``--out``."""
+
+    def __init__(self, out: Path, notes: list[str]):
+        self.out = out
+        self.notes = notes
+        self.html = _html_module()
+        if self.html is None:
+            notes.append("HTML reports skipped: livelab.html is not available in this install")
+
+    def report(self, n: int, scorecard: dict[str, Any], only_if_missing: bool = False) -> None:
+        if self.html is None:
+            return
+        from livelab.engine.cache import write_atomic
+
+        path = self.out / "reports" / report_name(n, scorecard)
+        if only_if_missing and path.exists():
+            return
+        try:
+            write_atomic(path, self.html.render_report(scorecard))
+        except Exception as exc:  # a report bug must not lose the grades
+            self.notes.append(f"report {path.name} failed: {type(exc).__name__}: {exc}")
+
+    def tables(self, graded: Sequence[Any]) -> None:
+        from livelab.engine.cache import write_atomic
+        from livelab.reports.gradebook import entry_of, write_gradebook
+
+        done = [g for g in graded if g is not None]
+        write_gradebook(self.out, done)
+        if self.html is None:
+            return
+        entries = [entry_of(g) for g in done]
+        links = [f"reports/{report_name(g.n, entry_of(g))}" if g.ok else None for g in done]
+        try:
+            page = self.html.render_class_summary(entries, links)
+            write_atomic(self.out / "summary.html", page)
+        except Exception as exc:
+            note = f"summary.html failed: {type(exc).__name__}: {exc}"
+            if note not in self.notes:
+                self.notes.append(note)
+
+
+def run_batch(
+    paths: Sequence[str | Path],
+    options: BatchOptions,
+    display: Any = None,
+) -> BatchResult:
+    """Grade every session in ``paths`` into ``options.out``. ``display`` (see
+    :class:`_Display`) shows progress. Ctrl-C (KeyboardInterrupt) stops the workers after
+    writing the outputs of every finished session, then propagates."""
+    from contextlib import closing
+
+    from livelab.engine.plugins import executors, load_plugins
+    from livelab.engine.runner import resolve_rubric
+    from livelab.reports.gradebook import Graded
+    from livelab.reports.history import record_quietly
+
+    started = time.perf_counter()
+    load_plugins(options.plugins_dirs)
+    rubric_path: Path | None = None
+    if options.rubric is not None:
+        rubric_path = resolve_rubric(options.rubric, "en").path.resolve()  # bad rubric: exit 2
+    available = executors()
+    if options.executor not in available:
+        known = ", ".join(sorted(available)) or "none"
+        raise LivelabError(f"unknown executor {options.executor!r} (available: {known})")
+    executor: Any = available[options.executor]
+    out = options.out
+    sessions = discover(paths, exclude=[out])
+    if not sessions:
+        raise LivelabError("no sessions to grade")
+    out.mkdir(parents=True, exist_ok=True)
+
+    state = _State(out)
+    fingerprints = _Fingerprints(options, rubric_path)
+    result = BatchResult(graded=[None] * len(sessions))
+    outputs = _Outputs(out, result.notes)
+    tasks: list[GradeTask] = []
+    keys: dict[int, tuple[str, str | None, dict[str, str]]] = {}
+    for n, path in enumerate(sessions, 1):
+        key = str(path.resolve())
+        fingerprint, meta = fingerprints.of(path)
+        keys[n] = (key, fingerprint, meta)
+        previous = None if options.force else state.done(key, fingerprint)
+        if previous is not None:
+            result.graded[n - 1] = Graded(n, str(path), previous)
+            result.skipped += 1
+            continue
+        tasks.append(
+            GradeTask(
+                n=n,
+                session=str(path),
+                rubric=None if rubric_path is None else str(rubric_path),
+                run_all=options.run_all,
+                fps=options.fps,
+                model=options.model,
+                plugins_dirs=tuple(str(Path(d).resolve()) for d in options.plugins_dirs),
+            )
+        )
+    if options.executor == "local" and tasks:
+        # Share the cores out: each worker's speech thread(s) run beside its video pass.
+        from dataclasses import replace
+
+        from livelab.builtin.executors import default_workers
+        from livelab.engine.pipeline import whisper_threads_for
+
+        running = min(options.workers or default_workers(), len(tasks))
+        tasks = [replace(t, whisper_threads=whisper_threads_for(running)) for t in tasks]
+    if display is not None:
+        display.start(len(sessions), result.skipped, tasks)
+    history_warned = False
+    try:
+        results = executor.map(
+            grade_one,
+            tasks,
+            options.workers,
+            on_stage=display.stage if display is not None else None,
+            address=options.ray_address,
+        )
+        with closing(results):
+            for task, outcome in results:
+                key, fingerprint, meta = keys[task.n]
+                if isinstance(outcome, BaseException):
+                    graded = Graded(task.n, task.session, None, _reason(outcome), meta)
+                elif "scorecard" in outcome:
+                    graded = Graded(task.n, task.session, outcome["scorecard"])
+                else:
+                    graded = Graded(task.n, task.session, None, outcome["error"], meta)
+                if isinstance(outcome, dict):
+                    stats = result.worker_stats.setdefault(
+                        outcome["pid"],
+                        {"sessions": 0, "seconds": 0.0, "cpu_s": 0.0, "max_rss_kb": 0},
+                    )
+                    stats["sessions"] += 1
+                    stats["seconds"] += outcome["seconds"]
+                    stats["cpu_s"] = max(stats["cpu_s"], outcome["cpu_s"])
+                    stats["max_rss_kb"] = max(stats["max_rss_kb"], outcome["max_rss_kb"])
+                result.graded[task.n - 1] = graded
+                result.newly_graded += 1
+                if graded.ok:
+                    scorecard = dict(graded.scorecard)
+                    state.save(key, fingerprint, scorecard)
+                    outputs.report(task.n, scorecard)
+                    if options.history:
+                        warning = record_quietly(scorecard, "grade", options.db)
+                        if warning and not history_warned:
+                            result.notes.append(warning)
+                            history_warned = True
+                else:
+                    state.forget(key)
+                outputs.tables(result.graded)
+                if display is not None:
+                    display.finished(task, graded)
+    finally:
+        # Also on Ctrl-C: the outputs hold every session that finished, nothing half-done.
+        for g in result.graded:
+            if g is not None and g.ok:
+                outputs.report(g.n, dict(g.scorecard), only_if_missing=True)
+        outputs.tables(result.graded)
+        if display is not None:
+            display.stop()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _problems(exc: LivelabError) -> str:
+    """Every problem on one line (a gradebook cell), each naming its file."""
+    return "; ".join(" ".join(str(p).split()) for p in exc.problems)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, LivelabError):
+        return _problems(exc)
+    from livelab.builtin.executors import WorkerDied
+
+    if isinstance(exc, WorkerDied):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --- progress ----------------------------------------------------------------------------
+
+
+class _Display:
+    """Rich progress on stderr: sessions done/total with time left, and one line per running
+    session with its current stage."""
+
+    def __init__(self, console: Any):
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[count]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.overall: Any = None
+        self.total = self.done = 0
+        self.lines: dict[int, Any] = {}
+        self.names: dict[int, str] = {}
+
+    def start(self, total: int, skipped: int, tasks: list[GradeTask]) -> None:
+        self.progress.start()
+        unchanged = f" ({skipped} unchanged, skipped)" if skipped else ""
+        self.total = len(tasks)
+        self.overall = self.progress.add_task(
+            f"grading{unchanged}", total=self.total, count=f"0/{self.total}"
+        )
+        self.names = {t.n: Path(t.session).name for t in tasks}
+
+    def stage(self, task: GradeTask, stage: str, fraction: float | None, message: str) -> None:
+        from rich.markup import escape
+
+        text = f"  {escape(self.names.get(task.n, str(task.n)))}: {escape(message)}"
+        if task.n not in self.lines:
+            self.lines[task.n] = self.progress.add_task(text, total=None, count="")
+        self.progress.update(
+            self.lines[task.n],
+            description=text,
+            completed=fraction or 0,
+            total=1.0 if fraction is not None else None,
+        )
+
+    def finished(self, task: GradeTask, graded: Any) -> None:
+        line = self.lines.pop(task.n, None)
+        if line is not None:
+            self.progress.remove_task(line)
+        self.done += 1
+        self.progress.update(self.overall, advance=1, count=f"{self.done}/{self.total}")
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+@click.command("grade")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--rubric",
+    "-r",
+    metavar="NAME|FILE",
+    help="Built-in rubric name or rubric YAML file (default: each session language's default).",
+)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for gradebook.csv, results.jsonl, reports/ and summary.html.",
+)
+@click.option(
+    "--workers",
+    "-j",
+    default=0,
+    type=click.IntRange(0),
+    help="Sessions graded at once (default: one per core).",
+)
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    metavar="NAME",
+    help="Batch back-end: local (worker processes) or ray (a Ray cluster).",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a local one).",
+)
+@click.option("--all", "run_all", is_flag=True, help="Run every analyzer, not only the rubric's.")
+@click.option(
+    "--fps",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 30),
+    help="Video frames sampled per second.",
+)
+@click.option("--model", metavar="NAME|DIR", help="Speech model (see `livelab analyze --help`).")
+@click.option("--force", is_flag=True, help="Grade every session again, even if unchanged.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="History database (default: in the user data folder, or $LIVELAB_HISTORY_DB).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on the terminal.")
+@click.pass_obj
+def grade_command(
+    obj: dict[str, Any],
+    paths: tuple[str, ...],
+    rubric: str | None,
+    out: Path,
+    workers: int,
+    executor: str,
+    ray_address: str | None,
+    run_all: bool,
+    fps: float,
+    model: str | None,
+    force: bool,
+    db: Path | None,
+    quiet: bool,
+) -> None:
+    """Grade every session in PATHS into --out: session folders, media files, folders of
+    sessions and globs. Re-running skips sessions that did not change.
+
+    Exit code 0 when every session was graded, 1 when some failed (see the error column of
+    gradebook.csv), 2 for bad usage or a bad rubric, 130 when interrupted.
+    """
+    from rich.console import Console
+
+    options = BatchOptions(
+        out=out,
+        rubric=rubric,
+        workers=workers,
+        executor=executor,
+        ray_address=ray_address,
+        run_all=run_all,
+        fps=fps,
+        model=model,
+        plugins_dirs=tuple((obj or {}).get("plugins_dirs", ())),
+        db=db,
+        force=force,
+    )
+    console = Console(stderr=True, quiet=quiet)
+    display = _Display(console) if console.is_terminal and not quiet else None
+    result = run_batch(paths, options, display)
+    if not quiet:
+        for g in result.graded:
+            if not g.ok:
+                where = "" if g.error.startswith(g.path) else f"{g.path}: "
+                console.print(
+                    f"error: {where}{g.error}", markup=False, highlight=False, soft_wrap=True
+                )
+        for note in result.notes:
+            console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        total = len(result.graded)
+        skipped = f", {result.skipped} unchanged (skipped)" if result.skipped else ""
+        failed = f"; {result.failed} of {total} failed" if result.failed else ""
+        console.print(
+            f"graded {total - result.failed} of {total} sessions in {result.seconds:.1f} s"
+            f"{skipped}{failed} → {out / 'gradebook.csv'}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result.failed:
+        sys.exit(EXIT_SOME_FAILED)

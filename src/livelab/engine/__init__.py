@@ -1,0 +1,1 @@
+"""Running an analysis: the plugin manager, the plan, one media pass, the cache."""

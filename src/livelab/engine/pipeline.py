@@ -1,0 +1,401 @@
+"""Analyse one session: plan the analyzers, decode each stream once, run, cache.
+
+Transcription runs in a worker thread while the main thread makes the single video
+pass (CTranslate2 and FFmpeg release the GIL), so the two overlap.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from livelab.api.analysis import Analyzer, Findings, FrameSink, Signals
+from livelab.api.errors import LivelabError, Problem
+from livelab.api.transcript import Transcript
+from livelab.builtin.whisper import Transcriber, TranscriberConfig
+from livelab.engine.cache import Cache, key_of
+from livelab.inputs.session import Session
+from livelab.media.decode import (
+    SAMPLE_RATE,
+    FrameOptions,
+    MediaInfo,
+    VideoPass,
+    decode_audio,
+    probe,
+)
+
+#: Called as ``progress(stage, fraction_or_None, message)`` while a session is analysed.
+Progress = Callable[[str, "float | None", str], None]
+
+# Bump when the cached findings format changes.
+CACHE_FORMAT = 1
+
+
+def whisper_threads_for(workers: int = 1) -> int:
+    """CPU threads for speech when ``workers`` sessions are analysed at once: each worker's
+    share of the cores, less the one its video pass keeps busy (at least 1, at most 4).
+    Measured on 2 cores (benchmarks/RESULTS.md): a second speech thread there made the
+    analysis no faster and cost 10 % more CPU, as it only competes with the video pass."""
+    from livelab.builtin.executors import default_workers  # the cores this process may use
+
+    return max(1, min(4, default_workers() // max(1, workers) - 1))
+
+
+@dataclass(slots=True)
+class AnalysisOptions:
+    frames: FrameOptions = field(default_factory=FrameOptions)
+    model: str | None = None
+    # Looked up when used, so benchmarks/pipeline.py --patch threads1 can replace it.
+    whisper_threads: int = field(default_factory=lambda: whisper_threads_for())
+    beam_size: int = 5
+    use_cache: bool = True
+
+    def transcriber_config(self, language: str) -> TranscriberConfig:
+        return TranscriberConfig(
+            language=language,
+            model=self.model,
+            threads=self.whisper_threads,
+            beam_size=self.beam_size,
+        )
+
+
+@dataclass(slots=True)
+class AnalyzerRun:
+    """What happened to one analyzer: ``ran``, ``cached``, ``not run`` or ``failed``."""
+
+    name: str
+    version: str
+    status: str
+    reason: str = ""
+    findings: Findings | None = None
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class Analysis:
+    session: Session
+    duration_s: float
+    runs: dict[str, AnalyzerRun]
+    transcript: Transcript | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def plan(analyzers: Iterable[Analyzer], metrics: Iterable[str] | None) -> list[Analyzer]:
+    """The analyzers that produce any of ``metrics``; all of them when ``metrics`` is None."""
+    analyzers = list(analyzers)
+    if metrics is None:
+        return analyzers
+    wanted = set(metrics)
+    return [a for a in analyzers if any(m.name in wanted for m in a.metrics)]
+
+
+def _transcriber(session: Session, options: AnalysisOptions) -> Transcriber:
+    from livelab.engine.plugins import pm
+
+    transcriber = pm.hook.livelab_transcriber(config=options.transcriber_config(session.language))
+    if transcriber is None:
+        raise LivelabError("no transcriber plugin is loaded")
+    return transcriber
+
+
+def analyze_session(
+    session: Session,
+    analyzers: Iterable[Analyzer],
+    options: AnalysisOptions | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Run ``analyzers`` on ``session``, reusing cached findings where inputs are unchanged."""
+    options = options or AnalysisOptions()
+    say = progress or (lambda stage, fraction, message: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    cache = Cache(session.cache_dir)
+    recording = session.files["recording"]
+    info = probe(recording)
+    audio_info = info if session.media == recording else probe(session.media)
+    duration = info.duration_s or audio_info.duration_s
+
+    available = _available_signals(session, info, audio_info)
+    runs: dict[str, AnalyzerRun] = {}
+    todo: list[Analyzer] = []
+    keys: dict[str, str] = {}
+    transcriber: Transcriber | None = None
+    present = {signal for signal, state in available.items() if state is True}
+    if "transcript" in present and any(
+        "transcript" in a.needs and a.needs <= present for a in analyzers
+    ):
+        transcriber = _transcriber(session, options)
+    for analyzer in analyzers:
+        missing = [available[s] for s in sorted(analyzer.needs) if available.get(s) is not True]
+        if missing:
+            runs[analyzer.name] = AnalyzerRun(
+                analyzer.name, analyzer.version, "not run", "; ".join(missing)
+            )
+            continue
+        key = _analyzer_key(analyzer, session, cache, options, transcriber)
+        keys[analyzer.name] = key
+        cached = cache.get("findings", analyzer.name, key) if options.use_cache else None
+        if cached is not None:
+            runs[analyzer.name] = AnalyzerRun(
+                analyzer.name,
+                analyzer.version,
+                "cached",
+                findings=Findings.from_dict(cached["findings"]),
+            )
+        else:
+            todo.append(analyzer)
+
+    transcript = _cached_transcript(session, cache, transcriber, options)
+    need = set().union(*(a.needs for a in todo)) if todo else set()
+    need_audio = bool(need & {"audio"}) or ("transcript" in need and transcript is None)
+
+    audio: np.ndarray | None = None
+    speech_error = ""
+    audio_job: Future[tuple[np.ndarray | None, Transcript | None, str]] | None = None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livelab-audio")
+    try:
+        if need_audio:
+            audio_job = pool.submit(
+                _audio_and_speech,
+                session,
+                cache if options.use_cache else None,
+                transcriber if "transcript" in need else None,
+                transcript,
+                timings,
+                say,
+            )
+        frame_analyzers = [a for a in todo if "frames" in a.needs]
+        video = None
+        sinks: dict[str, FrameSink] = {}
+        if frame_analyzers:
+            video, sinks = _video_pass(
+                session, frame_analyzers, options.frames, runs, timings, notes, say
+            )
+        if audio_job is not None:
+            audio, fresh, speech_error = audio_job.result()
+            transcript = fresh or transcript
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    if "transcript" in need and transcript is None:
+        for a in todo:
+            if "transcript" in a.needs:
+                runs[a.name] = AnalyzerRun(a.name, a.version, "not run", speech_error)
+    signals = Signals(
+        session=session,
+        duration_s=duration,
+        audio=audio,
+        transcript=transcript,
+        video=video.info if video else None,
+    )
+
+    t0 = time.perf_counter()
+    for done, analyzer in enumerate(todo):
+        if analyzer.name in runs:
+            continue
+        say("analyzers", done / len(todo), f"analysing: {analyzer.name}")
+        a0 = time.perf_counter()
+        try:
+            if "frames" in analyzer.needs:
+                findings = sinks[analyzer.name].finish(signals)
+            else:
+                findings = analyzer.analyze(signals)
+            if not isinstance(findings, Findings):
+                raise TypeError(f"returned {type(findings).__name__}, not Findings")
+        except Exception as exc:
+            runs[analyzer.name] = _failed(analyzer, exc)
+            continue
+        runs[analyzer.name] = AnalyzerRun(
+            analyzer.name,
+            analyzer.version,
+            "ran",
+            findings=findings,
+            seconds=time.perf_counter() - a0,
+        )
+        if options.use_cache and not (video and video.problem and "frames" in analyzer.needs):
+            cache.put(
+                "findings",
+                analyzer.name,
+                keys[analyzer.name],
+                {"format": CACHE_FORMAT, "findings": findings.to_dict()},
+            )
+    timings["analyzers"] = time.perf_counter() - t0
+    say("analyzers", 1.0, "analysis done")
+    timings["total"] = time.perf_counter() - started
+    return Analysis(
+        session, duration, runs, transcript, {k: round(v, 3) for k, v in timings.items()}, notes
+    )
+
+
+def transcript_of(
+    session: Session, options: AnalysisOptions | None = None, progress: Progress | None = None
+) -> Transcript:
+    """The session's transcript, from the cache when the audio and model are unchanged."""
+    options = options or AnalysisOptions()
+    if not probe(session.media).has_audio:
+        raise LivelabError([Problem(session.media, "has no audio track to transcribe")])
+    cache = Cache(session.cache_dir)
+    transcriber = _transcriber(session, options)
+    transcript = _cached_transcript(session, cache, transcriber, options)
+    if transcript is None:
+        say = progress or (lambda stage, fraction, message: None)
+        store = cache if options.use_cache else None
+        _audio, transcript, error = _audio_and_speech(session, store, transcriber, None, {}, say)
+        if transcript is None:
+            raise LivelabError([Problem(session.media, error)])
+    return transcript
+
+
+def _available_signals(session: Session, info: MediaInfo, audio_info: MediaInfo) -> dict[str, Any]:
+    """Signal → True, or the reason it is missing."""
+    avail: dict[str, Any] = {}
+    audio_reason = f"{session.media.name} has no audio track"
+    avail["audio"] = avail["transcript"] = True if audio_info.has_audio else audio_reason
+    avail["frames"] = True if info.has_video else f"{info.path.name} has no video track"
+    for key in ("products", "ops", "chat"):
+        avail[key] = True if key in session.files else f"the session names no {key} file"
+    return avail
+
+
+def _analyzer_key(
+    analyzer: Analyzer,
+    session: Session,
+    cache: Cache,
+    options: AnalysisOptions,
+    transcriber: Transcriber | None,
+) -> str:
+    inputs: dict[str, Any] = {}
+    wanted = {s for s in analyzer.wants if s in session.files}
+    for signal in sorted(analyzer.needs | wanted):
+        if signal in ("audio", "transcript"):
+            inputs[signal] = cache.digest(session.media)
+            if signal == "transcript" and transcriber is not None:
+                inputs["transcriber"] = transcriber.identity
+        elif signal == "frames":
+            inputs[signal] = [cache.digest(session.files["recording"]), _frame_key(options.frames)]
+        else:
+            inputs[signal] = cache.digest(session.files[signal])
+    return key_of(
+        CACHE_FORMAT, analyzer.name, analyzer.version, analyzer.options(), session.language, inputs
+    )
+
+
+def _frame_key(frames: FrameOptions) -> list[float | str]:
+    # "nonref": sampled frames come from reference frames only (media.VideoPass), so findings
+    # cached before that change are not reused.
+    # "upright": frames are turned as the file's display rotation says (phone video).
+    return [frames.sample_fps, frames.max_width, "nonref", "upright"]
+
+
+def _transcript_key(session: Session, cache: Cache, transcriber: Transcriber) -> str:
+    return key_of(CACHE_FORMAT, cache.digest(session.media), transcriber.identity)
+
+
+def _cached_transcript(
+    session: Session, cache: Cache, transcriber: Transcriber | None, options: AnalysisOptions
+) -> Transcript | None:
+    if transcriber is None or not options.use_cache:
+        return None
+    hit = cache.get("transcripts", "transcript", _transcript_key(session, cache, transcriber))
+    return Transcript.from_dict(hit["transcript"]) if hit else None
+
+
+def _audio_and_speech(
+    session: Session,
+    cache: Cache | None,
+    transcriber: Transcriber | None,
+    transcript: Transcript | None,
+    timings: dict[str, float],
+    say: Progress,
+) -> tuple[np.ndarray | None, Transcript | None, str]:
+    """Decode the audio once and transcribe it; returns (audio, transcript, error)."""
+    t0 = time.perf_counter()
+    say("audio", None, f"decoding audio of {session.media.name}")
+    try:
+        audio = decode_audio(session.media)
+    except LivelabError as exc:
+        return None, None, str(exc)
+    timings["audio_decode"] = time.perf_counter() - t0
+    say("audio", 1.0, f"audio decoded ({len(audio) / SAMPLE_RATE:.0f} s)")
+    if transcriber is None or transcript is not None:
+        return audio, transcript, ""
+    t1 = time.perf_counter()
+    say("transcribe", None, f"transcribing {len(audio) / SAMPLE_RATE:.0f} s of speech")
+    try:
+        transcript = transcriber.transcribe(audio)
+    except Exception as exc:
+        return audio, None, f"transcription failed: {type(exc).__name__}: {exc}"
+    timings["transcribe"] = time.perf_counter() - t1
+    if cache is not None:  # None: --no-cache, which neither reads nor writes the cache
+        cache.put(
+            "transcripts",
+            "transcript",
+            _transcript_key(session, cache, transcriber),
+            {"format": CACHE_FORMAT, "transcript": transcript.to_dict()},
+        )
+    say("transcribe", 1.0, f"transcribed ({len(transcript.words)} words)")
+    return audio, transcript, ""
+
+
+def _video_pass(
+    session: Session,
+    frame_analyzers: list[Analyzer],
+    frame_options: FrameOptions,
+    runs: dict[str, AnalyzerRun],
+    timings: dict[str, float],
+    notes: list[str],
+    say: Progress,
+) -> tuple[VideoPass | None, dict[str, FrameSink]]:
+    t0 = time.perf_counter()
+    recording = session.files["recording"]
+    try:
+        video = VideoPass(recording, frame_options)
+    except LivelabError as exc:
+        for a in frame_analyzers:
+            runs[a.name] = AnalyzerRun(a.name, a.version, "not run", str(exc))
+        return None, {}
+    sinks: dict[str, FrameSink] = {}
+    for a in frame_analyzers:
+        try:
+            sinks[a.name] = a.frame_sink(video.info, session)
+        except Exception as exc:
+            runs[a.name] = _failed(a, exc)
+    duration = video.info.duration_s or 1.0
+    for batch in video.batches():
+        for name in list(sinks):
+            try:
+                sinks[name].feed(batch)
+            except Exception as exc:
+                analyzer = next(a for a in frame_analyzers if a.name == name)
+                runs[name] = _failed(analyzer, exc)
+                del sinks[name]
+        say(
+            "video",
+            min(1.0, video.last_time / duration),
+            f"video {video.frames_sampled} frames sampled",
+        )
+        if not sinks:
+            break
+    if video.problem:
+        notes.append(f"{recording.name}: {video.problem}; frames after that were not analysed")
+    timings["video_pass"] = time.perf_counter() - t0
+    say("video", 1.0, f"video {video.frames_sampled} frames sampled")
+    return video, sinks
+
+
+def _failed(analyzer: Analyzer, exc: Exception) -> AnalyzerRun:
+    if isinstance(exc, LivelabError):  # bad input (a malformed products.yaml, …), not a bug
+        return AnalyzerRun(analyzer.name, analyzer.version, "failed", str(exc))
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
+    return AnalyzerRun(
+        analyzer.name, analyzer.version, "failed", f"{type(exc).__name__}: {exc}{at}"
+    )

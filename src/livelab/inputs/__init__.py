@@ -1,0 +1,1 @@
+"""What a session is made of, read safely: the manifest, products, YAML, CSV."""

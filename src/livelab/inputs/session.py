@@ -1,0 +1,270 @@
+"""Sessions: a folder with a ``session.toml`` manifest, or a bare media file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livelab.api.errors import LivelabError, Problem, SessionError
+
+MANIFEST = "session.toml"
+LANGUAGES = ("en", "zh")
+#: Manifest keys that name a file inside the session folder.
+FILE_KEYS = ("recording", "audio", "products", "ops", "chat")
+_TEXT_KEYS = ("title", "anchor", "team")
+_KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", "take", *FILE_KEYS))
+#: ``[take] status`` values ``livelab record`` writes: anything but ``complete`` means the
+#: recording stops early (Ctrl-C, a killed recorder, a full disk); ``reason`` says why.
+TAKE_STATUSES = ("complete", "interrupted")
+MEDIA_SUFFIXES = frozenset(
+    ".mp4 .m4v .mkv .webm .mov .flv .avi .mpg .mpeg .ts "
+    ".wav .flac .mp3 .m4a .aac .ogg .opus".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A validated session. ``files`` maps manifest keys to paths confined to ``root``."""
+
+    root: Path
+    title: str
+    language: str = "en"
+    anchor: str = ""
+    team: str = ""
+    roles: dict[str, str] = field(default_factory=dict)
+    recorded_at: str = ""
+    files: dict[str, Path] = field(default_factory=dict)
+    manifest: Path | None = None
+    #: The ``[take]`` table a recorded session carries (status, reason, seed, …), else empty.
+    take: dict[str, Any] = field(default_factory=dict)
+    #: ``stated`` (session.toml names it), ``default`` (not yet settled: see
+    #: :func:`livelab.engine.language.settle_language`) or ``detected``.
+    language_source: str = "default"
+    #: What language detection heard: language, probability, top, warning (else empty).
+    detection: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def media(self) -> Path:
+        """The file audio comes from: the separate ``audio`` track, else the recording."""
+        return self.files.get("audio") or self.files["recording"]
+
+    @property
+    def cache_dir(self) -> Path:
+        if self.manifest is not None:
+            return self.root / ".livelab"
+        return self.root / ".livelab" / self.files["recording"].name
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "anchor": self.anchor,
+            "team": self.team,
+            "roles": dict(self.roles),
+            "language": self.language,
+            "language_source": self.language_source,
+            **({"language_detection": dict(self.detection)} if self.detection else {}),
+            "recorded_at": self.recorded_at,
+            "path": str((self.manifest or self.files["recording"]).resolve()),
+            "files": {k: p.name for k, p in self.files.items()},
+            **({"take": dict(self.take)} if self.take else {}),
+        }
+
+
+def load_session(path: Path | str, *, probe_media: bool = True) -> Session:
+    """Load and validate a session; raise :class:`SessionError` listing every problem."""
+    session, problems = inspect_session(path, probe_media=probe_media)
+    if problems or session is None:
+        raise SessionError(problems)
+    return session
+
+
+def inspect_session(
+    path: Path | str, *, probe_media: bool = True
+) -> tuple[Session | None, list[Problem]]:
+    """Validate a session without raising: the session (if usable) and every problem found."""
+    path = Path(path)
+    if path.is_dir():
+        return _inspect_folder(path, probe_media)
+    if path.name == MANIFEST and path.is_file():
+        return _inspect_folder(path.parent, probe_media)
+    if not path.exists():
+        return None, [Problem(path, "no such session folder or media file")]
+    if path.suffix.lower() not in MEDIA_SUFFIXES:
+        return None, [
+            Problem(
+                path,
+                "not a session folder or a media file "
+                f"(known: {', '.join(sorted(MEDIA_SUFFIXES))})",
+            )
+        ]
+    problems = _probe(path, "recording", path) if probe_media else []
+    session = Session(root=path.parent, title=path.stem, files={"recording": path})
+    return (None if problems else session), problems
+
+
+def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list[Problem]]:
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        return None, [Problem(root, f"no {MANIFEST} in this folder (a session folder needs one)")]
+    try:
+        data = tomllib.loads(manifest.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, [Problem(manifest, f"not UTF-8 text (byte {exc.start})")]
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(manifest, f"not valid TOML: {exc}")]
+    except OSError as exc:
+        return None, [Problem(manifest, f"cannot be read: {exc.strerror}")]
+
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(manifest, message, key))
+
+    for key in sorted(set(data) - _KNOWN_KEYS):
+        bad(key, f"unknown key (known keys: {', '.join(sorted(_KNOWN_KEYS))})")
+    text: dict[str, str] = {}
+    for key in _TEXT_KEYS:
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            bad(key, f"must be a string, not {_type_name(value)}")
+        else:
+            text[key] = value.strip()
+    language = data.get("language", "en")
+    if language not in LANGUAGES:
+        bad("language", f"must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    roles = data.get("roles", {})
+    if not isinstance(roles, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in roles.items()
+    ):
+        bad("roles", 'must be a table of role = "person" strings')
+        roles = {}
+    recorded_at = data.get("recorded_at", "")
+    if isinstance(recorded_at, dt.date | dt.time):
+        recorded_at = recorded_at.isoformat()
+    elif not isinstance(recorded_at, str):
+        bad("recorded_at", f"must be a date-time, not {_type_name(recorded_at)}")
+        recorded_at = ""
+    take = data.get("take", {})
+    if not isinstance(take, dict):
+        bad("take", f"must be a table, not {_type_name(take)}")
+        take = {}
+    elif take.get("status", "complete") not in TAKE_STATUSES:
+        bad("take", f"status must be one of {', '.join(TAKE_STATUSES)}, not {take['status']!r}")
+    elif not isinstance(take.get("reason", ""), str):
+        bad("take", f"reason must be a string, not {_type_name(take['reason'])}")
+
+    files: dict[str, Path] = {}
+    for key in FILE_KEYS:
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            bad(key, f"must be a relative file path string, not {_type_name(value)}")
+            continue
+        resolved, message = confine(root, value)
+        if message:
+            bad(key, message)
+            continue
+        assert resolved is not None
+        files[key] = resolved
+        if probe_media and key in ("recording", "audio"):
+            problems.extend(_probe(resolved, key, resolved))
+    if (
+        "recording" not in files
+        and "audio" not in files
+        and not any(p.key in ("recording", "audio") for p in problems)
+    ):
+        bad("recording", "a session needs a recording (or at least an audio file)")
+    if "recording" not in files and "audio" in files:
+        files["recording"] = files["audio"]
+
+    if problems:
+        return None, problems
+    session = Session(
+        root=root,
+        title=text.get("title") or root.name,
+        language=language,
+        anchor=text.get("anchor", ""),
+        team=text.get("team", ""),
+        roles=dict(roles),
+        recorded_at=str(recorded_at),
+        files=files,
+        manifest=manifest,
+        take=_plain(take),
+        language_source="stated" if "language" in data else "default",
+    )
+    return session, []
+
+
+def take_warning(metadata: Mapping[str, Any]) -> str | None:
+    """The line "interrupted take: <reason>" for a scorecard's ``session`` of a take that
+    stopped early (the reports show it above the scores), else ``None``."""
+    take = metadata.get("take") or {}
+    if take.get("status", "complete") == "complete":
+        return None
+    return f"interrupted take: {take.get('reason') or 'the recording stopped early'}"
+
+
+def language_line(metadata: Mapping[str, Any]) -> tuple[str, bool] | None:
+    """The line a report shows about the session's language, and whether it is a warning:
+    "language detected: zh (p = 0.99)", or the detector's warning; ``None`` for a stated
+    language the detector agreed with (or that was not checked)."""
+    found = metadata.get("language_detection") or {}
+    if found.get("warning"):
+        return str(found["warning"]), True
+    if metadata.get("language_source") == "detected":
+        p = float(found.get("probability") or 0.0)
+        return f"language detected: {metadata.get('language')} (p = {p:.2f})", False
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """TOML values as JSON-ready data (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
+
+
+def confine(root: Path, relative: str) -> tuple[Path | None, str]:
+    """Resolve ``relative`` inside ``root``; refuse absolute paths and escapes (``..``,
+    symlinks)."""
+    candidate = Path(relative)
+    if candidate.is_absolute() or relative.startswith(("/", "\\")) or ":" in candidate.parts[0]:
+        return None, f"{relative!r} is an absolute path; use a path relative to the session folder"
+    base = root.resolve()
+    target = (base / candidate).resolve()
+    if not target.is_relative_to(base):
+        return None, f"{relative!r} points outside the session folder"
+    if not target.exists():
+        return None, f"file {relative!r} does not exist"
+    if not target.is_file():
+        return None, f"{relative!r} is not a file"
+    return target, ""
+
+
+def _probe(path: Path, key: str, shown: Path) -> list[Problem]:
+    from livelab.media.decode import probe  # PyAV loads only when media is checked
+
+    try:
+        probe(path)
+    except LivelabError as exc:
+        return [Problem(shown, p.message, key) for p in exc.problems]
+    return []
+
+
+def _type_name(value: object) -> str:
+    return {
+        dict: "a table",
+        list: "an array",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), type(value).__name__)

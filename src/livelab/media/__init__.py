@@ -1,0 +1,1 @@
+"""Reading recordings: probe, decode the audio once, one sampled video pass."""

@@ -1,0 +1,239 @@
+"""Media: probe a recording, decode its audio once, stream its video once as sampled batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from livelab.api.analysis import FrameBatch, clock
+from livelab.api.errors import MediaError, Problem
+
+SAMPLE_RATE = 16_000
+#: Frames are skipped at decode only when at most one in SPARSE is sampled.
+SPARSE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    """The video track as it will be analysed (``width``/``height`` after downscaling)."""
+
+    path: Path
+    source_width: int
+    source_height: int
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    codec: str
+    sample_fps: float
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    path: Path
+    duration_s: float
+    has_audio: bool
+    has_video: bool
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    video_codec: str = ""
+    audio_codec: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameOptions:
+    """How the single video pass samples frames.
+
+    ``sample_fps``: frames per second handed to analyzers (2 is enough to follow a face).
+    ``max_width``: frames wider than this are downscaled (detection does not need 1080p).
+    ``batch_size``: frames per batch handed to each analyzer.
+    """
+
+    sample_fps: float = 2.0
+    max_width: int = 640
+    batch_size: int = 16
+
+
+def _open(path: Path):  # noqa: ANN202 - av's container type
+    import av
+
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except FileNotFoundError:
+        raise MediaError([Problem(path, "file not found")]) from None
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise MediaError(
+            [Problem(path, f"cannot be read as audio/video ({_reason(exc)})")]
+        ) from None
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text.split(":")[0] if len(text) > 120 else text
+
+
+def probe(path: Path) -> MediaInfo:
+    """Read the container header; raise :class:`MediaError` when there is nothing to analyse."""
+    if path.stat().st_size == 0:
+        raise MediaError([Problem(path, "file is empty (0 bytes)")])
+    with _open(path) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        audio = container.streams.audio[0] if container.streams.audio else None
+        if video is None and audio is None:
+            raise MediaError([Problem(path, "has no audio or video track")])
+        duration = _duration(container, video or audio)
+        info = MediaInfo(
+            path=path,
+            duration_s=duration,
+            has_audio=audio is not None,
+            has_video=video is not None,
+            audio_codec=audio.codec_context.name if audio is not None else "",
+        )
+        if video is not None:
+            cc = video.codec_context
+            fps = float(video.average_rate or video.guessed_rate or 0)
+            info = MediaInfo(
+                **{
+                    **_fields(info),
+                    "width": cc.width,
+                    "height": cc.height,
+                    "fps": fps,
+                    "video_codec": cc.name,
+                },
+            )
+            if cc.width <= 0 or cc.height <= 0:
+                raise MediaError([Problem(path, "video track has no frame size (corrupt header?)")])
+    return info
+
+
+def _fields(info: MediaInfo) -> dict:
+    return {name: getattr(info, name) for name in MediaInfo.__slots__}
+
+
+def _duration(container, stream) -> float:  # noqa: ANN001
+    if stream is not None and stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return 0.0
+
+
+def decode_audio(path: Path) -> np.ndarray:
+    """Decode the first audio track to 16 kHz mono float32 (one pass, via PyAV)."""
+    import av
+    from faster_whisper.audio import decode_audio as fw_decode
+
+    try:
+        audio = fw_decode(str(path), sampling_rate=SAMPLE_RATE)
+    except IndexError:  # faster-whisper's signal for "no audio stream"
+        raise MediaError([Problem(path, "has no audio track")]) from None
+    except (av.FFmpegError, OSError) as exc:
+        raise MediaError([Problem(path, f"audio cannot be decoded ({_reason(exc)})")]) from None
+    return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def _quarter_turns(path: Path) -> int:
+    """The display rotation of the first frame in quarter turns counterclockwise (0–3)."""
+    import av
+
+    try:
+        with _open(path) as container:
+            frame = next(container.decode(video=0), None)
+    except (av.FFmpegError, MediaError):
+        return 0  # the pass itself reports what is wrong with the file
+    rotation = getattr(frame, "rotation", 0) or 0
+    return round(rotation / 90) % 4
+
+
+class VideoPass:
+    """One streaming pass over a video track, yielding sampled, downscaled frame batches.
+
+    Memory is bounded by one batch whatever the recording's length. A decode error in
+    the middle (a corrupt tail) ends the pass early and is kept in ``problem``, so the
+    part before it is still analysed.
+    """
+
+    def __init__(self, path: Path, options: FrameOptions | None = None):
+        self.path = path
+        self.options = options or FrameOptions()
+        self.problem = ""
+        self.frames_sampled = 0
+        self.last_time = 0.0
+        info = probe(path)
+        if not info.has_video:
+            raise MediaError([Problem(path, "has no video track")])
+        #: Quarter turns (counterclockwise) the player applies: a phone's portrait video is
+        #: stored landscape with a rotation; analysers see it upright, as a viewer does.
+        self.turns = _quarter_turns(path)
+        shown_w, shown_h = info.width, info.height
+        if self.turns % 2:
+            shown_w, shown_h = shown_h, shown_w
+        scale = min(1.0, self.options.max_width / shown_w)
+        self.info = VideoInfo(
+            path=path,
+            source_width=shown_w,
+            source_height=shown_h,
+            width=max(2, int(round(shown_w * scale / 2)) * 2),
+            height=max(2, int(round(shown_h * scale / 2)) * 2),
+            fps=info.fps,
+            duration_s=info.duration_s,
+            codec=info.video_codec,
+            sample_fps=self.options.sample_fps,
+        )
+
+    def batches(self) -> Iterator[FrameBatch]:
+        import av
+
+        interval = 1.0 / self.options.sample_fps
+        info = self.info
+        scale = info.width / info.source_width
+        frames: list[np.ndarray] = []
+        times: list[float] = []
+        next_t = 0.0
+        with _open(self.path) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            if info.fps and self.options.sample_fps * SPARSE <= info.fps:
+                # Sampling 2 of 30 frames a second: non-reference frames (most B-frames) are
+                # never needed to decode other frames, so they need not be decoded at all; a
+                # sample then lands on the next reference frame, a few frames (<= 0.1 s) later.
+                # Measured on 720p30 H.264: -30% video-decode time, the same scores.
+                stream.codec_context.skip_frame = "NONREF"
+            start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+            try:
+                for frame in container.decode(stream):
+                    if frame.pts is None:
+                        continue
+                    t = float(frame.pts * stream.time_base) - start
+                    if t + 1e-6 < next_t:
+                        continue
+                    while next_t <= t + 1e-6:
+                        next_t += interval
+                    frames.append(self._upright(frame))
+                    times.append(t)
+                    if len(frames) >= self.options.batch_size:
+                        yield self._batch(frames, times, scale)
+                        frames, times = [], []
+            except av.FFmpegError as exc:
+                self.problem = f"video decoding stopped at {clock(self.last_time)}: {_reason(exc)}"
+        if frames:
+            yield self._batch(frames, times, scale)
+
+    def _upright(self, frame: Any) -> np.ndarray:
+        """The frame downscaled and turned as a player shows it, BGR."""
+        w, h = self.info.width, self.info.height
+        if not self.turns:
+            return frame.to_ndarray(width=w, height=h, format="bgr24")
+        stored = (h, w) if self.turns % 2 else (w, h)
+        image = frame.to_ndarray(width=stored[0], height=stored[1], format="bgr24")
+        return np.ascontiguousarray(np.rot90(image, self.turns))
+
+    def _batch(self, frames: list[np.ndarray], times: list[float], scale: float) -> FrameBatch:
+        self.frames_sampled += len(frames)
+        self.last_time = times[-1]
+        return FrameBatch(np.stack(frames), np.asarray(times, dtype=np.float64), scale)

@@ -1,0 +1,1 @@
+"""Recording a take: camera and mic, the fragmented MP4, the simulated audience."""

@@ -1,0 +1,1 @@
+"""Views of scorecards: terminal, HTML, gradebook, leaderboard, practice history."""

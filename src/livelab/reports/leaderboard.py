@@ -1,0 +1,527 @@
+"""Leaderboard: rank practice runs and teams by total, ties broken as the rubric says."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from livelab.api.errors import LivelabError, Problem
+from livelab.reports.gradebook import BOM, neutralise
+
+_SPARK = "▁▂▃▄▅▆▇█"
+TEAM_SCORES = ("best", "latest", "mean")
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One graded practice run, as the leaderboard sees it."""
+
+    source: str
+    team: str
+    anchor: str
+    title: str
+    when: str  # recorded_at, else the scorecard's created_at
+    rubric_id: str
+    total: float
+    max_total: float
+    breaks: tuple[float | None, ...]  # tie-break values, in the rubric's order
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """One rubric's ranking: runs and teams, each with its rank (ties share a rank)."""
+
+    rubric_id: str
+    tie_breaks: tuple[str, ...]  # labels, in order
+    directions: tuple[str, ...]  # "higher" | "lower" per tie-break
+    runs: list[tuple[int, Run, str]]  # (rank, run, what broke its tie)
+    teams: list[tuple[int, TeamStanding]]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamStanding:
+    team: str
+    score: float
+    max_total: float
+    breaks: tuple[float | None, ...]
+    runs: list[Run] = field(default_factory=list)  # oldest first
+
+    @property
+    def trend(self) -> list[float]:
+        return [r.total for r in self.runs]
+
+
+# --- reading scorecards ----------------------------------------------------------------
+
+
+def read_scorecards(paths: Iterable[Path]) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """(source, scorecard) pairs from scorecard JSON files, results.jsonl files and folders
+    holding either; failed grades in results.jsonl are skipped with a note."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    notes: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            inner = path / "results.jsonl"
+            files = [inner] if inner.is_file() else sorted(path.glob("*.json"))
+            if not files:
+                raise LivelabError([Problem(path, "holds no results.jsonl or *.json scorecards")])
+        elif path.is_file():
+            files = [path]
+        else:
+            raise LivelabError([Problem(path, "no such file or folder")])
+        for file in files:
+            if file.suffix == ".jsonl":
+                found.extend(_read_jsonl(file, notes))
+            else:
+                found.append((str(file), _read_json(file)))
+    if not found:
+        raise LivelabError("no scorecards to rank")
+    return found, notes
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LivelabError([Problem(path, f"is not JSON: {exc}")]) from None
+    _check(data, path, "")
+    return data
+
+
+def _read_jsonl(path: Path, notes: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LivelabError([Problem(path, f"cannot be read: {exc}")]) from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LivelabError([Problem(path, f"is not JSON: {exc.msg}", f"line {n}")]) from None
+        if isinstance(data, dict) and data.get("status") == "error":
+            where = (data.get("session") or {}).get("path", "?")
+            notes.append(f"{path} line {n}: {where} was not graded ({data.get('error', '')})")
+            continue
+        _check(data, path, f"line {n}")
+        out.append((f"{path}:{n}", data))
+    return out
+
+
+def _check(data: Any, path: Path, where: str) -> None:
+    if (
+        not isinstance(data, dict)
+        or not str(data.get("schema", "")).startswith("livelab.scorecard/")
+        or not isinstance(data.get("total"), int | float)
+        or not data.get("rubric")
+    ):
+        raise LivelabError(
+            [Problem(path, "is not a livelab scorecard scored with a rubric", where)]
+        )
+
+
+# --- ranking ---------------------------------------------------------------------------
+
+
+def team_of(session: Mapping[str, Any]) -> str:
+    return str(session.get("team") or session.get("anchor") or session.get("title") or "?")
+
+
+def tie_break_value(scorecard: Mapping[str, Any], tb: Any) -> tuple[float | None, str]:
+    """(value, direction) of one tie-break on one scorecard; None when not available."""
+    if tb.kind == "criterion":
+        row = next((c for c in scorecard.get("criteria", []) if c["id"] == tb.name), None)
+        return (None if row is None else row.get("points")), "higher"
+    if tb.kind == "section":
+        section = (scorecard.get("sections") or {}).get(tb.name)
+        if section is None:  # a scorecard from before sections: add its criteria up
+            rows = [c for c in scorecard.get("criteria", []) if c.get("section") == tb.name]
+            return (sum(c["points"] or 0 for c in rows) if rows else None), "higher"
+        return section["points"], "higher"
+    metric = (scorecard.get("metrics") or {}).get(tb.name) or {}
+    better = tb.better or metric.get("better", "")
+    if better not in ("higher", "lower"):
+        raise LivelabError(
+            f"tie-break metric {tb.name!r} has no direction (its metric says "
+            f"{better or 'nothing'}): write {{metric: {tb.name}, better: higher|lower}} "
+            "in the rubric's tie_breaks"
+        )
+    return metric.get("value"), better
+
+
+def _sort_key(total: float, breaks: Sequence[float | None], directions: Sequence[str]) -> tuple:
+    key: list[float] = [-total]
+    for value, better in zip(breaks, directions, strict=True):
+        if value is None:
+            key.append(math.inf)  # a missing value loses the tie
+        else:
+            key.append(-value if better == "higher" else value)
+    return tuple(key)
+
+
+def build_boards(
+    scorecards: Sequence[tuple[str, dict[str, Any]]],
+    rubrics: Mapping[str, Any],
+    team_score: str = "best",
+) -> list[Board]:
+    """One board per rubric id. ``rubrics`` maps rubric id → Rubric (for its tie-breaks);
+    a rubric not in it ranks by total alone."""
+    by_rubric: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for source, sc in scorecards:
+        by_rubric.setdefault(sc["rubric"]["id"], []).append((source, sc))
+    boards = []
+    for rubric_id, items in by_rubric.items():
+        rubric = rubrics.get(rubric_id)
+        tbs = rubric.tie_breaks if rubric is not None else ()
+        runs: list[Run] = []
+        directions: list[str] = [tb.better or "" for tb in tbs]
+        for source, sc in items:
+            values = []
+            for i, tb in enumerate(tbs):
+                value, better = tie_break_value(sc, tb)
+                directions[i] = directions[i] or better
+                values.append(value)
+            session = sc.get("session") or {}
+            runs.append(
+                Run(
+                    source=source,
+                    team=team_of(session),
+                    anchor=str(session.get("anchor", "")),
+                    title=str(session.get("title", "")),
+                    when=str(session.get("recorded_at") or sc.get("created_at") or ""),
+                    rubric_id=rubric_id,
+                    total=float(sc["total"]),
+                    max_total=float(sc.get("max_total") or 0),
+                    breaks=tuple(values),
+                )
+            )
+        dirs = tuple(d or "higher" for d in directions)
+        labels = tuple(tb.name for tb in tbs)
+        boards.append(
+            Board(
+                rubric_id,
+                labels,
+                dirs,
+                _rank_runs(runs, labels, dirs),
+                _rank_teams(runs, dirs, team_score),
+            )
+        )
+    return boards
+
+
+def _rank_runs(
+    runs: list[Run], labels: Sequence[str], dirs: Sequence[str]
+) -> list[tuple[int, Run, str]]:
+    ordered = sorted(runs, key=lambda r: (_sort_key(r.total, r.breaks, dirs), r.when, r.source))
+    out: list[tuple[int, Run, str]] = []
+    for i, run in enumerate(ordered):
+        key = _sort_key(run.total, run.breaks, dirs)
+        prev = ordered[i - 1] if i else None
+        prev_key = _sort_key(prev.total, prev.breaks, dirs) if prev else None
+        rank = out[-1][0] if prev_key == key else i + 1
+        out.append((rank, run, ""))
+    # Say which tie-break separated runs level on total.
+    for i, (rank, run, _) in enumerate(out):
+        level = [o for _, o, _ in out if o is not run and abs(o.total - run.total) < 1e-9]
+        if not level:
+            continue
+        other = level[0]
+        why = "tied on every tie-break"
+        for label, mine, theirs in zip(labels, run.breaks, other.breaks, strict=True):
+            if mine != theirs:
+                why = f"tie on total broken by {label}"
+                break
+        out[i] = (rank, run, why)
+    return out
+
+
+def _rank_teams(runs: list[Run], dirs: Sequence[str], how: str) -> list[tuple[int, TeamStanding]]:
+    by_team: dict[str, list[Run]] = {}
+    for run in runs:
+        by_team.setdefault(run.team, []).append(run)
+    standings = []
+    for team, mine in by_team.items():
+        mine = sorted(mine, key=lambda r: (r.when, r.source))
+        if how == "latest":
+            pick = mine[-1]
+            score, breaks = pick.total, pick.breaks
+        elif how == "mean":
+            score = sum(r.total for r in mine) / len(mine)
+            breaks = tuple(_mean([r.breaks[i] for r in mine]) for i in range(len(dirs)))
+        else:
+            pick = min(mine, key=lambda r: _sort_key(r.total, r.breaks, dirs))
+            score, breaks = pick.total, pick.breaks
+        top = max(r.max_total for r in mine)
+        standings.append(TeamStanding(team, round(score, 3), top, breaks, mine))
+    standings.sort(key=lambda s: (_sort_key(s.score, s.breaks, dirs), s.team))
+    out: list[tuple[int, TeamStanding]] = []
+    for i, s in enumerate(standings):
+        same = i and _sort_key(s.score, s.breaks, dirs) == _sort_key(
+            standings[i - 1].score, standings[i - 1].breaks, dirs
+        )
+        out.append((out[-1][0] if same else i + 1, s))
+    return out
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def sparkline(values: Sequence[float], top: float) -> str:
+    if not values:
+        return ""
+    hi = top or max(values) or 1.0
+    return "".join(_SPARK[round(min(max(v / hi, 0.0), 1.0) * (len(_SPARK) - 1))] for v in values)
+
+
+def trend_text(values: Sequence[float]) -> str:
+    return " → ".join(f"{round(v, 1):g}" for v in values)
+
+
+# --- output ----------------------------------------------------------------------------
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+CSV_COLUMNS = (
+    "rubric",
+    "kind",
+    "rank",
+    "team",
+    "anchor",
+    "title",
+    "when",
+    "total",
+    "max_total",
+    "runs",
+    "trend",
+    "note",
+    "source",
+)
+
+
+def board_csv(boards: Sequence[Board]) -> str:
+    """Teams then runs, for every rubric; tie-break values as extra columns."""
+    labels: list[str] = []
+    for b in boards:
+        labels.extend(label for label in b.tie_breaks if label not in labels)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([neutralise(h) for h in (*CSV_COLUMNS, *(f"tb:{x}" for x in labels))])
+    for b in boards:
+        index = {label: i for i, label in enumerate(b.tie_breaks)}
+
+        def extra(breaks: Sequence[float | None], index: dict[str, int] = index) -> list[str]:
+            return [_num(breaks[index[x]]) if x in index else "" for x in labels]
+
+        for rank, t in b.teams:
+            row = [
+                b.rubric_id,
+                "team",
+                str(rank),
+                t.team,
+                "",
+                "",
+                t.runs[-1].when,
+                _num(t.score),
+                _num(t.max_total),
+                str(len(t.runs)),
+                trend_text(t.trend),
+                "",
+                "",
+            ]
+            writer.writerow([neutralise(c) for c in row] + extra(t.breaks))
+        for rank, r, why in b.runs:
+            row = [
+                b.rubric_id,
+                "run",
+                str(rank),
+                r.team,
+                r.anchor,
+                r.title,
+                r.when,
+                _num(r.total),
+                _num(r.max_total),
+                "",
+                "",
+                why,
+                r.source,
+            ]
+            writer.writerow([neutralise(c) for c in row] + extra(r.breaks))
+    return BOM + buffer.getvalue()
+
+
+def board_html(boards: Sequence[Board]) -> str:
+    """A standalone page (every user string escaped)."""
+    e = html.escape
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>livelab leaderboard</title>",
+        "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;"
+        "margin-bottom:2em}td,th{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left}"
+        ".n{text-align:right}.spark{font-family:monospace}</style></head><body>",
+    ]
+    for b in boards:
+        parts.append(f"<h1>Leaderboard · {e(b.rubric_id)}</h1>")
+        if b.tie_breaks:
+            parts.append(f"<p>Ties broken by: {e(', '.join(b.tie_breaks))}</p>")
+        parts.append(
+            "<h2>Teams</h2><table><tr><th>#</th><th>team</th><th class=n>score</th>"
+            "<th class=n>runs</th><th>trend</th></tr>"
+        )
+        for rank, t in b.teams:
+            parts.append(
+                f"<tr><td>{rank}</td><td>{e(t.team)}</td><td class=n>{t.score:g} / "
+                f"{t.max_total:g}</td><td class=n>{len(t.runs)}</td><td><span class=spark>"
+                f"{sparkline(t.trend, t.max_total)}</span> {e(trend_text(t.trend))}</td></tr>"
+            )
+        parts.append(
+            "</table><h2>Runs</h2><table><tr><th>#</th><th>team</th><th>anchor</th>"
+            "<th>title</th><th>when</th><th class=n>total</th><th>note</th></tr>"
+        )
+        for rank, r, why in b.runs:
+            parts.append(
+                f"<tr><td>{rank}</td><td>{e(r.team)}</td><td>{e(r.anchor)}</td>"
+                f"<td>{e(r.title)}</td><td>{e(r.when)}</td><td class=n>{r.total:g} / "
+                f"{r.max_total:g}</td><td>{e(why)}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def print_boards(boards: Sequence[Board], console: Any) -> None:
+    from rich.table import Table
+
+    for b in boards:
+        title = f"Teams · {b.rubric_id}"
+        if b.tie_breaks:
+            title += f" (ties: {', '.join(b.tie_breaks)})"
+        teams = Table("#", "team", "score", "runs", "trend", title=title, title_justify="left")
+        for rank, t in b.teams:
+            teams.add_row(
+                str(rank),
+                t.team,
+                f"{t.score:g}/{t.max_total:g}",
+                str(len(t.runs)),
+                f"{sparkline(t.trend, t.max_total)} {trend_text(t.trend)}",
+            )
+        console.print(teams)
+        runs = Table(
+            "#",
+            "team",
+            "anchor",
+            "when",
+            "total",
+            "note",
+            title=f"Runs · {b.rubric_id}",
+            title_justify="left",
+        )
+        for rank, r, why in b.runs:
+            runs.add_row(
+                str(rank), r.team, r.anchor, r.when[:16], f"{r.total:g}/{r.max_total:g}", why
+            )
+        console.print(runs)
+
+
+def load_rubrics(
+    scorecards: Sequence[tuple[str, dict[str, Any]]],
+    override: str | None,
+    plugins_dirs: Sequence[Path] = (),
+) -> tuple[dict[str, Any], list[str]]:
+    """The rubric of each rubric id (for tie-breaks): ``override`` for all, else the file
+    each scorecard names; a missing file ranks by total alone, with a note."""
+    from livelab.engine.plugins import load_plugins
+    from livelab.scoring.rubric import builtin_rubrics, find_rubric, load_rubric
+
+    load_plugins(plugins_dirs)
+    notes: list[str] = []
+    if override:
+        rubric = load_rubric(find_rubric(override))
+        return {sc["rubric"]["id"]: rubric for _, sc in scorecards}, notes
+    out: dict[str, Any] = {}
+    for _, sc in scorecards:
+        info = sc["rubric"]
+        if info["id"] in out:
+            continue
+        for candidate in (Path(info.get("path", "")), builtin_rubrics().get(info["id"])):
+            if candidate is not None and candidate.is_file():
+                out[info["id"]] = load_rubric(candidate)
+                break
+        else:
+            notes.append(f"rubric {info['id']} not found: ranked by total alone (use --rubric)")
+    return out, notes
+
+
+# --- the command -----------------------------------------------------------------------
+
+
+@click.command("leaderboard")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--rubric",
+    "-r",
+    metavar="NAME|FILE",
+    help="Take tie-breaks from this rubric (default: each scorecard's own rubric).",
+)
+@click.option(
+    "--team-score",
+    type=click.Choice(TEAM_SCORES),
+    default="best",
+    show_default=True,
+    help="A team's standing: its best run, its latest run, or the mean of its runs.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the board as CSV (UTF-8 with BOM, Excel-safe).",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the board as a standalone HTML page.",
+)
+@click.pass_obj
+def leaderboard_command(
+    obj: dict[str, Any] | None,
+    paths: tuple[Path, ...],
+    rubric: str | None,
+    team_score: str,
+    output: Path | None,
+    html_path: Path | None,
+) -> None:
+    """Rank runs and teams from PATHS: scorecard JSON files, results.jsonl from
+    `livelab grade --out DIR`, or such folders. Ties on total are broken by the rubric's
+    `tie_breaks`; each team's trend runs oldest to newest (recorded_at, else created_at)."""
+    from rich.console import Console
+
+    from livelab.engine.cache import write_atomic
+
+    scorecards, notes = read_scorecards(paths)
+    rubrics, more = load_rubrics(scorecards, rubric, (obj or {}).get("plugins_dirs", ()))
+    boards = build_boards(scorecards, rubrics, team_score)
+    print_boards(boards, Console())
+    for note in [*notes, *more]:
+        click.echo(f"note: {note}", err=True)
+    if output is not None:
+        write_atomic(output, board_csv(boards))
+        click.echo(f"CSV written to {output}")
+    if html_path is not None:
+        write_atomic(html_path, board_html(boards))
+        click.echo(f"HTML written to {html_path}")

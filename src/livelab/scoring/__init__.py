@@ -1,0 +1,1 @@
+"""From metrics to grades: rules, rubrics, the scorecard, judges."""
