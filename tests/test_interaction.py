@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 import livelab
 from livelab import Segment, Signals, Transcript
-from livelab.audience import ChatMessage
-from livelab.session import Session
+from livelab.inputs.session import Session
+from livelab.record.audience import ChatMessage
 from livelab_coverage import InteractionAnalyzer, livelab_analyzers, phrases
 from livelab_coverage.chat import MAX_PROBLEMS, looks_like_question, read_chat, topic_of
 from livelab_coverage.cues import CoverageCueDetector
@@ -40,9 +40,9 @@ CTA_LINE = line_at("Tap the cart below")
 def sample(tmp_path_factory) -> tuple[Transcript, tuple]:
     """The sample pitch's real transcript (tiny.en) and its product card. A copy of the
     session with its .livelab cache when present (instant), else transcribed (~15 s)."""
-    from livelab.pipeline import transcript_of
-    from livelab.plugins import load_plugins
-    from livelab.session import load_session
+    from livelab.engine.pipeline import transcript_of
+    from livelab.engine.plugins import load_plugins
+    from livelab.inputs.session import load_session
 
     root = tmp_path_factory.mktemp("interaction") / "demo_en"
     shutil.copytree(SAMPLE, root)
@@ -286,7 +286,7 @@ def test_size_units_count_only_after_a_number():
 
 
 def test_hook_builds_a_detector_and_rejects_bad_cards(tmp_path):
-    from livelab.plugins import load_plugins, pm
+    from livelab.engine.plugins import load_plugins, pm
 
     load_plugins()
     detector = pm.hook.livelab_cue_detector(products=SAMPLE / "products.yaml", language="en")
@@ -511,9 +511,9 @@ def test_mandarin_cues_and_answers(tmp_path):
 def test_real_mandarin_recording_through_the_pipeline(tmp_path):
     """AISHELL's "广州市房地产中介协会分析", transcribed for real: a question about its words
     is answered by content, a shipping question is not."""
-    from livelab.pipeline import analyze_session
-    from livelab.plugins import load_plugins
-    from livelab.session import load_session
+    from livelab.engine.pipeline import analyze_session
+    from livelab.engine.plugins import load_plugins
+    from livelab.inputs.session import load_session
 
     wav = shared("speech/aishell-BAC009S0724W0121.wav")
     shutil.copy2(wav, tmp_path / wav.name)
@@ -546,7 +546,7 @@ def test_real_mandarin_recording_through_the_pipeline(tmp_path):
 
 def test_analyzer_declares_needs_wants_and_the_public_metric():
     analyzer = next(a for a in livelab_analyzers() if a.name == "interaction")
-    assert isinstance(analyzer, InteractionAnalyzer) and analyzer.version == "2"
+    assert isinstance(analyzer, InteractionAnalyzer) and analyzer.version == "3"
     assert analyzer.needs == {"transcript", "chat"} and analyzer.wants == {"products"}
     assert [(m.name, m.unit, m.better) for m in analyzer.metrics] == [(METRIC, "ratio", "higher")]
     assert analyzer.options()["answer_within_s"] == 60.0

@@ -72,7 +72,7 @@ class CoverageAnalyzer(Analyzer):
     """Selling points, required mentions, calls to action and compliance words, per product."""
 
     name = "coverage"
-    version = "4"
+    version = "5"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
 
@@ -123,7 +123,7 @@ class InteractionAnalyzer(Analyzer):
     """Audience questions in the chat log, and whether the anchor's speech answered them."""
 
     name = "interaction"
-    version = "2"
+    version = "3"
     needs = frozenset({"transcript", "chat"})
     wants = frozenset({"products"})
     metrics = INTERACTION_METRICS

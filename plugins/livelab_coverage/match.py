@@ -84,8 +84,10 @@ class TimedText:
                         and not chars[-1].isspace()
                         and (head.isalnum() or head in "$€£¥")
                         and (language != "zh" or (chars[-1].isascii() and head.isascii()))
-                        # Mandarin numbers split into word pieces ("3" "16") are one number.
-                        and not (language == "zh" and chars[-1].isdigit() and head.isdigit())
+                        # Mandarin numbers split into word pieces ("3" "16") are one number,
+                        # and so are digits read one by one ("3" "-" "1" "-" "6" is 316).
+                        and not (language == "zh" and chars[-1] in "0123456789-"
+                                 and head.isdigit())
                     ):
                         add(" ", w.start, w.start, spread=False)
                     add(w.text, w.start, w.end, spread=False)
