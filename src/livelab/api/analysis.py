@@ -32,12 +32,14 @@ def clock(seconds: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
-    """A metric an analyzer produces. ``name`` is public interface: never rename one."""
+    """A metric an analyzer produces. ``name`` is public interface: never rename one.
+    ``title`` is how views label it ("Speaking rate"); without one they show ``name``."""
 
     name: str
     unit: str
     description: str
     better: Better = "higher"
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +73,19 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """A time series for charts (speaking rate per 30 s, face visible per sample, …)."""
+    """A time series for charts (speaking rate per 30 s, face visible per sample, …).
+    ``title`` is the chart's title ("Speaking rate"); without one, views show ``name``."""
 
     name: str
     unit: str
     t: tuple[float, ...]
     values: tuple[float | None, ...]
+    title: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "title": self.title,
             "unit": self.unit,
             "t": list(self.t),
             "values": list(self.values),
@@ -88,7 +93,64 @@ class Series:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Series:
-        return cls(data["name"], data["unit"], tuple(data["t"]), tuple(data["values"]))
+        return cls(
+            data["name"],
+            data["unit"],
+            tuple(data["t"]),
+            tuple(data["values"]),
+            str(data.get("title") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """A span of the recording a view marks in the transcript: a filler, a call to
+    action, a banned claim. ``kind`` is a short stable key (``filler``, ``cta``) that
+    views style by; ``label`` is what the legend says ("filler", "call to action")."""
+
+    start_s: float
+    end_s: float
+    kind: str
+    label: str
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "kind": self.kind,
+            "label": self.label,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Highlight:
+        return cls(
+            float(data["start_s"]),
+            float(data["end_s"]),
+            str(data["kind"]),
+            str(data["label"]),
+            str(data.get("text") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemValue:
+    """One product's share of a metric (time on this product): what a per-product rule
+    scores and views tabulate. ``planned`` is the plan for it (the card's allotment)."""
+
+    name: str
+    value: float
+    planned: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "planned": self.planned}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ItemValue:
+        planned = data.get("planned")
+        return cls(str(data["name"]), float(data["value"]),
+                   None if planned is None else float(planned))
 
 
 @dataclass(slots=True)
@@ -99,6 +161,9 @@ class Findings:
     could not measure with the reason (a metric is in exactly one of the two).
     ``details`` is free-form JSON-serialisable data for reports (per-product tables, …).
     ``units`` overrides a metric's declared unit for this session (``wpm`` vs ``cpm``).
+    ``highlights`` are the spans views mark in the transcript; ``by_product`` holds, per
+    metric, each product's value (product id → :class:`ItemValue`), which per-product
+    rubric rules score.
     """
 
     metrics: dict[str, float] = field(default_factory=dict)
@@ -107,6 +172,8 @@ class Findings:
     series: list[Series] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    highlights: list[Highlight] = field(default_factory=list)
+    by_product: dict[str, dict[str, ItemValue]] = field(default_factory=dict)
 
     def set(self, name: str, value: float | None, reason: str = "", unit: str = "") -> None:
         """Record ``value`` for ``name``; ``None`` or a non-finite value records ``reason``.
@@ -128,6 +195,11 @@ class Findings:
             "series": [s.to_dict() for s in self.series],
             "details": self.details,
             "units": self.units,
+            "highlights": [h.to_dict() for h in self.highlights],
+            "by_product": {
+                m: {pid: v.to_dict() for pid, v in items.items()}
+                for m, items in self.by_product.items()
+            },
         }
 
     @classmethod
@@ -139,6 +211,11 @@ class Findings:
             series=[Series.from_dict(s) for s in data["series"]],
             details=dict(data["details"]),
             units=dict(data.get("units", {})),
+            highlights=[Highlight.from_dict(h) for h in data.get("highlights", [])],
+            by_product={
+                m: {pid: ItemValue.from_dict(v) for pid, v in items.items()}
+                for m, items in data.get("by_product", {}).items()
+            },
         )
 
 
@@ -197,6 +274,8 @@ class Analyzer:
     version: ClassVar[str]
     needs: ClassVar[frozenset[str]]
     metrics: ClassVar[tuple[MetricSpec, ...]]
+    #: How views head this analyzer's part of a report ("Speaking"); default: ``name``.
+    title: ClassVar[str] = ""
     #: Session files (``products``, ``ops``, ``chat``) used when present but not required;
     #: they join the cache key when present. Read them with ``session.files.get(...)``.
     wants: ClassVar[frozenset[str]] = frozenset()
