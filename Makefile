@@ -21,9 +21,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# ruff, mypy (configured in pyproject.toml) and the import contracts ([tool.importlinter]).
+LINTERS := ruff==0.17.6 mypy==2.4.1 types-PyYAML import-linter==2.17
+
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/python -m pip install --quiet $(LINTERS)
 	$(BIN)/ruff check src plugins tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build dist
