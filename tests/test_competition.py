@@ -536,6 +536,6 @@ def test_leaderboard_full_tie_shares_a_rank_and_latest_team_score(contest_scorec
         (1, "<b>A</b>", 80),
         (2, "B", 50),
     ]
-    from livelab.reports.leaderboard import board_html
+    from livelab.reports.html import render_leaderboard
 
-    assert "&lt;b&gt;A&lt;/b&gt;" in board_html([board])
+    assert "&lt;b&gt;A&lt;/b&gt;" in render_leaderboard([board])

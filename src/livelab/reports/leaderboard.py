@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import math
@@ -366,44 +365,6 @@ def board_csv(boards: Sequence[Board]) -> str:
     return BOM + buffer.getvalue()
 
 
-def board_html(boards: Sequence[Board]) -> str:
-    """A standalone page (every user string escaped)."""
-    e = html.escape
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>livelab leaderboard</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;"
-        "margin-bottom:2em}td,th{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:left}"
-        ".n{text-align:right}.spark{font-family:monospace}</style></head><body>",
-    ]
-    for b in boards:
-        parts.append(f"<h1>Leaderboard · {e(b.rubric_id)}</h1>")
-        if b.tie_breaks:
-            parts.append(f"<p>Ties broken by: {e(', '.join(b.tie_breaks))}</p>")
-        parts.append(
-            "<h2>Teams</h2><table><tr><th>#</th><th>team</th><th class=n>score</th>"
-            "<th class=n>runs</th><th>trend</th></tr>"
-        )
-        for rank, t in b.teams:
-            parts.append(
-                f"<tr><td>{rank}</td><td>{e(t.team)}</td><td class=n>{t.score:g} / "
-                f"{t.max_total:g}</td><td class=n>{len(t.runs)}</td><td><span class=spark>"
-                f"{sparkline(t.trend, t.max_total)}</span> {e(trend_text(t.trend))}</td></tr>"
-            )
-        parts.append(
-            "</table><h2>Runs</h2><table><tr><th>#</th><th>team</th><th>anchor</th>"
-            "<th>title</th><th>when</th><th class=n>total</th><th>note</th></tr>"
-        )
-        for rank, r, why in b.runs:
-            parts.append(
-                f"<tr><td>{rank}</td><td>{e(r.team)}</td><td>{e(r.anchor)}</td>"
-                f"<td>{e(r.title)}</td><td>{e(r.when)}</td><td class=n>{r.total:g} / "
-                f"{r.max_total:g}</td><td>{e(why)}</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
-
-
 def print_boards(boards: Sequence[Board], console: Any) -> None:
     from rich.table import Table
 
@@ -523,5 +484,7 @@ def leaderboard_command(
         write_atomic(output, board_csv(boards))
         click.echo(f"CSV written to {output}")
     if html_path is not None:
-        write_atomic(html_path, board_html(boards))
+        from livelab.reports.html import render_leaderboard
+
+        write_atomic(html_path, render_leaderboard(boards))
         click.echo(f"HTML written to {html_path}")

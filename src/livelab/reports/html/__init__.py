@@ -27,6 +27,15 @@ import click
 from livelab.api.analysis import clock
 from livelab.api.hooks import hookimpl
 from livelab.inputs.session import language_line, take_warning
+from livelab.reports.html.leaderboard import render_leaderboard
+
+__all__ = [
+    "HtmlReporter",
+    "livelab_reporters",
+    "render_class_summary",
+    "render_leaderboard",
+    "render_report",
+]
 
 Scorecard = Mapping[str, Any]
 
