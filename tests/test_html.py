@@ -37,7 +37,9 @@ def scorecard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     session = tmp_path_factory.mktemp("html") / "demo_en"
     shutil.copytree(SAMPLE, session)  # with .livelab when present: a pre-analysed copy
-    return score_session(Job(session, run_all=True))
+    scored = score_session(Job(session, run_all=True))
+    # The JSON form, as `analyze --json` writes it (typed scorecards convert to it).
+    return json.loads(json.dumps(scored.to_dict() if hasattr(scored, "to_dict") else scored))
 
 
 @pytest.fixture
@@ -60,19 +62,24 @@ def html_unescape(text: str) -> str:
 
 def _rescored(sc: dict[str, Any], scale: float, name: str, team: str) -> dict[str, Any]:
     """A classmate: the real metrics scaled, re-scored with the real rubric (pure scoring)."""
+    from livelab.scoring import scorecard as scoring
     from livelab.scoring.rubric import load_rubric
-    from livelab.scoring.scorecard import score_criteria
 
     out = copy.deepcopy(sc)
     for m in out["metrics"].values():
         if m["value"] is not None:
             m["value"] *= scale
+    out["session"]["anchor"], out["session"]["team"] = name, team
+    if hasattr(scoring, "read_scorecard"):  # the typed scorecard
+        typed = scoring.read_scorecard(out)
+        scoring.apply_rubric(typed, load_rubric(Path(sc["rubric"]["path"])))
+        return json.loads(json.dumps(typed.to_dict()))
+    score_criteria = scoring.score_criteria
     out["criteria"] = score_criteria(load_rubric(Path(sc["rubric"]["path"])), out["metrics"])
     scored = [c for c in out["criteria"] if c["status"] == "scored"]
     out["total"] = sum(c["points"] for c in scored)
     out["scorable_weight"] = sum(c["weight"] for c in scored)
     out["scorable_fraction"] = out["scorable_weight"] / out["max_total"]
-    out["session"]["anchor"], out["session"]["team"] = name, team
     return out
 
 
@@ -95,7 +102,22 @@ def _mandarin(sc: dict[str, Any]) -> dict[str, Any]:
          "message": "call to action: “点击下方小黄车” at 00:06"},
     ]
     zh["details"]["pace"] = {"fillers": {"嗯": 1}, "filler_spans": [[1.0, 1.3, "嗯"]]}
+    kinds = {"coverage.selling_points_ratio": ("point", "selling point"),
+             "coverage.compliance_flags": ("flag", "compliance flag"),
+             "coverage.cta_per_10min": ("cta", "call to action")}
+    zh["highlights"] = [
+        _highlight(1.0, 1.3, "filler", "filler", "filler “嗯”", "pace"),
+        *(_highlight(e["start_s"], e["end_s"], *kinds[e["metric"]], e["message"], "coverage")
+          for e in zh["evidence"]),
+    ]
     return zh
+
+
+def _highlight(start: float, end: float, kind: str, label: str, text: str,
+               analyzer: str) -> dict[str, Any]:
+    """A transcript highlight as the scorecard carries it (what an analyzer declared)."""
+    return {"start_s": start, "end_s": end, "kind": kind, "label": label, "text": text,
+            "analyzer": analyzer}
 
 
 # ---------------------------------------------------------------- the session report
@@ -176,6 +198,13 @@ def test_compliance_flag_wins_over_a_call_to_action_and_filler_spans_are_used(
                            "message": "banned term: “now” at 01:23"})
     thanks = next(w for w in words if w[2] == "Thanks")
     sc["details"]["pace"]["filler_spans"] = [[thanks[0], thanks[1], "thanks"]]
+    # The highlights the plugins declare: the flag comes after the call to action it is
+    # inside, and the fillers are exactly one span.
+    sc["highlights"] = [h for h in sc["highlights"] if h["kind"] != "filler"] + [
+        _highlight(now[0], now[1], "flag", "compliance flag", "banned term: “now” at 01:23",
+                   "coverage"),
+        _highlight(thanks[0], thanks[1], "filler", "filler", "filler “thanks”", "pace"),
+    ]
     page = render_report(sc)
     assert _marks(page, "flag") == ["now,"]
     assert _marks(page, "filler") == ["Thanks"]  # exactly the spans the plugin gives
@@ -198,7 +227,7 @@ def test_every_user_string_is_escaped(sc: dict[str, Any]) -> None:
     assert "<script" not in page.lower()
     assert page.count(EVIL_ESCAPED) >= 8
     assert "<img" not in page  # no attribute breakout from a highlight's title
-    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert html_escape('"><img src=x onerror=alert(1)>') in page
 
 
 def _poisoned(sc: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +243,10 @@ def _poisoned(sc: dict[str, Any]) -> dict[str, Any]:
         e["message"] = e["message"].replace("AquaKeep insulated bottle", EVIL)
     bad["evidence"].append({"start_s": 2.0, "end_s": 3.0, "metric": "coverage.cta_per_10min",
                             "message": '"><img src=x onerror=alert(1)>' + EVIL})
+    # A highlight's kind, label and text reach a class name, the legend and a title.
+    bad["highlights"] = [*bad.get("highlights", []), _highlight(
+        2.0, 3.0, "cta", EVIL, '"><img src=x onerror=alert(1)>' + EVIL, "coverage")]
+    bad["highlights"].append(_highlight(1.0, 1.5, '"><img src=x>', EVIL, EVIL, EVIL))
     seg = bad["transcript"]["segments"][0]
     seg["text"] = f"Hi {EVIL} everyone"
     seg["words"].insert(1, [0.5, 0.9, EVIL, 0.9])
@@ -260,9 +293,12 @@ def test_class_summary(sc: dict[str, Any]) -> None:
 
 
 def html_escape(text: str, quote: bool = True) -> str:
+    """``text`` as the pages escape it (Jinja's autoescape: markupsafe)."""
     import html
 
-    return html.escape(text, quote=quote)
+    from markupsafe import escape
+
+    return str(escape(text)) if quote else html.escape(text, quote=False)
 
 
 def test_find_outliers() -> None:

@@ -29,7 +29,7 @@ LAZY_COMMANDS = {
     "history": "livelab.reports.history:history_command",
     "judge": "livelab.scoring.judging:judge_command",
     "leaderboard": "livelab.reports.leaderboard:leaderboard_command",
-    "report": "livelab.reports.html:report_command",
+    "report": "livelab.cli.report:report_command",
     "tui": "livelab.tui:tui_command",
 }
 

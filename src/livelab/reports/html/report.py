@@ -1,0 +1,485 @@
+"""The session report: what ``templates/report.html.j2`` shows, worked out from one scorecard.
+
+Nothing here knows a plugin. Chart titles, section headings and transcript highlights come
+from what the scorecard carries: ``series[i].title``, ``analyzers[name].title``,
+``metrics[name].title`` and ``analyzer``, and the ``highlights`` list (``start_s``, ``end_s``,
+``kind``, ``label``, ``text``, ``analyzer``). A missing title falls back to the name, and
+a scorecard without highlights gets a transcript without marks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from livelab.api.analysis import clock
+from livelab.inputs.session import language_line, take_warning
+from livelab.reports.html import charts
+from livelab.reports.html.pages import get, html_lang, render
+
+#: Timed evidence longer than this is context (a whole product block), not an event to mark.
+EVENT_MAX_S = 20.0
+
+#: Evidence within this many seconds of a highlight's start and end is that highlight.
+SAME_SPAN_S = 0.05
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def render_report(scorecard: Any) -> str:
+    """One self-contained HTML page for one session's scorecard (a dict or a typed one)."""
+    return render("report.html.j2", **report_context(scorecard))
+
+
+def report_context(sc: Any) -> dict[str, Any]:
+    session = get(sc, "session", {})
+    highlights = _highlights(sc)
+    events = _events(sc, highlights)
+    duration = float(get(session, "duration_s", 0.0))
+    return {
+        "sc": sc,
+        "session": session,
+        "lang": html_lang(get(session, "language")),
+        "who": _who(session),
+        "facts": _facts(sc),
+        "share": float(get(sc, "scorable_fraction", 0.0)),
+        "fix_first": _fix_first(sc),
+        "criteria": _criteria(sc),
+        "charts": _charts(sc, duration, highlights, events),
+        "transcript": _transcript(sc, highlights, events),
+        "evidence": _evidence(sc),
+        "metrics": _metrics(sc),
+        "failed": [
+            (name, get(a, "status"), get(a, "reason"))
+            for name, a in _items(get(sc, "analyzers", {}))
+            if get(a, "status") in ("not run", "failed")
+        ],
+    }
+
+
+def _items(mapping: Any) -> list[tuple[str, Any]]:
+    return list(mapping.items()) if isinstance(mapping, Mapping) else []
+
+
+# ---------------------------------------------------------------- header and scores
+
+
+def _who(session: Any) -> list[tuple[str, str]]:
+    who = []
+    if get(session, "anchor"):
+        who.append(("Anchor", str(get(session, "anchor"))))
+    if get(session, "team"):
+        who.append(("Team", str(get(session, "team"))))
+    for role, name in _items(get(session, "roles", {})):
+        if role != "anchor" and name:
+            who.append((str(role).capitalize(), str(name)))
+    return who
+
+
+def _facts(sc: Any) -> list[tuple[str, str, str]]:
+    """(words, value, how): ``plain`` words and value, ``bold`` value, or ``warn`` value."""
+    session = get(sc, "session", {})
+    rubric = get(sc, "rubric")
+    facts = []
+    if get(session, "duration_s") is not None:
+        facts.append(("length", clock(float(get(session, "duration_s"))), "plain"))
+    if get(session, "recorded_at"):
+        facts.append(("recorded", str(get(session, "recorded_at")).replace("T", " "), "plain"))
+    if get(session, "language"):
+        facts.append(("language", str(get(session, "language")), "plain"))
+    if rubric:
+        facts.append(("rubric", str(get(rubric, "title") or get(rubric, "id", "")), "bold"))
+    plain = session if isinstance(session, Mapping) else vars_of(session)
+    if warning := take_warning(plain):
+        facts.append(("", warning, "warn"))
+    if said := language_line(plain):
+        facts.append(("", said[0], "warn" if said[1] else "plain"))
+    return facts
+
+
+def vars_of(obj: Any) -> Mapping[str, Any]:
+    """A typed record as a mapping (for helpers that read dicts)."""
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        data = to_dict()
+        if isinstance(data, Mapping):
+            return data
+    return {k: getattr(obj, k) for k in dir(obj) if not k.startswith("_")}
+
+
+def _fix_first(sc: Any) -> list[tuple[str, float, str]]:
+    by_id = {get(c, "id"): c for c in get(sc, "criteria", [])}
+    out = []
+    for cid in get(sc, "fix_first", []):
+        c = by_id.get(cid)
+        if c is None or get(c, "status") != "scored":
+            continue
+        lost = float(get(c, "weight", 0.0)) - float(get(c, "points", 0.0))
+        out.append((str(get(c, "title", "")), lost, str(get(c, "feedback", ""))))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionRow:
+    title: str
+    scored: bool
+    outcome: str
+    fraction: float
+    points: float
+    weight: float
+    measured: str
+    feedback: str
+    reason: str
+
+
+def _criteria(sc: Any) -> list[CriterionRow]:
+    from livelab.reports.html.pages import fmt_value
+
+    rows = []
+    for c in get(sc, "criteria", []):
+        scored = get(c, "status") == "scored"
+        rows.append(CriterionRow(
+            title=str(get(c, "title", "")),
+            scored=scored,
+            outcome=str(get(c, "outcome") or "partial"),
+            fraction=max(0.0, min(1.0, float(get(c, "fraction", 0.0)))),
+            points=float(get(c, "points", 0.0)),
+            weight=float(get(c, "weight", 0.0)),
+            measured=fmt_value(get(c, "value"), get(c, "unit", "")),
+            feedback=str(get(c, "feedback", "")),
+            reason=str(get(c, "reason", "")),
+        ))
+    return rows
+
+
+# ---------------------------------------------------------------- what the plugins declare
+
+
+def metric_title(sc: Any, name: str) -> str:
+    """How views name a metric: its declared title, else its name."""
+    metrics = get(sc, "metrics", {})
+    metric = metrics.get(name) if isinstance(metrics, Mapping) else None
+    return str(get(metric, "title") or name)
+
+
+def analyzer_of_metric(sc: Any, name: str) -> str:
+    """The analyzer that produced metric ``name``: the scorecard says, else its namespace."""
+    metrics = get(sc, "metrics", {})
+    metric = metrics.get(name) if isinstance(metrics, Mapping) else None
+    return str(get(metric, "analyzer") or _namespace(name))
+
+
+def _namespace(name: str) -> str:
+    return name.split(".", 1)[0] if "." in name else name
+
+
+def analyzer_of_series(series: Any) -> str:
+    return str(get(series, "analyzer") or _namespace(str(get(series, "name", ""))))
+
+
+def analyzer_title(sc: Any, name: str) -> str:
+    """How views head an analyzer's part of a report: its declared title, else its name."""
+    analyzers = get(sc, "analyzers", {})
+    analyzer = analyzers.get(name) if isinstance(analyzers, Mapping) else None
+    return str(get(analyzer, "title") or name)
+
+
+def analyzer_order(sc: Any) -> dict[str, int]:
+    """Analyzers in the order the rubric takes them up (its criteria), then the others in
+    the scorecard's order: how a student works through a report."""
+    order: dict[str, int] = {}
+    for c in get(sc, "criteria", []):
+        order.setdefault(analyzer_of_metric(sc, str(get(c, "metric", ""))), len(order))
+    for name, _ in _items(get(sc, "analyzers", {})):
+        order.setdefault(name, len(order))
+    return order
+
+
+# ---------------------------------------------------------------- highlights and events
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One transcript highlight: a span of the recording and why it is marked."""
+
+    start: float
+    end: float
+    kind: str
+    label: str
+    message: str
+
+
+def _highlights(sc: Any) -> list[Span]:
+    """The scorecard's highlights, each with its message: the analyzer's ``text``."""
+    spans = []
+    for h in get(sc, "highlights", []):
+        start = get(h, "start_s")
+        if start is None:
+            continue
+        end = get(h, "end_s", start)
+        label = str(get(h, "label") or get(h, "kind", ""))
+        text = str(get(h, "text", ""))
+        spans.append(Span(float(start), float(end), str(get(h, "kind", "")), label,
+                          text or label))
+    return spans
+
+
+def _kinds(spans: Sequence[Span]) -> dict[str, str]:
+    """kind → legend label, in rank order: the kinds the stylesheet knows in its order
+    (:data:`charts.KIND_COLOURS`), then the others as they come. Where two highlights
+    overlap, the earlier kind marks the words (a banned term inside a call to action)."""
+    seen: dict[str, str] = {}
+    for s in spans:
+        seen.setdefault(s.kind, s.label)
+    known = [k for k in charts.KIND_COLOURS if k in seen]
+    return {k: seen[k] for k in [*known, *(k for k in seen if k not in known)]}
+
+
+def _at(message: str, start: float) -> str:
+    """``message`` with its time, unless it already says it."""
+    return message if clock(start) in message else f"{message} at {clock(start)}"
+
+
+def _is_highlight(e: Any, spans: Sequence[Span]) -> bool:
+    start, end = get(e, "start_s"), get(e, "end_s")
+    end = start if end is None else end
+    return any(
+        abs(s.start - float(start)) <= SAME_SPAN_S and abs(s.end - float(end)) <= SAME_SPAN_S
+        for s in spans
+    )
+
+
+def _events(sc: Any, spans: Sequence[Span]) -> list[Any]:
+    """Timed evidence that is not a transcript highlight: dead air, off camera, peaks …"""
+    out = []
+    for e in get(sc, "evidence", []):
+        start = get(e, "start_s")
+        if start is None or _is_highlight(e, spans):
+            continue
+        end = get(e, "end_s", start)
+        if float(end) - float(start) <= EVENT_MAX_S:
+            out.append(e)
+    return out
+
+
+def _short(message: str) -> str:
+    """The kind of an event message: its words before the first time or colon."""
+    head = re.split(r"[:(]|\d\d:\d\d", message, maxsplit=1)[0].strip(" —-")
+    return head or message[:30]
+
+
+# ---------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    title: str
+    note: str
+    chart: Markup
+
+
+def _charts(sc: Any, duration: float, spans: Sequence[Span], events: Sequence[Any]
+            ) -> dict[str, Any] | None:
+    series = [s for s in get(sc, "series", []) if get(s, "t")]
+    if not duration:
+        duration = max((float(t) for s in series for t in get(s, "t")), default=0.0)
+    lanes = [
+        charts.Lane(kind, label, [(s.start, s.end, _at(s.message, s.start))
+                                  for s in spans if s.kind == kind])
+        for kind, label in _kinds(spans).items()
+    ]
+    if events:
+        lanes.append(charts.Lane("event", "events", [
+            (float(get(e, "start_s")), float(get(e, "end_s", get(e, "start_s"))),
+             str(get(e, "message", "")))
+            for e in events
+        ]))
+    timeline = charts.timeline(lanes, duration)
+    if not series and not timeline:
+        return None
+    groups: dict[str, list[Any]] = {}
+    for s in series:
+        groups.setdefault(analyzer_of_series(s), []).append(s)
+    order = analyzer_order(sc)
+    figures = []
+    for name, members in sorted(groups.items(), key=lambda g: order.get(g[0], len(order))):
+        bands = [
+            (float(get(e, "start_s")), float(get(e, "end_s", get(e, "start_s"))),
+             str(get(e, "message", "")))
+            for e in events
+            if name in (analyzer_of_metric(sc, str(get(e, "metric", ""))),
+                        _namespace(str(get(e, "metric", ""))))
+        ]
+        for s in members:
+            unit = str(get(s, "unit", ""))
+            note = f"{analyzer_title(sc, name)} · {unit}"
+            if bands:
+                note += " · shaded: " + ", ".join(sorted({_short(b[2]) for b in bands}))
+            chart = charts.line_chart(str(get(s, "name", "")), unit, get(s, "t", ()),
+                                      _values(s), duration, bands)
+            figures.append(Figure(series_title(sc, s), note, chart))
+    return {"timeline": timeline, "figures": figures}
+
+
+def series_title(sc: Any, series: Any) -> str:
+    """A chart's title: the series' own, else its metric's, else its name."""
+    name = str(get(series, "name", ""))
+    return str(get(series, "title") or metric_title(sc, name))
+
+
+def _values(series: Any) -> Sequence[Any]:
+    # Not get(): a dict's own .values would shadow the field on attribute access.
+    if isinstance(series, Mapping):
+        return series.get("values") or ()
+    return getattr(series, "values", None) or ()
+
+
+# ---------------------------------------------------------------- transcript
+
+
+def _word(w: Any) -> tuple[float, float, str]:
+    if isinstance(w, Sequence) and not isinstance(w, str):
+        return float(w[0]), float(w[1]), str(w[2])
+    return float(get(w, "start", 0.0)), float(get(w, "end", 0.0)), str(get(w, "text", ""))
+
+
+def _word_marks(word: tuple[float, float, str], spans: Sequence[Span]) -> list[Span]:
+    """Spans covering at least half of the word (or its midpoint, for instant words)."""
+    a, b, _ = word
+    hits = []
+    for s in spans:
+        overlap = min(b, s.end) - max(a, s.start)
+        if (b > a and overlap >= 0.5 * (b - a)) or (b <= a and s.start <= a <= s.end):
+            hits.append(s)
+    return hits
+
+
+def _pieces(text: str, words: Sequence[tuple[float, float, str]]
+            ) -> list[tuple[str, int | None]]:
+    """The segment's own text cut at its words: (text, word index or None for the gaps).
+
+    Recognisers split "BPA-free" into "BPA" + "-free" and strip the spaces, so the spacing
+    comes from the segment text; a word not found there is joined on its own.
+    """
+    out: list[tuple[str, int | None]] = []
+    cursor = 0
+    for k, (_, _, raw) in enumerate(words):
+        pos = text.find(raw, cursor) if raw else -1
+        if pos >= 0 and (pos - cursor <= 3 or not text[cursor:pos].strip()):
+            if pos > cursor:
+                out.append((text[cursor:pos], None))
+            out.append((raw, k))
+            cursor = pos + len(raw)
+            continue
+        prev = out[-1][0] if out else ""
+        if prev and not (_CJK.search(prev[-1:]) or _CJK.search(raw[:1]) or prev[-1:].isspace()):
+            out.append((" ", None))
+        out.append((raw, k))
+    if cursor and cursor < len(text) and text[cursor:].strip():
+        out.append((text[cursor:], None))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A run of transcript text, marked with a highlight ``kind`` (``""``: unmarked)."""
+
+    text: str
+    kind: str
+    why: str
+
+
+def segment_pieces(words: Sequence[tuple[float, float, str]], text: str,
+                   spans: Sequence[Span]) -> list[Piece]:
+    """One segment as runs of text, each marked with the highest-ranked highlight on it."""
+    if not words:
+        return [Piece(text, "", "")]
+    rank = {kind: i for i, kind in enumerate(_kinds(spans))}
+    pieces: list[tuple[str, str, tuple[str, ...]]] = []  # (text, kind, messages)
+    for piece, k in _pieces(text, words):
+        if k is None:
+            pieces.append((piece, "", ()))
+            continue
+        marks = sorted(_word_marks(words[k], spans), key=lambda s: rank[s.kind])
+        pieces.append((piece, marks[0].kind if marks else "",
+                       tuple(dict.fromkeys(m.message for m in marks))))
+    # A gap between two words of one highlight joins it, so a phrase is one mark.
+    for i in range(1, len(pieces) - 1):
+        text_i, kind_i, _ = pieces[i]
+        if not kind_i and not text_i.strip() and pieces[i - 1][1] and \
+                pieces[i - 1][1:] == pieces[i + 1][1:]:
+            pieces[i] = (text_i, *pieces[i - 1][1:])
+    merged: list[tuple[str, str, tuple[str, ...]]] = []
+    for run in pieces:
+        if merged and merged[-1][1:] == run[1:]:
+            merged[-1] = (merged[-1][0] + run[0], *run[1:])
+        else:
+            merged.append(run)
+    return [Piece(t, kind, " · ".join(why)) for t, kind, why in merged]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A transcript row: a segment (``pieces``) or an event between the words (``event``)."""
+
+    start: float
+    pieces: Sequence[Piece] = ()
+    event: str | None = None
+
+
+def _transcript(sc: Any, spans: Sequence[Span], events: Sequence[Any]) -> dict[str, Any] | None:
+    transcript = get(sc, "transcript")
+    segments = get(transcript, "segments", [])
+    if not segments:
+        return None
+    rows: list[tuple[float, int, Line]] = []
+    for seg in segments:
+        words = [_word(w) for w in get(seg, "words", [])]
+        start = float(get(seg, "start", 0.0))
+        pieces = segment_pieces(words, str(get(seg, "text", "")), spans)
+        rows.append((start, 1, Line(start, pieces)))
+    for e in events:
+        start = float(get(e, "start_s"))
+        rows.append((start, 0, Line(start, event=str(get(e, "message", "")))))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    present = {s.kind for s in spans}
+    return {
+        "language": get(transcript, "language", ""),
+        "model": get(transcript, "model", ""),
+        "legend": [(kind, label) for kind, label in _kinds(spans).items() if kind in present],
+        "has_events": bool(events),
+        "lines": [r[2] for r in rows],
+    }
+
+
+# ---------------------------------------------------------------- evidence and measurements
+
+
+def _evidence(sc: Any) -> list[tuple[str, str, str]]:
+    """(when, message, what it is for) per piece of evidence."""
+    from livelab.reports.html.pages import span_text
+
+    titles = {get(c, "metric"): get(c, "title") for c in get(sc, "criteria", [])}
+    out = []
+    for e in get(sc, "evidence", []):
+        metric = str(get(e, "metric", ""))
+        out.append((span_text(get(e, "start_s"), get(e, "end_s")), str(get(e, "message", "")),
+                    str(titles.get(metric) or metric_title(sc, metric))))
+    return out
+
+
+def _metrics(sc: Any) -> list[tuple[str, str, str, str]]:
+    """(name, value, description, why unmeasured) per metric, by name."""
+    from livelab.reports.html.pages import fmt_value
+
+    out = []
+    for name, m in sorted(_items(get(sc, "metrics", {}))):
+        value = get(m, "value")
+        why = f" — {get(m, 'reason')}" if value is None and get(m, "reason") else ""
+        out.append((name, fmt_value(value, get(m, "unit", "")), str(get(m, "description", "")),
+                    why))
+    return out
