@@ -1,0 +1,55 @@
+"""Small text helpers every view shares: a sparkline, a time span, a file-name slug."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from livelab.api.analysis import clock
+
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(
+    values: Sequence[float | None],
+    top: float | None = None,
+    *,
+    relative: bool = False,
+    gap: str = "·",
+) -> str:
+    """``▁▃▅█``: one character per value, oldest first; ``gap`` for a missing value.
+
+    Values are scaled from 0 to ``top`` (default: the largest value), or, ``relative``,
+    from the smallest to the largest value (all equal: the middle block)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return "" if relative else gap * len(values)
+    lo = min(known) if relative else 0.0
+    hi = max(known) if relative else (top if top else max(known))
+    out = []
+    for v in values:
+        if v is None:
+            out.append(gap)
+        elif relative and hi == lo:
+            out.append(_BLOCKS[len(_BLOCKS) // 2])
+        elif hi - lo <= 0:
+            out.append(_BLOCKS[0])
+        else:
+            share = min(max((v - lo) / (hi - lo), 0.0), 1.0)
+            out.append(_BLOCKS[round(share * (len(_BLOCKS) - 1))])
+    return "".join(out)
+
+
+def span_text(start: float | None, end: float | None) -> str:
+    """``mm:ss–mm:ss`` for a timed finding, ``mm:ss`` for an instant, ``—`` untimed."""
+    if start is None:
+        return "—"
+    if end is None or clock(end) == clock(start):
+        return clock(start)
+    return f"{clock(start)}–{clock(end)}"
+
+
+def slug(text: str, fallback: str = "session", max_len: int = 40) -> str:
+    """A file-name-safe form of ``text`` (lower case, words joined by ``-``; Chinese kept)."""
+    made = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-_")
+    return made[:max_len].strip("-_") or fallback
