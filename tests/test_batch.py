@@ -151,7 +151,7 @@ def test_one_bad_session_is_an_error_row_and_the_others_finish(tmp_path, mixed_c
     assert "worker process died" in rows["e-dies"]["error"]
     results = [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
     assert [r.get("status", "ok") for r in results] == ["ok", "ok", "error", "error", "error"]
-    assert results[0]["schema"] == "livelab.scorecard/1"
+    assert results[0]["schema"] == "livelab.scorecard/2"
     assert results[0]["metrics"]["testhooks.ok"]["value"] == 1.0
 
     # Formula injection neutralised; BOM first; a Chinese name survives the round trip.
@@ -183,8 +183,8 @@ def test_rerun_skips_unchanged_and_regrades_changed(tmp_path, analysed_sample, h
     assert (first.newly_graded, first.skipped, first.failed) == (3, 0, 0)
     again = run_batch([cls], options)
     assert (again.newly_graded, again.skipped) == (0, 3)
-    assert [g.scorecard["total"] for g in again.graded] == [
-        g.scorecard["total"] for g in first.graded
+    assert [g.scorecard.total for g in again.graded] == [
+        g.scorecard.total for g in first.graded
     ]
     # A changed input (new mtime) re-grades that session only.
     ops = cls / "s2" / "ops.csv"
@@ -211,10 +211,10 @@ def test_changed_rubric_rescores_everything_from_the_cache(tmp_path, analysed_sa
     regraded = run_batch([cls], BatchOptions(out=out, workers=1, rubric=str(rubric)))
     assert (regraded.newly_graded, regraded.skipped) == (2, 0)
     for g in regraded.graded:
-        assert g.scorecard["rubric"]["id"] == "heavier-pace"
-        assert g.scorecard["max_total"] == 120
-        statuses = {a["status"] for a in g.scorecard["analyzers"].values()}
-        assert statuses <= {"cached", "not run"}, g.scorecard["analyzers"]
+        assert g.scorecard.rubric.id == "heavier-pace"
+        assert g.scorecard.max_total == 120
+        statuses = {a.status for a in g.scorecard.analyzers.values()}
+        assert statuses <= {"cached", "not run"}, g.scorecard.analyzers
     lines = (out / "results.jsonl").read_text("utf-8").splitlines()
     assert [json.loads(line)["rubric"]["id"] for line in lines] == ["heavier-pace"] * 2
 
@@ -348,6 +348,6 @@ def test_ray_gives_the_same_results_as_local(tmp_path, analysed_sample, history_
         ray.shutdown()
     assert remote.failed == 0 and len(remote.graded) == 2
     for a, b in zip(local.graded, remote.graded, strict=True):
-        assert a.scorecard["total"] == b.scorecard["total"]
-        assert a.scorecard["criteria"] == b.scorecard["criteria"]
-        assert a.scorecard["metrics"] == b.scorecard["metrics"]
+        assert a.scorecard.total == b.scorecard.total
+        assert a.scorecard.criteria == b.scorecard.criteria
+        assert a.scorecard.metrics == b.scorecard.metrics

@@ -19,7 +19,7 @@ from livelab.cli import cli
 from livelab.engine.plugins import load_plugins, metric_specs
 from livelab.engine.runner import Job, score_session
 from livelab.scoring.rubric import Round, builtin_rubrics, find_rubric, load_rubric
-from livelab.scoring.scorecard import apply_rubric, write_scorecard
+from livelab.scoring.scorecard import JudgeEntry, apply_rubric, read_scorecard, write_scorecard
 
 from .conftest import SAMPLE
 
@@ -50,10 +50,15 @@ def rubric_file(tmp_path: Path, text: str, name: str = "r.yaml") -> Path:
     return path
 
 
+def scored(scorecard: dict, rubric, judges: list[dict] | None = None) -> dict:
+    """``scorecard`` (its JSON) re-scored with ``rubric``, as JSON again."""
+    entries = None if judges is None else [JudgeEntry.from_dict(j) for j in judges]
+    return apply_rubric(read_scorecard(scorecard), rubric, entries).to_dict()
+
+
 def rescored(scorecard: dict, rubric_path: Path) -> dict:
     load_plugins(())
-    rubric = load_rubric(rubric_path, known_metrics=metric_specs())
-    return apply_rubric(copy.deepcopy(scorecard), rubric)
+    return scored(scorecard, load_rubric(rubric_path, known_metrics=metric_specs()))
 
 
 # --- packs --------------------------------------------------------------------------
@@ -70,7 +75,7 @@ def test_every_pack_validates_names_its_source_and_scores_the_cached_sample(anal
         assert rubric.source, f"{name} must say where its weights come from"
         assert rubric.max_total == 100
         started = time.perf_counter()
-        sc = score_session(Job(root, name))
+        sc = score_session(Job(root, name)).to_dict()
         assert time.perf_counter() - started < 3, f"{name} re-analysed instead of re-scoring"
         assert {a["status"] for a in sc["analyzers"].values()} == {"cached"}
         assert 0 < sc["total"] <= sc["max_total"] == 100
@@ -79,13 +84,13 @@ def test_every_pack_validates_names_its_source_and_scores_the_cached_sample(anal
             if c["status"] == "unscored":  # only judges' criteria may wait
                 assert c["judged"] and c["metric"].startswith("judge."), c["id"]
     # The English default is untouched by the new sections.
-    en = score_session(Job(root, "anchor-basics-en"))
+    en = score_session(Job(root, "anchor-basics-en")).to_dict()
     assert en["total"] == full["total"] and en["round"] is None and en["judges"] == []
 
 
 def test_contest_pack_structure(analysed):
     _root, full = analysed
-    sc = apply_rubric(copy.deepcopy(full), load_rubric(find_rubric(CONTEST)))
+    sc = scored(full, load_rubric(find_rubric(CONTEST)))
     assert {k: v["max"] for k, v in sc["sections"].items()} == {
         "planning": 20,
         "live": 60,
@@ -114,9 +119,6 @@ def test_rubric_checks_judged_metrics_round_and_tie_breaks(tmp_path):
         " rule: {type: linear, zero: 0, full: 1}}\n",
         "round without length": head + machine + "round: {tolerance_s: 5}\n",
         "unknown tie-break": head + machine + "tie_breaks: [nothing-here]\n",
-        "product_time on another metric": head
-        + "  - {id: b, metric: pace.dead_air_count, weight: 5,"
-        " rule: {type: product_time, falloff_s: 10}}\n",
         "bad judge share": head + machine + "judging: {judge_share: 2}\n",
     }
     for label, text in cases.items():
@@ -181,8 +183,8 @@ def test_round_penalty_comes_off_the_total_never_below_zero(analysed, tmp_path):
 
 def test_product_time_scores_each_product_against_its_allotment(analysed, tmp_path):
     _root, full = analysed
-    product = full["details"]["coverage"]["products"]["aquakeep-bottle"]
-    actual, planned = product["time_s"], product["planned_s"]
+    product = full["metrics"]["coverage.time_per_product_s"]["by_product"]["aquakeep-bottle"]
+    actual, planned = product["value"], product["planned"]
     assert planned == 90  # planned_minutes: 1.5 on the product card
 
     def score(rule: str) -> dict:
@@ -214,6 +216,35 @@ def test_product_time_scores_each_product_against_its_allotment(analysed, tmp_pa
     assert rows["gift-box"]["actual_s"] == 0 and rows["gift-box"]["fraction"] == 0
     assert tight["fraction"] == pytest.approx(expected / 2, abs=1e-3)
     assert tight["points"] == pytest.approx(sum(p["points"] for p in tight["products"]), abs=1e-2)
+    # Any metric with per-product values can be scored so; one without says why not.
+    text = (
+        "id: pt\ntitle: PT\ncriteria:\n"
+        "  - {id: pt, metric: pace.dead_air_count, weight: 10, rule: {type: product_time,"
+        " tolerance_s: 10, falloff_s: 30}}\n"
+    )
+    none = rescored(full, rubric_file(tmp_path, text))["criteria"][0]
+    assert none["status"] == "unscored" and none["points"] is None
+    assert none["reason"] == (
+        "pace.dead_air_count has no per-product values to score each product's time"
+    )
+
+
+def test_a_version_1_scorecard_loads_and_scores_its_products_again(analysed, tmp_path):
+    _root, full = analysed
+    rubric = load_rubric(find_rubric(CONTEST))
+    now = scored(full, rubric)
+    old = copy.deepcopy(now)
+    old["schema"] = "livelab.scorecard/1"
+    old.pop("highlights")
+    for m in old["metrics"].values():
+        m.pop("title"), m.pop("by_product")
+    for a in old["analyzers"].values():
+        a.pop("title")
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    again = apply_rubric(read_scorecard(path), rubric).to_dict()
+    assert again["schema"] == "livelab.scorecard/2"
+    assert again["criteria"] == now["criteria"] and again["total"] == now["total"]
 
 
 # --- roles ------------------------------------------------------------------------------
@@ -223,7 +254,7 @@ def test_role_scores_sum_to_the_team_total(analysed):
     _root, full = analysed
     sc = copy.deepcopy(full)
     sc["session"]["roles"] = {"anchor": "李华", "assistant": "王芳", "selection": "张伟"}
-    apply_rubric(sc, load_rubric(find_rubric(CONTEST)))
+    sc = scored(sc, load_rubric(find_rubric(CONTEST)))
     roles = sc["roles"]
     assert set(roles) == {"anchor", "assistant", "operations", "selection"}
     assert roles["anchor"]["person"] == "李华" and roles["operations"]["person"] == ""
@@ -243,7 +274,7 @@ def test_role_scores_sum_to_the_team_total(analysed):
     from livelab.builtin.reporters import print_scorecard
 
     buffer = io.StringIO()
-    print_scorecard(sc, Console(file=buffer, width=100, color_system=None))
+    print_scorecard(read_scorecard(sc), Console(file=buffer, width=100, color_system=None))
     shown = buffer.getvalue()
     assert "anchor (李华)" in shown and "team total" in shown and "Round:" in shown
 
@@ -254,9 +285,9 @@ def test_role_scores_sum_to_the_team_total(analysed):
 @pytest.fixture
 def contest_scorecard(analysed, tmp_path):
     _root, full = analysed
-    sc = apply_rubric(copy.deepcopy(full), load_rubric(find_rubric(CONTEST)))
+    sc = scored(full, load_rubric(find_rubric(CONTEST)))
     path = tmp_path / "run.json"
-    write_scorecard(sc, path)
+    write_scorecard(read_scorecard(sc), path)
     return path, sc
 
 
@@ -367,7 +398,7 @@ def test_trim_and_judge_share_come_from_the_rubric(analysed, tmp_path):
         for j, f in (("a", 0.2), ("b", 0.5), ("c", 1.0))
         for c in ("look", "points")
     ]
-    sc = apply_rubric(copy.deepcopy(full), rubric, judges)
+    sc = scored(full, rubric, judges)
     rows = {c["id"]: c for c in sc["criteria"]}
     assert rows["look"]["points"] == pytest.approx(10 * (0.2 + 0.5 + 1.0) / 3, abs=1e-2)
     machine = full["metrics"]["coverage.selling_points_ratio"]["value"]
@@ -471,8 +502,9 @@ def test_leaderboard_ranks_runs_and_teams_with_the_rubrics_tie_break(contest_sco
         return d
 
     # Team Tie and =Evil tie on total; the contest pack breaks ties on the live section.
-    write_scorecard(run("Team Tie", "2026-11-01T10:00:00", 60, 40), tmp_path / "a.json")
-    write_scorecard(run("Team Tie", "2026-11-08T10:00:00", 70, 40), tmp_path / "b.json")
+    for name, when, total in (("a", "2026-11-01T10:00:00", 60), ("b", "2026-11-08T10:00:00", 70)):
+        run_sc = read_scorecard(run("Team Tie", when, total, 40))
+        write_scorecard(run_sc, tmp_path / f"{name}.json")
     graded = tmp_path / "class"
     graded.mkdir()
     error = {
@@ -528,7 +560,7 @@ def test_leaderboard_full_tie_shares_a_rank_and_latest_team_score(contest_scorec
         d = copy.deepcopy(sc)
         d["session"].update(team=team, recorded_at=f"2026-11-0{i + 1}")
         d["total"] = total
-        items.append((f"s{i}", d))
+        items.append((f"s{i}", read_scorecard(d)))
     board = build_boards(items, {rubric.id: rubric}, team_score="latest")[0]
     assert [(rank, r.total) for rank, r, _ in board.runs] == [(1, 80), (1, 80), (3, 50)]
     assert board.runs[0][2] == "tied on every tie-break"

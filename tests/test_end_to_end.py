@@ -43,7 +43,7 @@ def overlaps(evidence, metric, span, slack=0.6):
 
 def test_scorecard_document(scorecard):
     sc, _truth, _root = scorecard
-    assert sc["schema"] == "livelab.scorecard/1"
+    assert sc["schema"] == "livelab.scorecard/2"
     assert sc["rubric"]["id"] == "anchor-basics-en" and len(sc["rubric"]["sha256"]) == 64
     assert sc["session"]["title"] == "AquaKeep bottle — rehearsal 1"
     assert sc["max_total"] == 100 and sc["scorable_fraction"] == 1.0

@@ -12,24 +12,29 @@ import pytest
 from click.testing import CliRunner
 
 from livelab.cli import cli
-from livelab.reports.history import Attempt, History, default_db_path, sparkline
+from livelab.reports.history import Attempt, History, default_db_path
+from livelab.reports.text import sparkline
+from livelab.scoring.scorecard import SCHEMA, Scorecard, read_scorecard
 from tests.test_batch import analysed_sample  # noqa: F401  (the pre-analysed sample fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def scorecard(anchor: str, total: float, pace: float | None, path: str = "/s/1") -> dict:
-    return {
-        "session": {"path": path, "title": f"{anchor}'s pitch", "anchor": anchor, "team": "T"},
-        "rubric": {"id": "anchor-basics-en", "sha256": "ab" * 32},
-        "total": total,
-        "max_total": 100.0,
-        "scorable_fraction": 1.0 if pace is not None else 0.9,
-        "criteria": [
-            {"id": "speaking-rate", "points": pace},
-            {"id": "dead-air", "points": 10.0},
-        ],
-    }
+def scorecard(anchor: str, total: float, pace: float | None, path: str = "/s/1") -> Scorecard:
+    return read_scorecard(
+        {
+            "schema": SCHEMA,
+            "session": {"path": path, "title": f"{anchor}'s pitch", "anchor": anchor, "team": "T"},
+            "rubric": {"id": "anchor-basics-en", "sha256": "ab" * 32},
+            "total": total,
+            "max_total": 100.0,
+            "scorable_fraction": 1.0 if pace is not None else 0.9,
+            "criteria": [
+                {"id": "speaking-rate", "weight": 10, "points": pace},
+                {"id": "dead-air", "weight": 10, "points": 10.0},
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -66,10 +71,13 @@ def test_record_and_query_newest_first(db):
 _WRITER = """
 import sys
 from livelab.reports.history import History
+from livelab.scoring.scorecard import SCHEMA, read_scorecard
 h = History()
 for i in range(25):
-    h.record({"session": {"anchor": f"w{sys.argv[1]}", "path": f"/p/{i}"},
-              "total": float(i), "max_total": 100.0, "criteria": [{"id": "c", "points": i}]},
+    h.record(read_scorecard({"schema": SCHEMA,
+                             "session": {"anchor": f"w{sys.argv[1]}", "path": f"/p/{i}"},
+                             "total": float(i), "max_total": 100.0,
+                             "criteria": [{"id": "c", "weight": 25, "points": i}]}),
              "grade")
 """
 

@@ -17,7 +17,7 @@ from livelab.scoring.rubric import (
     builtin_rubrics,
     load_rubric,
 )
-from livelab.scoring.scorecard import score_criteria
+from livelab.scoring.scorecard import MetricEntry, score_criteria
 
 
 def test_bands_min_inclusive_max_exclusive_first_match():
@@ -95,18 +95,18 @@ def test_valid_rubric_and_scoring(tmp_path):
     rows = score_criteria(
         rubric,
         {
-            "x.rate": {"value": 185.0, "unit": "wpm"},
-            "x.flags": {"value": 0.0, "unit": "count"},
-            "x.gmv": {"value": None, "unit": "CNY", "reason": "the session names no ops file"},
+            "x.rate": MetricEntry(185.0, "wpm", "target", "", "x"),
+            "x.flags": MetricEntry(0.0, "count", "lower", "", "x"),
+            "x.gmv": MetricEntry(None, "CNY", "higher", "", "x", "the session names no ops file"),
         },
     )
     pace, flags, ops = rows
-    assert pace["fraction"] == pytest.approx(0.5) and pace["points"] == pytest.approx(5.0)
-    assert pace["outcome"] == "partial" and pace["feedback"] == "close 185 wpm"
-    assert flags["outcome"] == "pass" and flags["points"] == 5
+    assert pace.fraction == pytest.approx(0.5) and pace.points == pytest.approx(5.0)
+    assert pace.outcome == "partial" and pace.feedback == "close 185 wpm"
+    assert flags.outcome == "pass" and flags.points == 5
     # unmeasured is unscored with the reason, never zero
-    assert ops["status"] == "unscored" and ops["points"] is None
-    assert ops["reason"] == "the session names no ops file"
+    assert ops.status == "unscored" and ops.points is None
+    assert ops.reason == "the session names no ops file"
 
 
 @pytest.mark.parametrize(

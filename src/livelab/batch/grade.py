@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from livelab.api.errors import LivelabError, Problem
+from livelab.engine.version import package_version
+from livelab.reports.gradebook import Graded
+from livelab.reports.text import slug
+from livelab.scoring.scorecard import Entry, GradeError, Scorecard, read_scorecard
 
 STATE_DIR = ".livelab-grade"
 STATE_FILE = "state.json"
@@ -127,9 +129,12 @@ class GradeTask:
     whisper_threads: int = 1
 
 
-def grade_one(task: GradeTask, report: Callable[[str, float | None, str], None]) -> dict:
+def grade_one(
+    task: GradeTask, report: Callable[[str, float | None, str], None]
+) -> dict[str, Any]:
     """Analyse and score one session. Bad input and plugin crashes come back as an
-    ``error`` (never an exception), so one session can never stop the batch."""
+    ``error`` (never an exception), so one session can never stop the batch. The
+    scorecard travels back as its JSON (plain data: it is pickled)."""
     import traceback
 
     from livelab.engine.pipeline import AnalysisOptions
@@ -145,7 +150,8 @@ def grade_one(task: GradeTask, report: Callable[[str, float | None, str], None])
     out: dict[str, Any] = {"pid": os.getpid()}
     try:
         job = Job(Path(task.session), task.rubric, task.run_all, options)
-        out["scorecard"] = score_session(job, report, [Path(d) for d in task.plugins_dirs])
+        scorecard = score_session(job, report, [Path(d) for d in task.plugins_dirs])
+        out["scorecard"] = scorecard.to_dict()
     except LivelabError as exc:
         out["error"] = _problems(exc)
     except Exception as exc:
@@ -189,7 +195,7 @@ class BatchOptions:
 
 @dataclass(slots=True)
 class BatchResult:
-    graded: list[Any]  # gradebook.Graded, in batch order
+    graded: list[Graded]  # in batch order
     skipped: int = 0
     newly_graded: int = 0
     worker_stats: dict[int, dict[str, float]] = field(default_factory=dict)  # pid → stats
@@ -216,22 +222,21 @@ class _State:
         except (OSError, ValueError, AttributeError):
             pass  # no state (first run) or unreadable: grade everything
 
-    def done(self, key: str, fingerprint: str | None) -> dict[str, Any] | None:
+    def done(self, key: str, fingerprint: str | None) -> Scorecard | None:
         """The stored scorecard when ``key`` was graded with the same fingerprint."""
         entry = self.sessions.get(key)
         if not entry or fingerprint is None or entry.get("fingerprint") != fingerprint:
             return None
         try:
-            scorecard = json.loads((self.dir / entry["scorecard"]).read_text("utf-8"))
-        except (OSError, ValueError, KeyError):
-            return None
-        return scorecard if isinstance(scorecard, dict) else None
+            return read_scorecard(self.dir / entry["scorecard"])
+        except (LivelabError, KeyError, TypeError):
+            return None  # unreadable: grade it again
 
-    def save(self, key: str, fingerprint: str | None, scorecard: dict[str, Any]) -> None:
+    def save(self, key: str, fingerprint: str | None, scorecard: Scorecard) -> None:
         from livelab.engine.cache import key_of, write_atomic
 
         name = f"scorecards/{key_of(key)[:20]}.json"
-        write_atomic(self.dir / name, json.dumps(scorecard, ensure_ascii=False))
+        write_atomic(self.dir / name, scorecard.to_json(indent=None))
         self.sessions[key] = {"fingerprint": fingerprint, "scorecard": name}
         self._write()
 
@@ -281,7 +286,6 @@ class _Fingerprints:
     def of(self, path: Path) -> tuple[str | None, dict[str, str]]:
         """(fingerprint or None, title/anchor/team for error rows)."""
         from livelab.engine.cache import key_of
-        from livelab.engine.plugins import _version
         from livelab.inputs.session import inspect_session
 
         meta = {"title": path.stem if path.is_file() else path.name}
@@ -310,7 +314,7 @@ class _Fingerprints:
         return (
             key_of(
                 STATE_FORMAT,
-                _version("livelab"),
+                package_version(),
                 stamps,
                 sha,
                 self.plugins,
@@ -323,14 +327,9 @@ class _Fingerprints:
         )
 
 
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-_")
-    return slug[:40].strip("-_") or "session"
-
-
-def report_name(n: int, scorecard: dict[str, Any]) -> str:
-    session = scorecard.get("session") or {}
-    return f"{n}-{_slug(session.get('anchor') or session.get('title') or 'session')}.html"
+def report_name(n: int, scorecard: Scorecard) -> str:
+    session = scorecard.session
+    return f"{n}-{slug(session.anchor or session.title or 'session')}.html"
 
 
 def _html_module() -> Any:
@@ -358,7 +357,7 @@ class _Outputs:
         if self.html is None:
             notes.append("HTML reports skipped: livelab.html is not available in this install")
 
-    def report(self, n: int, scorecard: dict[str, Any], only_if_missing: bool = False) -> None:
+    def report(self, n: int, scorecard: Scorecard, only_if_missing: bool = False) -> None:
         if self.html is None:
             return
         from livelab.engine.cache import write_atomic
@@ -371,16 +370,19 @@ class _Outputs:
         except Exception as exc:  # a report bug must not lose the grades
             self.notes.append(f"report {path.name} failed: {type(exc).__name__}: {exc}")
 
-    def tables(self, graded: Sequence[Any]) -> None:
+    def tables(self, graded: Sequence[Graded | None]) -> None:
         from livelab.engine.cache import write_atomic
-        from livelab.reports.gradebook import entry_of, write_gradebook
+        from livelab.reports.gradebook import write_gradebook
 
         done = [g for g in graded if g is not None]
         write_gradebook(self.out, done)
         if self.html is None:
             return
-        entries = [entry_of(g) for g in done]
-        links = [f"reports/{report_name(g.n, entry_of(g))}" if g.ok else None for g in done]
+        entries = [g.entry for g in done]
+        links = [
+            f"reports/{report_name(g.n, g.scorecard)}" if g.scorecard is not None else None
+            for g in done
+        ]
         try:
             page = self.html.render_class_summary(entries, links)
             write_atomic(self.out / "summary.html", page)
@@ -396,13 +398,12 @@ def run_batch(
     display: Any = None,
 ) -> BatchResult:
     """Grade every session in ``paths`` into ``options.out``. ``display`` (see
-    :class:`_Display`) shows progress. Ctrl-C (KeyboardInterrupt) stops the workers after
+    :class:`Display`) shows progress. Ctrl-C (KeyboardInterrupt) stops the workers after
     writing the outputs of every finished session, then propagates."""
     from contextlib import closing
 
     from livelab.engine.plugins import executors, load_plugins
     from livelab.engine.runner import resolve_rubric
-    from livelab.reports.gradebook import Graded
     from livelab.reports.history import record_quietly
 
     started = time.perf_counter()
@@ -423,7 +424,8 @@ def run_batch(
 
     state = _State(out)
     fingerprints = _Fingerprints(options, rubric_path)
-    result = BatchResult(graded=[None] * len(sessions))
+    slots: list[Graded | None] = [None] * len(sessions)
+    result = BatchResult(graded=[])
     outputs = _Outputs(out, result.notes)
     tasks: list[GradeTask] = []
     keys: dict[int, tuple[str, str | None, dict[str, str]]] = {}
@@ -433,7 +435,7 @@ def run_batch(
         keys[n] = (key, fingerprint, meta)
         previous = None if options.force else state.done(key, fingerprint)
         if previous is not None:
-            result.graded[n - 1] = Graded(n, str(path), previous)
+            slots[n - 1] = Graded(n, str(path), previous)
             result.skipped += 1
             continue
         tasks.append(
@@ -470,12 +472,14 @@ def run_batch(
         with closing(results):
             for task, outcome in results:
                 key, fingerprint, meta = keys[task.n]
+                entry: Entry
                 if isinstance(outcome, BaseException):
-                    graded = Graded(task.n, task.session, None, _reason(outcome), meta)
+                    entry = GradeError(task.session, _reason(outcome), meta)
                 elif "scorecard" in outcome:
-                    graded = Graded(task.n, task.session, outcome["scorecard"])
+                    entry = read_scorecard(outcome["scorecard"])
                 else:
-                    graded = Graded(task.n, task.session, None, outcome["error"], meta)
+                    entry = GradeError(task.session, outcome["error"], meta)
+                graded = Graded(task.n, task.session, entry)
                 if isinstance(outcome, dict):
                     stats = result.worker_stats.setdefault(
                         outcome["pid"],
@@ -485,10 +489,10 @@ def run_batch(
                     stats["seconds"] += outcome["seconds"]
                     stats["cpu_s"] = max(stats["cpu_s"], outcome["cpu_s"])
                     stats["max_rss_kb"] = max(stats["max_rss_kb"], outcome["max_rss_kb"])
-                result.graded[task.n - 1] = graded
+                slots[task.n - 1] = graded
                 result.newly_graded += 1
-                if graded.ok:
-                    scorecard = dict(graded.scorecard)
+                if isinstance(entry, Scorecard):
+                    scorecard = entry
                     state.save(key, fingerprint, scorecard)
                     outputs.report(task.n, scorecard)
                     if options.history:
@@ -498,17 +502,18 @@ def run_batch(
                             history_warned = True
                 else:
                     state.forget(key)
-                outputs.tables(result.graded)
+                outputs.tables(slots)
                 if display is not None:
                     display.finished(task, graded)
     finally:
         # Also on Ctrl-C: the outputs hold every session that finished, nothing half-done.
-        for g in result.graded:
-            if g is not None and g.ok:
-                outputs.report(g.n, dict(g.scorecard), only_if_missing=True)
-        outputs.tables(result.graded)
+        for g in slots:
+            if g is not None and g.scorecard is not None:
+                outputs.report(g.n, g.scorecard, only_if_missing=True)
+        outputs.tables(slots)
         if display is not None:
             display.stop()
+        result.graded = [g for g in slots if g is not None]
     result.seconds = time.perf_counter() - started
     return result
 
@@ -531,7 +536,7 @@ def _reason(exc: BaseException) -> str:
 # --- progress ----------------------------------------------------------------------------
 
 
-class _Display:
+class Display:
     """Rich progress on stderr: sessions done/total with time left, and one line per running
     session with its current stage."""
 
@@ -589,119 +594,3 @@ class _Display:
 
     def stop(self) -> None:
         self.progress.stop()
-
-
-# --- the command -------------------------------------------------------------------------
-
-
-@click.command("grade")
-@click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--rubric",
-    "-r",
-    metavar="NAME|FILE",
-    help="Built-in rubric name or rubric YAML file (default: each session language's default).",
-)
-@click.option(
-    "--out",
-    "-o",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for gradebook.csv, results.jsonl, reports/ and summary.html.",
-)
-@click.option(
-    "--workers",
-    "-j",
-    default=0,
-    type=click.IntRange(0),
-    help="Sessions graded at once (default: one per core).",
-)
-@click.option(
-    "--executor",
-    default="local",
-    show_default=True,
-    metavar="NAME",
-    help="Batch back-end: local (worker processes) or ray (a Ray cluster).",
-)
-@click.option(
-    "--ray-address",
-    metavar="ADDR",
-    help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a local one).",
-)
-@click.option("--all", "run_all", is_flag=True, help="Run every analyzer, not only the rubric's.")
-@click.option(
-    "--fps",
-    default=2.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 30),
-    help="Video frames sampled per second.",
-)
-@click.option("--model", metavar="NAME|DIR", help="Speech model (see `livelab analyze --help`).")
-@click.option("--force", is_flag=True, help="Grade every session again, even if unchanged.")
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="History database (default: in the user data folder, or $LIVELAB_HISTORY_DB).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on the terminal.")
-@click.pass_obj
-def grade_command(
-    obj: dict[str, Any],
-    paths: tuple[str, ...],
-    rubric: str | None,
-    out: Path,
-    workers: int,
-    executor: str,
-    ray_address: str | None,
-    run_all: bool,
-    fps: float,
-    model: str | None,
-    force: bool,
-    db: Path | None,
-    quiet: bool,
-) -> None:
-    """Grade every session in PATHS into --out: session folders, media files, folders of
-    sessions and globs. Re-running skips sessions that did not change.
-
-    Exit code 0 when every session was graded, 1 when some failed (see the error column of
-    gradebook.csv), 2 for bad usage or a bad rubric, 130 when interrupted.
-    """
-    from rich.console import Console
-
-    options = BatchOptions(
-        out=out,
-        rubric=rubric,
-        workers=workers,
-        executor=executor,
-        ray_address=ray_address,
-        run_all=run_all,
-        fps=fps,
-        model=model,
-        plugins_dirs=tuple((obj or {}).get("plugins_dirs", ())),
-        db=db,
-        force=force,
-    )
-    console = Console(stderr=True, quiet=quiet)
-    display = _Display(console) if console.is_terminal and not quiet else None
-    result = run_batch(paths, options, display)
-    if not quiet:
-        for g in result.graded:
-            if not g.ok:
-                where = "" if g.error.startswith(g.path) else f"{g.path}: "
-                console.print(
-                    f"error: {where}{g.error}", markup=False, highlight=False, soft_wrap=True
-                )
-        for note in result.notes:
-            console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
-        total = len(result.graded)
-        skipped = f", {result.skipped} unchanged (skipped)" if result.skipped else ""
-        failed = f"; {result.failed} of {total} failed" if result.failed else ""
-        console.print(
-            f"graded {total - result.failed} of {total} sessions in {result.seconds:.1f} s"
-            f"{skipped}{failed} → {out / 'gradebook.csv'}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    if result.failed:
-        sys.exit(EXIT_SOME_FAILED)

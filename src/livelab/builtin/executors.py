@@ -72,7 +72,7 @@ def _call(fn: Callable[[Any, Any], Any], index: int, item: Any) -> Any:
     import time
 
     stages = _worker_stages
-    last = {"stage": "", "at": 0.0}
+    last: dict[str, Any] = {"stage": "", "at": 0.0}
 
     def report(stage: str, fraction: float | None, message: str) -> None:
         if stages is None:

@@ -10,6 +10,7 @@ from typing import Any
 from livelab.api.analysis import clock
 from livelab.api.hooks import hookimpl
 from livelab.inputs.session import language_line, take_warning
+from livelab.scoring.scorecard import SCHEMA, Scorecard, read_scorecard
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -28,25 +29,26 @@ def _bar(fraction: float, width: int = 10) -> str:
     return "█" * full + "░" * (width - full)
 
 
-def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
+def print_scorecard(scorecard: Scorecard, console: Any) -> None:
     """Render the scorecard on a rich console: criteria, total, what to fix first, evidence."""
     from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    session = scorecard["session"]
-    rubric = scorecard.get("rubric") or {}
+    session = scorecard.session
+    rubric = scorecard.rubric
+    metadata = session.to_dict()
     head = Text()
-    head.append(session["title"], style="bold")
-    if session.get("anchor"):
-        head.append(f"  ·  {session['anchor']}")
-    head.append(f"\n{clock(session['duration_s'])} · {session['language']}")
+    head.append(session.title, style="bold")
+    if session.anchor:
+        head.append(f"  ·  {session.anchor}")
+    head.append(f"\n{clock(session.duration_s)} · {session.language}")
     if rubric:
-        head.append(f" · rubric {rubric['id']}")
-    if warning := take_warning(session):
+        head.append(f" · rubric {rubric.id}")
+    if warning := take_warning(metadata):
         head.append(f"\n{warning}", style="bold yellow")
-    if said := language_line(session):
+    if said := language_line(metadata):
         head.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
     console.print(Panel(head, title="livelab scorecard", expand=False))
 
@@ -55,72 +57,70 @@ def print_scorecard(scorecard: Mapping[str, Any], console: Any) -> None:
     table.add_column(no_wrap=True)
     table.add_column(justify="right", no_wrap=True)
     table.add_column(ratio=1)
-    for c in scorecard["criteria"]:
-        measured = format_value(c["value"], c["unit"])
-        if c["status"] == "scored":
-            colour = {"pass": "green", "partial": "yellow", "fail": "red"}[c["outcome"]]
-            line = Text(c["title"], style="bold")
+    for c in scorecard.criteria:
+        measured = format_value(c.value, c.unit)
+        if c.scored:
+            colour = {"pass": "green", "partial": "yellow", "fail": "red"}[c.outcome]
+            line = Text(c.title, style="bold")
             line.append(f"  {measured}", style="cyan")
             table.add_row(
-                Text(_bar(c["fraction"]), style=colour), f"{c['points']:.1f}/{c['weight']:g}", line
+                Text(_bar(c.fraction or 0.0), style=colour),
+                f"{c.points or 0.0:.1f}/{c.weight:g}",
+                line,
             )
-            if c["feedback"]:
-                table.add_row("", "", Text(c["feedback"], style="dim"))
-            for p in c.get("products") or []:  # per-product time allotments
-                planned = "no plan" if p["planned_s"] is None else f"{p['planned_s']:g} s planned"
-                table.add_row("", "", Text(f"{p['name']}: {p['actual_s']:g} s ({planned})"))
+            if c.feedback:
+                table.add_row("", "", Text(c.feedback, style="dim"))
+            for p in c.products or []:  # per-product time allotments
+                planned = "no plan" if p.planned_s is None else f"{p.planned_s:g} s planned"
+                table.add_row("", "", Text(f"{p.name}: {p.actual_s:g} s ({planned})"))
         else:
             table.add_row(
                 Text("unscored".ljust(10), style="dim"),
-                f"–/{c['weight']:g}",
-                Text(c["title"], style="bold dim"),
+                f"–/{c.weight:g}",
+                Text(c.title, style="bold dim"),
             )
-            table.add_row("", "", Text(c["reason"], style="dim italic"))
-    if scorecard["criteria"]:
+            table.add_row("", "", Text(c.reason, style="dim italic"))
+    if scorecard.criteria:
         console.print(table)
-        total = Text(f"\nTotal {scorecard['total']:.1f} / {scorecard['max_total']:g}", style="bold")
-        share = scorecard["scorable_fraction"]
+        total = Text(f"\nTotal {scorecard.total:.1f} / {scorecard.max_total:g}", style="bold")
+        share = scorecard.scorable_fraction
         if share < 1:
             total.append(
                 f"   ({share * 100:.0f}% of the rubric's weight could be scored)", style="yellow"
             )
         console.print(total)
-        if scorecard.get("round"):
-            console.print(f"Round: {escape(scorecard['round']['reason'])}")
-        roles = scorecard.get("roles") or {}
-        if session.get("roles") or len(roles) > 1:
+        if scorecard.round:
+            console.print(f"Round: {escape(scorecard.round.reason)}")
+        roles = scorecard.roles
+        if session.roles or len(roles) > 1:
             for role, r in roles.items():
-                who = f" ({escape(r['person'])})" if r["person"] else ""
-                console.print(f"  {role}{who}: {r['points']:.1f} / {r['max']:g}")
-            team = scorecard.get("team") or {}
-            if team.get("penalty"):
-                console.print(f"  round penalty: −{team['penalty']:g}")
-            console.print(f"  team total: {scorecard['total']:.1f} / {scorecard['max_total']:g}")
-    by_id = {c["id"]: c for c in scorecard["criteria"]}
-    if scorecard["fix_first"]:
+                who = f" ({escape(r.person)})" if r.person else ""
+                console.print(f"  {role}{who}: {r.points:.1f} / {r.max:g}")
+            if scorecard.team is not None and scorecard.team.penalty:
+                console.print(f"  round penalty: −{scorecard.team.penalty:g}")
+            console.print(f"  team total: {scorecard.total:.1f} / {scorecard.max_total:g}")
+    if scorecard.fix_first:
         console.print("\n[bold]Fix these first[/bold]")
-        for i, cid in enumerate(scorecard["fix_first"], 1):
-            c = by_id[cid]
-            lost = c["weight"] - c["points"]
+        for i, c in enumerate(scorecard.fix_first_criteria(), 1):
             console.print(
-                f"  {i}. {escape(c['title'])} (−{lost:.1f} points)  {escape(c['feedback'])}"
+                f"  {i}. {escape(c.title)} (−{c.points_lost:.1f} points)  {escape(c.feedback)}"
             )
-    if scorecard["evidence"]:
+    if scorecard.evidence:
         console.print("\n[bold]Evidence[/bold]")
-        for e in scorecard["evidence"][:40]:
-            when = f"{clock(e['start_s'])}–{clock(e['end_s'])}" if e["start_s"] is not None else "—"
-            console.print(f"  {when:>11}  {escape(e['message'])}")
-        if len(scorecard["evidence"]) > 40:
-            console.print(
-                f"  … and {len(scorecard['evidence']) - 40} more (see the JSON scorecard)"
+        for e in scorecard.evidence[:40]:
+            when = (
+                f"{clock(e.start_s)}–{clock(e.end_s if e.end_s is not None else e.start_s)}"
+                if e.start_s is not None
+                else "—"
             )
-    for note in scorecard.get("notes", []):
+            console.print(f"  {when:>11}  {escape(e.message)}")
+        if len(scorecard.evidence) > 40:
+            console.print(f"  … and {len(scorecard.evidence) - 40} more (see the JSON scorecard)")
+    for note in scorecard.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
-    skipped = {
-        n: a for n, a in scorecard["analyzers"].items() if a["status"] in ("not run", "failed")
-    }
-    for name, a in skipped.items():
-        console.print(f"[dim]{name}: {a['status']} — {escape(a['reason'])}[/dim]")
+    for name, a in scorecard.analyzers.items():
+        if a.status in ("not run", "failed"):
+            console.print(f"[dim]{name}: {a.status} — {escape(a.reason)}[/dim]")
 
 
 class TerminalReporter:
@@ -132,14 +132,15 @@ class TerminalReporter:
         from rich.console import Console
 
         buffer = io.StringIO()
-        print_scorecard(scorecard, Console(file=buffer, width=110, color_system=None))
+        console = Console(file=buffer, width=110, color_system=None)
+        print_scorecard(read_scorecard(scorecard), console)
         return buffer.getvalue()
 
 
 class JsonReporter:
     name = "json"
     suffix = ".json"
-    description = "the versioned JSON scorecard (livelab.scorecard/1), the source of every view"
+    description = f"the versioned JSON scorecard ({SCHEMA}), the source of every view"
 
     def render(self, scorecard: Mapping[str, Any]) -> str:
         return json.dumps(scorecard, ensure_ascii=False, indent=2) + "\n"

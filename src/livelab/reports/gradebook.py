@@ -6,16 +6,16 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from livelab.engine.cache import write_atomic
+from livelab.scoring.scorecard import Entry, GradeError, Scorecard, SessionInfo
 
 GRADEBOOK = "gradebook.csv"
 RESULTS = "results.jsonl"
-ERROR_SCHEMA = "livelab.grade-error/1"
 # A spreadsheet treats a cell starting with one of these as a formula (or, for tab and
 # CR, may shift it into one): an anchor named "=HYPERLINK(...)" must stay text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -25,17 +25,24 @@ BASE_COLUMNS = ("n", "path", "title", "anchor", "team", "total", "max_total", "s
 
 @dataclass(frozen=True, slots=True)
 class Graded:
-    """One session of a batch: its scorecard, or why it could not be graded."""
+    """One session of a batch, at position ``n`` (from 1): its scorecard, or why it
+    could not be graded."""
 
-    n: int  # position in the batch, from 1
+    n: int
     path: str
-    scorecard: Mapping[str, Any] | None = None
-    error: str = ""
-    meta: Mapping[str, str] = field(default_factory=dict)  # title/anchor/team when known
+    entry: Entry
 
     @property
     def ok(self) -> bool:
-        return self.scorecard is not None
+        return isinstance(self.entry, Scorecard)
+
+    @property
+    def scorecard(self) -> Scorecard | None:
+        return self.entry if isinstance(self.entry, Scorecard) else None
+
+    @property
+    def error(self) -> str:
+        return self.entry.error if isinstance(self.entry, GradeError) else ""
 
 
 def neutralise(cell: str) -> str:
@@ -63,25 +70,26 @@ def gradebook_csv(graded: Sequence[Graded]) -> str:
     """One row per session: who, total, each criterion's points (empty = unscored), status."""
     criteria: list[str] = []
     for g in graded:
-        for c in (g.scorecard or {}).get("criteria", []):
-            if c["id"] not in criteria:
-                criteria.append(c["id"])
+        for c in g.scorecard.criteria if g.scorecard else ():
+            if c.id not in criteria:
+                criteria.append(c.id)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([neutralise(h) for h in (*BASE_COLUMNS, *criteria, "status", "error")])
     for g in graded:
-        sc = g.scorecard or {}
-        session = sc.get("session") or g.meta
-        points = {c["id"]: c.get("points") for c in sc.get("criteria", [])}
+        sc = g.scorecard
+        entry = g.entry
+        who: SessionInfo | GradeError = entry.session if isinstance(entry, Scorecard) else entry
+        points = {c.id: c.points for c in sc.criteria} if sc is not None else {}
         row = [
             str(g.n),
             g.path,
-            str(session.get("title", "")),
-            str(session.get("anchor", "")),
-            str(session.get("team", "")),
-            _number(sc.get("total")) if g.ok else "",
-            _number(sc.get("max_total")) if g.ok else "",
-            _number(sc.get("scorable_fraction")) if g.ok else "",
+            who.title,
+            who.anchor,
+            who.team,
+            _number(sc.total) if sc else "",
+            _number(sc.max_total) if sc else "",
+            _number(sc.scorable_fraction) if sc else "",
             *(_number(points.get(cid)) for cid in criteria),
             "ok" if g.ok else "error",
             " ".join(g.error.split()),  # one line per row, whatever the message held
@@ -90,21 +98,10 @@ def gradebook_csv(graded: Sequence[Graded]) -> str:
     return BOM + buffer.getvalue()
 
 
-def entry_of(g: Graded) -> dict[str, Any]:
-    """The session's scorecard, or an error record naming the session and the reason."""
-    if g.ok:
-        return dict(g.scorecard or {})
-    return {
-        "schema": ERROR_SCHEMA,
-        "session": {"path": g.path, **g.meta},
-        "status": "error",
-        "error": g.error,
-    }
-
-
 def results_jsonl(graded: Sequence[Graded]) -> str:
-    """One JSON document per line, in batch order: :func:`entry_of` each session."""
-    return "".join(json.dumps(entry_of(g), ensure_ascii=False) + "\n" for g in graded)
+    """One JSON document per line, in batch order: each session's scorecard, or its
+    failed grade (schema ``livelab.grade-error/1``)."""
+    return "".join(json.dumps(g.entry.to_dict(), ensure_ascii=False) + "\n" for g in graded)
 
 
 def write_gradebook(directory: Path, graded: Sequence[Graded]) -> None:

@@ -6,13 +6,13 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import click
+if TYPE_CHECKING:
+    from livelab.scoring.scorecard import Scorecard
 
 #: Overrides where the history database lives (tests point it at a temporary file).
 ENV_HISTORY_DB = "LIVELAB_HISTORY_DB"
@@ -93,25 +93,24 @@ class History:
             raise
         return conn
 
-    def record(self, scorecard: Mapping[str, Any], kind: str = "analyze") -> int:
+    def record(self, scorecard: Scorecard, kind: str = "analyze") -> int:
         """Store one attempt from a scorecard; returns its id."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-        session = scorecard.get("session") or {}
-        rubric = scorecard.get("rubric") or {}
-        criteria = {c["id"]: c.get("points") for c in scorecard.get("criteria", [])}
+        session, rubric = scorecard.session, scorecard.rubric
+        criteria = {c.id: c.points for c in scorecard.criteria}
         row = (
             dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             kind,
-            str(session.get("path", "")),
-            str(session.get("title", "")),
-            str(session.get("anchor", "")),
-            str(session.get("team", "")),
-            str(rubric.get("id", "")),
-            str(rubric.get("sha256", "")),
-            float(scorecard.get("total", 0.0)),
-            float(scorecard.get("max_total", 0.0)),
-            float(scorecard.get("scorable_fraction", 0.0)),
+            session.path,
+            session.title,
+            session.anchor,
+            session.team,
+            rubric.id if rubric else "",
+            rubric.sha256 if rubric else "",
+            scorecard.total,
+            scorecard.max_total,
+            scorecard.scorable_fraction,
             json.dumps(criteria, ensure_ascii=False),
         )
         with closing(self._connect()) as conn:
@@ -166,7 +165,7 @@ class History:
         return [r[0] for r in rows]
 
 
-def record_quietly(scorecard: Mapping[str, Any], kind: str, db: Path | None = None) -> str:
+def record_quietly(scorecard: Scorecard, kind: str, db: Path | None = None) -> str:
     """Record an attempt; returns a warning instead of raising when the database cannot be
     written (read-only home, full disk): history must never fail an analysis."""
     try:
@@ -176,142 +175,11 @@ def record_quietly(scorecard: Mapping[str, Any], kind: str, db: Path | None = No
     return ""
 
 
-_SPARK = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[float | None], top: float | None = None) -> str:
-    """``▁▃▅█``: one character per value, oldest first; ``·`` for unscored."""
-    known = [v for v in values if v is not None]
-    if not known:
-        return "·" * len(values)
-    hi = top if top else max(known)
-    out = []
-    for v in values:
-        if v is None:
-            out.append("·")
-        else:
-            level = 0 if hi <= 0 else round(min(max(v / hi, 0.0), 1.0) * (len(_SPARK) - 1))
-            out.append(_SPARK[level])
-    return "".join(out)
-
-
-def _trend(first: float | None, last: float | None) -> str:
+def change_text(first: float | None, last: float | None) -> str:
+    """``+5``, ``-2.5`` or ``=``: how a score changed from the first attempt to the last."""
     if first is None or last is None:
         return ""
     change = last - first
     if abs(change) < 1e-9:
         return "="
     return f"{change:+g}"
-
-
-@click.command("history")
-@click.argument("anchor", required=False)
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="History database (default: history.sqlite3 in the user data folder, "
-    f"or ${ENV_HISTORY_DB}).",
-)
-@click.option("--limit", default=200, show_default=True, type=click.IntRange(1), help="Attempts.")
-def history_command(anchor: str | None, db: Path | None, limit: int) -> None:
-    """Show recorded attempts: every anchor, or ANCHOR's attempts and trend per criterion."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from livelab.api.errors import LivelabError, Problem
-
-    store = History(db)
-    if db is not None and not db.exists():
-        raise LivelabError([Problem(db, "no such history database")])
-    console = Console(highlight=False)
-    if anchor is None:
-        attempts = store.attempts(limit=100_000)
-        if not attempts:
-            console.print(f"No attempts recorded yet in {store.path}.")
-            return
-        table = Table(
-            "anchor",
-            "team",
-            "attempts",
-            "latest",
-            "score",
-            "trend",
-            title="Anchors",
-            title_justify="left",
-        )
-        by_anchor: dict[str, list[Attempt]] = {}
-        for a in attempts:
-            by_anchor.setdefault(a.anchor, []).append(a)
-        for name in sorted(by_anchor):
-            mine = by_anchor[name][::-1]  # oldest first
-            last = mine[-1]
-            table.add_row(
-                escape(name) or "(no anchor)",
-                escape(last.team),
-                str(len(mine)),
-                last.recorded_at.replace("T", " ")[:16],
-                f"{last.total:g}/{last.max_total:g}",
-                sparkline([a.total for a in mine], max(a.max_total for a in mine)),
-            )
-        console.print(table)
-        return
-
-    attempts = store.attempts(anchor=anchor, limit=limit)
-    if not attempts:
-        known = ", ".join(repr(a) for a in store.anchors()) or "none yet"
-        raise LivelabError(
-            [Problem(store.path, f"no attempts recorded for anchor {anchor!r} (anchors: {known})")]
-        )
-    oldest_first = attempts[::-1]
-    table = Table(
-        "#",
-        "when",
-        "kind",
-        "session",
-        "rubric",
-        "score",
-        "scorable",
-        title=f"Attempts of {escape(anchor)}",
-        title_justify="left",
-    )
-    for i, a in enumerate(oldest_first, 1):
-        table.add_row(
-            str(i),
-            a.recorded_at.replace("T", " ")[:16],
-            a.kind,
-            escape(a.title),
-            escape(a.rubric_id),
-            f"{a.total:g}/{a.max_total:g}",
-            f"{a.scorable_fraction:.0%}",
-        )
-    console.print(table)
-    trend = Table(
-        "criterion",
-        "first",
-        "latest",
-        "change",
-        "trend",
-        title="Trend per criterion (oldest → newest)",
-        title_justify="left",
-    )
-    trend.add_row(
-        "total",
-        f"{oldest_first[0].total:g}",
-        f"{oldest_first[-1].total:g}",
-        _trend(oldest_first[0].total, oldest_first[-1].total),
-        sparkline([a.total for a in oldest_first], max(a.max_total for a in oldest_first)),
-    )
-    ids: list[str] = []
-    for a in oldest_first:
-        ids.extend(c for c in a.criteria if c not in ids)
-    for cid in ids:
-        values = [a.criteria.get(cid) for a in oldest_first if cid in a.criteria]
-        trend.add_row(
-            escape(cid),
-            "—" if values[0] is None else f"{values[0]:g}",
-            "—" if values[-1] is None else f"{values[-1]:g}",
-            _trend(values[0], values[-1]),
-            sparkline(values),
-        )
-    console.print(trend)

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
-
 from livelab.api.errors import LivelabError, Problem
 from livelab.reports.gradebook import BOM, neutralise
+from livelab.reports.text import sparkline
+from livelab.scoring.rubric import Rubric, TieBreak
+from livelab.scoring.scorecard import (
+    GradeError,
+    Scorecard,
+    SessionInfo,
+    read_results,
+    read_scorecard,
+)
 
-_SPARK = "▁▂▃▄▅▆▇█"
 TEAM_SCORES = ("best", "latest", "mean")
 
 
@@ -62,10 +67,10 @@ class TeamStanding:
 # --- reading scorecards ----------------------------------------------------------------
 
 
-def read_scorecards(paths: Iterable[Path]) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+def read_scorecards(paths: Iterable[Path]) -> tuple[list[tuple[str, Scorecard]], list[str]]:
     """(source, scorecard) pairs from scorecard JSON files, results.jsonl files and folders
     holding either; failed grades in results.jsonl are skipped with a note."""
-    found: list[tuple[str, dict[str, Any]]] = []
+    found: list[tuple[str, Scorecard]] = []
     notes: list[str] = []
     for path in paths:
         if path.is_dir():
@@ -79,89 +84,60 @@ def read_scorecards(paths: Iterable[Path]) -> tuple[list[tuple[str, dict[str, An
             raise LivelabError([Problem(path, "no such file or folder")])
         for file in files:
             if file.suffix == ".jsonl":
-                found.extend(_read_jsonl(file, notes))
+                for n, entry in read_results(file):
+                    if isinstance(entry, GradeError):
+                        notes.append(
+                            f"{file} line {n}: {entry.path or '?'} was not graded ({entry.error})"
+                        )
+                    else:
+                        found.append((f"{file}:{n}", _ranked(entry, file, f"line {n}")))
             else:
-                found.append((str(file), _read_json(file)))
+                found.append((str(file), _ranked(read_scorecard(file), file, "")))
     if not found:
         raise LivelabError("no scorecards to rank")
     return found, notes
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LivelabError([Problem(path, f"is not JSON: {exc}")]) from None
-    _check(data, path, "")
-    return data
-
-
-def _read_jsonl(path: Path, notes: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc}")]) from None
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LivelabError([Problem(path, f"is not JSON: {exc.msg}", f"line {n}")]) from None
-        if isinstance(data, dict) and data.get("status") == "error":
-            where = (data.get("session") or {}).get("path", "?")
-            notes.append(f"{path} line {n}: {where} was not graded ({data.get('error', '')})")
-            continue
-        _check(data, path, f"line {n}")
-        out.append((f"{path}:{n}", data))
-    return out
-
-
-def _check(data: Any, path: Path, where: str) -> None:
-    if (
-        not isinstance(data, dict)
-        or not str(data.get("schema", "")).startswith("livelab.scorecard/")
-        or not isinstance(data.get("total"), int | float)
-        or not data.get("rubric")
-    ):
+def _ranked(scorecard: Scorecard, path: Path, where: str) -> Scorecard:
+    if scorecard.rubric is None:
         raise LivelabError(
             [Problem(path, "is not a livelab scorecard scored with a rubric", where)]
         )
+    return scorecard
 
 
 # --- ranking ---------------------------------------------------------------------------
 
 
-def team_of(session: Mapping[str, Any]) -> str:
-    return str(session.get("team") or session.get("anchor") or session.get("title") or "?")
+def team_of(session: SessionInfo) -> str:
+    return session.team or session.anchor or session.title or "?"
 
 
-def tie_break_value(scorecard: Mapping[str, Any], tb: Any) -> tuple[float | None, str]:
+def tie_break_value(scorecard: Scorecard, tb: TieBreak) -> tuple[float | None, str]:
     """(value, direction) of one tie-break on one scorecard; None when not available."""
     if tb.kind == "criterion":
-        row = next((c for c in scorecard.get("criteria", []) if c["id"] == tb.name), None)
-        return (None if row is None else row.get("points")), "higher"
+        row = scorecard.criterion(tb.name)
+        return (None if row is None else row.points), "higher"
     if tb.kind == "section":
-        section = (scorecard.get("sections") or {}).get(tb.name)
+        section = scorecard.sections.get(tb.name)
         if section is None:  # a scorecard from before sections: add its criteria up
-            rows = [c for c in scorecard.get("criteria", []) if c.get("section") == tb.name]
-            return (sum(c["points"] or 0 for c in rows) if rows else None), "higher"
-        return section["points"], "higher"
-    metric = (scorecard.get("metrics") or {}).get(tb.name) or {}
-    better = tb.better or metric.get("better", "")
+            rows = [c for c in scorecard.criteria if c.section == tb.name]
+            return (sum(c.points or 0 for c in rows) if rows else None), "higher"
+        return section.points, "higher"
+    metric = scorecard.metrics.get(tb.name)
+    better = tb.better or (metric.better if metric else "")
     if better not in ("higher", "lower"):
         raise LivelabError(
             f"tie-break metric {tb.name!r} has no direction (its metric says "
             f"{better or 'nothing'}): write {{metric: {tb.name}, better: higher|lower}} "
             "in the rubric's tie_breaks"
         )
-    return metric.get("value"), better
+    return (metric.value if metric else None), better
 
 
-def _sort_key(total: float, breaks: Sequence[float | None], directions: Sequence[str]) -> tuple:
+def _sort_key(
+    total: float, breaks: Sequence[float | None], directions: Sequence[str]
+) -> tuple[float, ...]:
     key: list[float] = [-total]
     for value, better in zip(breaks, directions, strict=True):
         if value is None:
@@ -172,15 +148,15 @@ def _sort_key(total: float, breaks: Sequence[float | None], directions: Sequence
 
 
 def build_boards(
-    scorecards: Sequence[tuple[str, dict[str, Any]]],
-    rubrics: Mapping[str, Any],
+    scorecards: Sequence[tuple[str, Scorecard]],
+    rubrics: Mapping[str, Rubric],
     team_score: str = "best",
 ) -> list[Board]:
     """One board per rubric id. ``rubrics`` maps rubric id → Rubric (for its tie-breaks);
     a rubric not in it ranks by total alone."""
-    by_rubric: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    by_rubric: dict[str, list[tuple[str, Scorecard]]] = {}
     for source, sc in scorecards:
-        by_rubric.setdefault(sc["rubric"]["id"], []).append((source, sc))
+        by_rubric.setdefault(_rubric_id(sc), []).append((source, sc))
     boards = []
     for rubric_id, items in by_rubric.items():
         rubric = rubrics.get(rubric_id)
@@ -193,17 +169,17 @@ def build_boards(
                 value, better = tie_break_value(sc, tb)
                 directions[i] = directions[i] or better
                 values.append(value)
-            session = sc.get("session") or {}
+            session = sc.session
             runs.append(
                 Run(
                     source=source,
                     team=team_of(session),
-                    anchor=str(session.get("anchor", "")),
-                    title=str(session.get("title", "")),
-                    when=str(session.get("recorded_at") or sc.get("created_at") or ""),
+                    anchor=session.anchor,
+                    title=session.title,
+                    when=session.recorded_at or sc.created_at,
                     rubric_id=rubric_id,
-                    total=float(sc["total"]),
-                    max_total=float(sc.get("max_total") or 0),
+                    total=sc.total,
+                    max_total=sc.max_total,
                     breaks=tuple(values),
                 )
             )
@@ -280,14 +256,8 @@ def _mean(values: list[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
-def sparkline(values: Sequence[float], top: float) -> str:
-    if not values:
-        return ""
-    hi = top or max(values) or 1.0
-    return "".join(_SPARK[round(min(max(v / hi, 0.0), 1.0) * (len(_SPARK) - 1))] for v in values)
-
-
 def trend_text(values: Sequence[float]) -> str:
+    """``60 → 70``: a team's totals, oldest first."""
     return " → ".join(f"{round(v, 1):g}" for v in values)
 
 
@@ -399,11 +369,15 @@ def print_boards(boards: Sequence[Board], console: Any) -> None:
         console.print(runs)
 
 
+def _rubric_id(scorecard: Scorecard) -> str:
+    return scorecard.rubric.id if scorecard.rubric else ""
+
+
 def load_rubrics(
-    scorecards: Sequence[tuple[str, dict[str, Any]]],
+    scorecards: Sequence[tuple[str, Scorecard]],
     override: str | None,
     plugins_dirs: Sequence[Path] = (),
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Rubric], list[str]]:
     """The rubric of each rubric id (for tie-breaks): ``override`` for all, else the file
     each scorecard names; a missing file ranks by total alone, with a note."""
     from livelab.engine.plugins import load_plugins
@@ -413,78 +387,19 @@ def load_rubrics(
     notes: list[str] = []
     if override:
         rubric = load_rubric(find_rubric(override))
-        return {sc["rubric"]["id"]: rubric for _, sc in scorecards}, notes
-    out: dict[str, Any] = {}
+        return {_rubric_id(sc): rubric for _, sc in scorecards}, notes
+    out: dict[str, Rubric] = {}
     for _, sc in scorecards:
-        info = sc["rubric"]
-        if info["id"] in out:
+        info = sc.rubric
+        if info is None or info.id in out:
             continue
-        for candidate in (Path(info.get("path", "")), builtin_rubrics().get(info["id"])):
+        for candidate in (Path(info.path), builtin_rubrics().get(info.id)):
             if candidate is not None and candidate.is_file():
-                out[info["id"]] = load_rubric(candidate)
+                out[info.id] = load_rubric(candidate)
                 break
         else:
-            notes.append(f"rubric {info['id']} not found: ranked by total alone (use --rubric)")
+            notes.append(f"rubric {info.id} not found: ranked by total alone (use --rubric)")
     return out, notes
 
 
 # --- the command -----------------------------------------------------------------------
-
-
-@click.command("leaderboard")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--rubric",
-    "-r",
-    metavar="NAME|FILE",
-    help="Take tie-breaks from this rubric (default: each scorecard's own rubric).",
-)
-@click.option(
-    "--team-score",
-    type=click.Choice(TEAM_SCORES),
-    default="best",
-    show_default=True,
-    help="A team's standing: its best run, its latest run, or the mean of its runs.",
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the board as CSV (UTF-8 with BOM, Excel-safe).",
-)
-@click.option(
-    "--html",
-    "html_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the board as a standalone HTML page.",
-)
-@click.pass_obj
-def leaderboard_command(
-    obj: dict[str, Any] | None,
-    paths: tuple[Path, ...],
-    rubric: str | None,
-    team_score: str,
-    output: Path | None,
-    html_path: Path | None,
-) -> None:
-    """Rank runs and teams from PATHS: scorecard JSON files, results.jsonl from
-    `livelab grade --out DIR`, or such folders. Ties on total are broken by the rubric's
-    `tie_breaks`; each team's trend runs oldest to newest (recorded_at, else created_at)."""
-    from rich.console import Console
-
-    from livelab.engine.cache import write_atomic
-
-    scorecards, notes = read_scorecards(paths)
-    rubrics, more = load_rubrics(scorecards, rubric, (obj or {}).get("plugins_dirs", ()))
-    boards = build_boards(scorecards, rubrics, team_score)
-    print_boards(boards, Console())
-    for note in [*notes, *more]:
-        click.echo(f"note: {note}", err=True)
-    if output is not None:
-        write_atomic(output, board_csv(boards))
-        click.echo(f"CSV written to {output}")
-    if html_path is not None:
-        from livelab.reports.html import render_leaderboard
-
-        write_atomic(html_path, render_leaderboard(boards))
-        click.echo(f"HTML written to {html_path}")

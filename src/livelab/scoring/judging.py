@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import click
 
 from livelab.api.errors import LivelabError, Problem
 from livelab.reports.gradebook import BOM, FORMULA_STARTS, neutralise
+from livelab.scoring.rubric import Rubric
+from livelab.scoring.scorecard import JudgeEntry, Scorecard, SessionInfo, apply_rubric
 
 JUDGE_COLUMN = "judge"
 SESSION_COLUMN = "session"
@@ -31,12 +29,12 @@ def _unneutralise(cell: str) -> str:
     return cell
 
 
-def session_key(session: Mapping[str, Any]) -> str:
+def session_key(session: SessionInfo) -> str:
     """How a judges' CSV names a session: its folder name (or the bare recording's name)."""
-    path = Path(str(session.get("path") or ""))
+    path = Path(session.path)
     if path.name == "session.toml":
         return path.parent.name
-    return path.name or str(session.get("title", ""))
+    return path.name or session.title
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +48,14 @@ class JudgeScore:
     fraction: float
     row: int  # line in the CSV, for messages
 
-    def to_dict(self, source: str) -> dict[str, Any]:
-        return {
-            "judge": self.judge,
-            "criterion": self.criterion,
-            "score": self.score,
-            "fraction": round(self.fraction, 6),
-            "session": self.session,
-            "source": source,
-        }
+    def entry(self, source: str) -> JudgeEntry:
+        """As the scorecard records it, with the sheet it came from."""
+        return JudgeEntry(
+            self.judge, self.criterion, self.score, round(self.fraction, 6), self.session, source
+        )
 
 
-def template_csv(rubric: Any, judges: Sequence[str], sessions: Sequence[str]) -> str:
+def template_csv(rubric: Rubric, judges: Sequence[str], sessions: Sequence[str]) -> str:
     """The judges' sheet: one row per judge × session, one column per judged criterion."""
     judged = rubric.judged
     if not judged:
@@ -83,7 +77,7 @@ def template_csv(rubric: Any, judges: Sequence[str], sessions: Sequence[str]) ->
     return BOM + buffer.getvalue()
 
 
-def read_judges_csv(path: Path, rubric: Any) -> list[JudgeScore]:
+def read_judges_csv(path: Path, rubric: Rubric) -> list[JudgeScore]:
     """Parse and validate a filled-in judges' CSV; every problem names row and column."""
     text = _decode(path)
     rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -188,10 +182,10 @@ def _number(cell: str) -> float | None:
 
 
 def scores_for(
-    scores: Sequence[JudgeScore], session: Mapping[str, Any], path: Path
+    scores: Sequence[JudgeScore], session: SessionInfo, path: Path
 ) -> list[JudgeScore]:
     """The rows that belong to this scorecard's session (blank session = any session)."""
-    names = {session_key(session), str(session.get("title", "")), str(session.get("path", ""))}
+    names = {session_key(session), session.title, session.path}
     mine = [s for s in scores if not s.session or s.session in names]
     if scores and not mine:
         found = ", ".join(sorted({s.session for s in scores}))
@@ -208,28 +202,24 @@ def scores_for(
 
 
 def merge_judges(
-    scorecard: dict[str, Any], rubric: Any, scores: Sequence[JudgeScore], source: str
-) -> dict[str, Any]:
+    scorecard: Scorecard, rubric: Rubric, scores: Sequence[JudgeScore], source: str
+) -> Scorecard:
     """Add judges' scores (replacing earlier ones by the same judge for the same criterion)
     and re-score the scorecard against ``rubric``."""
-    from livelab.scoring.scorecard import apply_rubric
-
     new = {(s.judge, s.criterion) for s in scores}
-    kept = [e for e in scorecard.get("judges") or [] if (e["judge"], e["criterion"]) not in new]
-    entries = kept + [s.to_dict(source) for s in scores]
-    apply_rubric(scorecard, rubric, entries)
+    kept = [e for e in scorecard.judges if (e.judge, e.criterion) not in new]
+    apply_rubric(scorecard, rubric, kept + [s.entry(source) for s in scores])
     judges = sorted({s.judge for s in scores})
-    note = f"judges' scores from {source}: {', '.join(judges) or 'none'}"
-    scorecard["notes"] = [*scorecard.get("notes", []), note]
+    scorecard.notes.append(f"judges' scores from {source}: {', '.join(judges) or 'none'}")
     return scorecard
 
 
 def rubric_of(
-    scorecard: Mapping[str, Any],
+    scorecard: Scorecard,
     override: str | None,
     where: Path,
     plugins_dirs: Sequence[Path] = (),
-) -> Any:
+) -> Rubric:
     """The rubric to (re-)score with: ``override``, else the one the scorecard names,
     provided its file has not changed since (same sha256)."""
     from livelab.engine.plugins import load_plugins, metric_specs
@@ -238,167 +228,23 @@ def rubric_of(
     load_plugins(plugins_dirs)
     if override:
         return load_rubric(find_rubric(override), known_metrics=metric_specs())
-    info = scorecard.get("rubric") or {}
-    if not info:
+    info = scorecard.rubric
+    if info is None:
         raise LivelabError([Problem(where, "was scored without a rubric; pass --rubric")])
-    candidates = [Path(info.get("path", ""))]
-    if info.get("id") in builtin_rubrics():
-        candidates.append(builtin_rubrics()[info["id"]])
+    candidates = [Path(info.path)]
+    if info.id in builtin_rubrics():
+        candidates.append(builtin_rubrics()[info.id])
     for candidate in candidates:
         if candidate.is_file():
             rubric = load_rubric(candidate, known_metrics=metric_specs())
-            if rubric.sha256 == info.get("sha256"):
+            if rubric.sha256 == info.sha256:
                 return rubric
     raise LivelabError(
         [
             Problem(
                 where,
-                f"its rubric {info.get('id')!r} ({info.get('path')}) is missing or has changed "
+                f"its rubric {info.id!r} ({info.path}) is missing or has changed "
                 "since it was scored; pass --rubric NAME|FILE to re-score with the current one",
             )
         ]
     )
-
-
-def read_scorecard(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LivelabError([Problem(path, f"is not a JSON scorecard: {exc}")]) from None
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(
-        "livelab.scorecard/"
-    ):
-        raise LivelabError(
-            [Problem(path, "is not a livelab scorecard (no livelab.scoring.scorecard schema)")]
-        )
-    return data
-
-
-# --- the command -----------------------------------------------------------------------
-
-
-@click.group("judge")
-def judge_command() -> None:
-    """Human judges' scores: write a CSV sheet, then merge it into a scorecard.
-
-    Judged criteria are those with `judged: true` in the rubric. Judges enter points
-    from 0 to the criterion's weight (or a 0–1 fraction when the rubric says
-    `judging: {scale: fraction}`); empty cells mean "not scored".
-    """
-
-
-@judge_command.command("template")
-@click.argument("rubric")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the CSV here (default: standard output).",
-)
-@click.option(
-    "--judges",
-    "judges_opt",
-    default="3",
-    show_default=True,
-    metavar="N|NAMES",
-    help="How many judges, or their names separated by commas.",
-)
-@click.option(
-    "--session",
-    "sessions",
-    multiple=True,
-    metavar="FOLDER|SCORECARD",
-    help="A session folder or scorecard JSON to make rows for (repeatable; default: one "
-    "blank session that matches whichever scorecard you merge into).",
-)
-@click.pass_obj
-def judge_template(
-    obj: dict[str, Any] | None,
-    rubric: str,
-    output: Path | None,
-    judges_opt: str,
-    sessions: tuple[str, ...],
-) -> None:
-    """Write a judges' CSV for RUBRIC's judged criteria: one row per judge × session."""
-    from livelab.engine.cache import write_atomic
-    from livelab.engine.plugins import load_plugins, metric_specs
-    from livelab.scoring.rubric import find_rubric, load_rubric
-
-    load_plugins((obj or {}).get("plugins_dirs", ()))
-    loaded = load_rubric(find_rubric(rubric), known_metrics=metric_specs())
-    if judges_opt.strip().isdigit():
-        count = int(judges_opt)
-        if not 1 <= count <= 50:
-            raise LivelabError("--judges must be from 1 to 50")
-        judges = [f"judge-{i}" for i in range(1, count + 1)]
-    else:
-        judges = [j.strip() for j in judges_opt.split(",") if j.strip()]
-    names = []
-    for s in sessions:
-        path = Path(s)
-        if path.suffix == ".json" and path.is_file():
-            names.append(session_key(read_scorecard(path)["session"]))
-        else:
-            names.append(path.name if path.name != "session.toml" else path.parent.name)
-    text = template_csv(loaded, judges, names)
-    if output is None:
-        click.echo(text.removeprefix(BOM), nl=False)
-    else:
-        write_atomic(output, text)
-        click.echo(
-            f"{output}: {len(judges)} judge(s) × {max(1, len(names))} session(s), "
-            f"{len(loaded.judged)} judged criteria ({loaded.judging.scale})",
-            err=True,
-        )
-
-
-@judge_command.command("merge")
-@click.argument("scorecard", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("sheets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the merged scorecard (default: SCORECARD with .judged.json).",
-)
-@click.option(
-    "--rubric",
-    "-r",
-    metavar="NAME|FILE",
-    help="Re-score with this rubric (default: the scorecard's own, if unchanged).",
-)
-@click.pass_obj
-def judge_merge(
-    obj: dict[str, Any] | None,
-    scorecard: Path,
-    sheets: tuple[Path, ...],
-    output: Path | None,
-    rubric: str | None,
-) -> None:
-    """Merge judges' CSV SHEETS into SCORECARD and re-score: trimmed mean across judges,
-    blended with the machine score by the rubric's `judging` settings."""
-    from livelab.scoring.scorecard import write_scorecard
-
-    doc = read_scorecard(scorecard)
-    loaded = rubric_of(doc, rubric, scorecard, (obj or {}).get("plugins_dirs", ()))
-    before = doc.get("total")
-    for sheet in sheets:
-        scores = scores_for(read_judges_csv(sheet, loaded), doc["session"], sheet)
-        merge_judges(doc, loaded, scores, sheet.name)
-    out = output or scorecard.with_name(scorecard.name.removesuffix(".json") + ".judged.json")
-    write_scorecard(doc, out)
-    for c in doc["criteria"]:
-        if c.get("judged"):
-            j = c.get("judging")
-            if j is None:
-                click.echo(f"  {c['id']}: no judge scored it")
-                continue
-            dropped = f"; dropped {', '.join(j['dropped'])}" if j["dropped"] else ""
-            points = "–" if c["points"] is None else f"{c['points']:g}"
-            click.echo(
-                f"  {c['id']}: {j['judges']} judge(s), mean {j['fraction'] * 100:.0f}%"
-                f"{dropped} → {points}/{c['weight']:g}"
-            )
-    click.echo(f"total {before:g} → {doc['total']:g} / {doc['max_total']:g}; written to {out}")

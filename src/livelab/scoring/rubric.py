@@ -99,7 +99,8 @@ class PassFail:
 
 @dataclass(frozen=True, slots=True)
 class ProductTime:
-    """Per-product time allotments, scored against coverage's time per product.
+    """Per-product time allotments, scored against a metric's per-product values (the
+    seconds spent on each product, as its analyzer reports them in ``by_product``).
 
     Each product with a planned time (``allot_s`` here, else the product card's
     ``planned_minutes``, else ``default_s``) scores 1 within ``planned ± tolerance_s``,
@@ -112,9 +113,9 @@ class ProductTime:
     default_s: float | None = None
 
     def fraction(self, value: float) -> float:
-        # Scored per product from the coverage details (see scorecard.product_time_rows);
-        # the metric alone (the mean time) cannot say which product ran long.
-        raise TypeError("a product_time rule scores the coverage details, not one value")
+        # Scored per product (see scorecard.product_time_rows): the metric alone (the
+        # mean time) cannot say which product ran long.
+        raise TypeError("a product_time rule scores each product's value, not one value")
 
     def planned_for(self, product_id: str, card_planned_s: float | None) -> float | None:
         if product_id in self.allot_s:
@@ -585,7 +586,7 @@ def _parse_criterion(item: Any, index: int, bad: Any, known: set[str] | None) ->
     if not isinstance(section, str):
         fail("section", "must be a section name")
         section = ""
-    weight = item.get("weight")
+    weight: Any = item.get("weight")
     if not _is_number(weight) or weight <= 0:
         fail("weight", "must be a number greater than 0")
     role = item.get("role", "")
@@ -604,8 +605,6 @@ def _parse_criterion(item: Any, index: int, bad: Any, known: set[str] | None) ->
         rule = JudgedOnly()
     else:
         rule = _parse_rule(item.get("rule"), fail)
-    if isinstance(rule, ProductTime) and metric != PRODUCT_TIME_METRIC:
-        fail("metric", f"a product_time rule is scored on {PRODUCT_TIME_METRIC}")
     if not ok or rule is None:
         return None
     return Criterion(
@@ -620,9 +619,6 @@ def _parse_criterion(item: Any, index: int, bad: Any, known: set[str] | None) ->
         judged=judged,
         judge_share=None if share is None else float(share),
     )
-
-
-PRODUCT_TIME_METRIC = "coverage.time_per_product_s"
 
 
 def _is_number(value: Any) -> bool:

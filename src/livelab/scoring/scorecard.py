@@ -1,257 +1,1008 @@
-"""The scorecard: one versioned JSON document that every report and view renders."""
+"""The scorecard: one versioned JSON document that every report and view renders.
+
+:class:`Scorecard` is that document as types; :meth:`Scorecard.to_dict` is the JSON and
+:func:`read_scorecard` the one way back (it validates, and upgrades older versions).
+A session a batch could not grade is a :class:`GradeError` instead. Scoring is pure:
+:func:`build_scorecard` records what the analyzers measured, :func:`apply_rubric` scores it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from livelab.api.analysis import MetricSpec
-from livelab.engine.cache import write_atomic
-from livelab.engine.pipeline import Analysis
+from livelab.api.analysis import Evidence, ItemValue, MetricSpec, Series
+from livelab.api.errors import LivelabError, Problem
+from livelab.api.transcript import Transcript
+from livelab.engine.version import package_version
 from livelab.scoring.rubric import ROLES, Criterion, ProductTime, Rubric, outcome_of
 
-SCHEMA = "livelab.scorecard/1"
+if TYPE_CHECKING:
+    from livelab.engine.pipeline import Analysis
+
+SCHEMA_PREFIX = "livelab.scorecard/"
+SCHEMA = f"{SCHEMA_PREFIX}2"
+#: Versions :func:`read_scorecard` reads. 1 lacks titles, highlights and per-product values.
+VERSIONS = (1, 2)
+ERROR_SCHEMA = "livelab.grade-error/1"
+#: Criteria without a role belong to the whole team.
+SHARED_ROLE = "team"
+
+
+# --- the document's parts ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    """Who, what and when: the session's manifest as the scorecard records it."""
+
+    title: str = ""
+    anchor: str = ""
+    team: str = ""
+    roles: dict[str, str] = field(default_factory=dict)
+    language: str = ""
+    language_source: str = ""
+    language_detection: dict[str, Any] | None = None
+    recorded_at: str = ""
+    path: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+    take: dict[str, Any] | None = None
+    duration_s: float = 0.0
+    #: Keys a newer livelab wrote that this one does not know: kept, written back as is.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "anchor": self.anchor,
+            "team": self.team,
+            "roles": dict(self.roles),
+            "language": self.language,
+            "language_source": self.language_source,
+            **({"language_detection": self.language_detection}
+               if self.language_detection is not None else {}),  # fmt: skip
+            "recorded_at": self.recorded_at,
+            "path": self.path,
+            "files": dict(self.files),
+            **({"take": self.take} if self.take is not None else {}),
+            "duration_s": self.duration_s,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionInfo:
+        known = {f for f in cls.__slots__ if f != "extra"}
+        return cls(
+            title=str(data.get("title") or ""),
+            anchor=str(data.get("anchor") or ""),
+            team=str(data.get("team") or ""),
+            roles={str(k): str(v) for k, v in (data.get("roles") or {}).items()},
+            language=str(data.get("language") or ""),
+            language_source=str(data.get("language_source") or ""),
+            language_detection=_opt_dict(data.get("language_detection")),
+            recorded_at=str(data.get("recorded_at") or ""),
+            path=str(data.get("path") or ""),
+            files={str(k): str(v) for k, v in (data.get("files") or {}).items()},
+            take=_opt_dict(data.get("take")),
+            duration_s=float(data.get("duration_s") or 0.0),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RubricRef:
+    """The rubric a scorecard was scored with; ``sha256`` of its file, to notice edits."""
+
+    id: str
+    title: str
+    path: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "path": self.path, "sha256": self.sha256}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RubricRef:
+        return cls(str(data["id"]), str(data.get("title") or ""), str(data.get("path") or ""),
+                   str(data.get("sha256") or ""))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRow:
+    """One product under a per-product criterion: planned and actual, fraction, points."""
+
+    id: str
+    name: str
+    planned_s: float | None
+    actual_s: float
+    fraction: float | None
+    points: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "planned_s": self.planned_s,
+            "actual_s": self.actual_s,
+            "fraction": self.fraction,
+            "points": self.points,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProductRow:
+        return cls(
+            str(data["id"]),
+            str(data.get("name") or data["id"]),
+            _opt_float(data.get("planned_s")),
+            float(data.get("actual_s") or 0.0),
+            _opt_float(data.get("fraction")),
+            _opt_float(data.get("points")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JudgingResult:
+    """How the judges' scores of one criterion were combined with the machine's."""
+
+    judges: int
+    fraction: float
+    kept: list[str]
+    dropped: list[str]
+    machine_fraction: float | None
+    judge_share: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "judges": self.judges,
+            "fraction": self.fraction,
+            "kept": list(self.kept),
+            "dropped": list(self.dropped),
+            "machine_fraction": self.machine_fraction,
+            "judge_share": self.judge_share,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JudgingResult:
+        return cls(
+            int(data["judges"]),
+            float(data["fraction"]),
+            [str(j) for j in data.get("kept") or []],
+            [str(j) for j in data.get("dropped") or []],
+            _opt_float(data.get("machine_fraction")),
+            float(data["judge_share"]),
+        )
+
+
+@dataclass(slots=True)
+class CriterionResult:
+    """One rubric criterion, scored: ``status`` is ``scored`` or ``unscored`` (with the
+    ``reason``); an unscored criterion has ``fraction`` and ``points`` of ``None``."""
+
+    id: str
+    title: str
+    metric: str
+    weight: float
+    value: float | None = None
+    unit: str = ""
+    role: str = ""
+    section: str = ""
+    judged: bool = False
+    status: str = "unscored"
+    fraction: float | None = None
+    points: float | None = None
+    outcome: str = "unscored"
+    reason: str = ""
+    feedback: str = ""
+    products: list[ProductRow] | None = None  # per-product rules only
+    judging: JudgingResult | None = None  # when judges scored it
+
+    @property
+    def scored(self) -> bool:
+        return self.status == "scored"
+
+    @property
+    def points_lost(self) -> float:
+        """Points short of the weight (0 for an unscored criterion)."""
+        return self.weight - (self.points or 0.0) if self.scored else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "metric": self.metric,
+            "role": self.role,
+            "section": self.section,
+            "judged": self.judged,
+            "weight": self.weight,
+            "value": self.value,
+            "unit": self.unit,
+        }
+        if self.products is not None:
+            out["products"] = [p.to_dict() for p in self.products]
+        if self.judging is not None:
+            out["judging"] = self.judging.to_dict()
+        out.update(
+            status=self.status,
+            fraction=self.fraction,
+            points=self.points,
+            outcome=self.outcome,
+            reason=self.reason,
+            feedback=self.feedback,
+        )
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CriterionResult:
+        products = data.get("products")
+        judging = data.get("judging")
+        return cls(
+            id=str(data["id"]),
+            title=str(data.get("title") or data["id"]),
+            metric=str(data.get("metric") or ""),
+            weight=float(data["weight"]),
+            value=_opt_float(data.get("value")),
+            unit=str(data.get("unit") or ""),
+            role=str(data.get("role") or ""),
+            section=str(data.get("section") or ""),
+            judged=bool(data.get("judged", False)),
+            status=str(data.get("status") or "unscored"),
+            fraction=_opt_float(data.get("fraction")),
+            points=_opt_float(data.get("points")),
+            outcome=str(data.get("outcome") or "unscored"),
+            reason=str(data.get("reason") or ""),
+            feedback=str(data.get("feedback") or ""),
+            products=None if products is None else [ProductRow.from_dict(p) for p in products],
+            judging=None if judging is None else JudgingResult.from_dict(judging),
+        )
+
+
+@dataclass(slots=True)
+class MetricEntry:
+    """A metric of the session: its value (``None``, with the ``reason``, when it could
+    not be measured), how to read it, and, for a per-product metric, each product's value."""
+
+    value: float | None
+    unit: str
+    better: str
+    description: str
+    analyzer: str
+    reason: str | None = None  # set exactly when value is None
+    title: str = ""
+    by_product: dict[str, ItemValue] = field(default_factory=dict)
+
+    def label(self, name: str) -> str:
+        """How views name the metric: its title, else its name."""
+        return self.title or name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "unit": self.unit,
+            "better": self.better,
+            "description": self.description,
+            "analyzer": self.analyzer,
+            **({"reason": self.reason} if self.reason is not None else {}),
+            "title": self.title,
+            "by_product": {pid: v.to_dict() for pid, v in self.by_product.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MetricEntry:
+        reason = data.get("reason")
+        return cls(
+            value=_opt_float(data.get("value")),
+            unit=str(data.get("unit") or ""),
+            better=str(data.get("better") or ""),
+            description=str(data.get("description") or ""),
+            analyzer=str(data.get("analyzer") or ""),
+            reason=None if reason is None else str(reason),
+            title=str(data.get("title") or ""),
+            by_product={
+                str(pid): ItemValue.from_dict(v)
+                for pid, v in (data.get("by_product") or {}).items()
+            },
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HighlightEntry:
+    """A span to mark in the transcript (an analyzer's :class:`livelab.Highlight`), with
+    the analyzer that declared it. Views style it by ``kind`` and name it by ``label``."""
+
+    start_s: float
+    end_s: float
+    kind: str
+    label: str
+    text: str
+    analyzer: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "kind": self.kind,
+            "label": self.label,
+            "text": self.text,
+            "analyzer": self.analyzer,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HighlightEntry:
+        return cls(
+            float(data["start_s"]),
+            float(data["end_s"]),
+            str(data["kind"]),
+            str(data.get("label") or data["kind"]),
+            str(data.get("text") or ""),
+            str(data.get("analyzer") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerStatus:
+    """How one analyzer's run went: ``ran``, ``cached``, ``failed`` or ``not run``."""
+
+    version: str
+    status: str
+    reason: str
+    seconds: float
+    title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "status": self.status,
+            "reason": self.reason,
+            "seconds": self.seconds,
+            "title": self.title,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AnalyzerStatus:
+        return cls(
+            str(data.get("version") or ""),
+            str(data.get("status") or ""),
+            str(data.get("reason") or ""),
+            float(data.get("seconds") or 0.0),
+            str(data.get("title") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    """A timed round: the session's length against it, and the penalty."""
+
+    length_s: float
+    tolerance_s: float
+    actual_s: float
+    over_s: float
+    under_s: float
+    penalty: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "length_s": self.length_s,
+            "tolerance_s": self.tolerance_s,
+            "actual_s": self.actual_s,
+            "over_s": self.over_s,
+            "under_s": self.under_s,
+            "penalty": self.penalty,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RoundResult:
+        return cls(
+            length_s=float(data["length_s"]),
+            tolerance_s=float(data["tolerance_s"]),
+            actual_s=float(data["actual_s"]),
+            over_s=float(data["over_s"]),
+            under_s=float(data["under_s"]),
+            penalty=float(data["penalty"]),
+            reason=str(data.get("reason") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PointsShare:
+    """Points of a role or a section: who (for a role), points, maximum, its criteria."""
+
+    points: float
+    max: float
+    criteria: list[str]
+    person: str | None = None  # roles only
+
+    def to_dict(self) -> dict[str, Any]:
+        head = {} if self.person is None else {"person": self.person}
+        return {**head, "points": self.points, "max": self.max, "criteria": list(self.criteria)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PointsShare:
+        person = data.get("person")
+        return cls(
+            float(data.get("points") or 0.0),
+            float(data.get("max") or 0.0),
+            [str(c) for c in data.get("criteria") or []],
+            None if person is None else str(person),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TeamResult:
+    name: str
+    points: float
+    penalty: float
+    total: float
+    max: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "points": self.points,
+            "penalty": self.penalty,
+            "total": self.total,
+            "max": self.max,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TeamResult:
+        return cls(
+            name=str(data.get("name") or ""),
+            points=float(data.get("points") or 0.0),
+            penalty=float(data.get("penalty") or 0.0),
+            total=float(data.get("total") or 0.0),
+            max=float(data.get("max") or 0.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeEntry:
+    """One judge's score of one criterion (``fraction`` of its weight), and where from."""
+
+    judge: str
+    criterion: str
+    score: float
+    fraction: float
+    session: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "judge": self.judge,
+            "criterion": self.criterion,
+            "score": self.score,
+            "fraction": self.fraction,
+            "session": self.session,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JudgeEntry:
+        return cls(
+            str(data["judge"]),
+            str(data["criterion"]),
+            float(data.get("score") or 0.0),
+            float(data["fraction"]),
+            str(data.get("session") or ""),
+            str(data.get("source") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRef:
+    name: str
+    version: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "source": self.source}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PluginRef:
+        return cls(str(data["name"]), str(data.get("version") or ""),
+                   str(data.get("source") or ""))  # fmt: skip
+
+
+# --- the document ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Scorecard:
+    """One analysed session, scored (or not yet: ``rubric`` is ``None``)."""
+
+    session: SessionInfo
+    schema: str = SCHEMA
+    livelab_version: str = ""
+    created_at: str = ""
+    rubric: RubricRef | None = None
+    total: float = 0.0
+    max_total: float = 0.0
+    scorable_weight: float = 0.0
+    scorable_fraction: float = 0.0
+    criteria: list[CriterionResult] = field(default_factory=list)
+    fix_first: list[str] = field(default_factory=list)
+    round: RoundResult | None = None
+    roles: dict[str, PointsShare] = field(default_factory=dict)
+    team: TeamResult | None = None
+    sections: dict[str, PointsShare] = field(default_factory=dict)
+    judges: list[JudgeEntry] = field(default_factory=list)
+    metrics: dict[str, MetricEntry] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    highlights: list[HighlightEntry] = field(default_factory=list)
+    series: list[Series] = field(default_factory=list)
+    #: Free-form data each analyzer reports (analyzer name → JSON): for reading, never
+    #: for views to interpret.
+    details: dict[str, Any] = field(default_factory=dict)
+    transcript: Transcript | None = None
+    analyzers: dict[str, AnalyzerStatus] = field(default_factory=dict)
+    plugins: list[PluginRef] = field(default_factory=list)
+    timings: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    # --- what views ask -----------------------------------------------------------------
+
+    def criterion(self, criterion_id: str) -> CriterionResult | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
+
+    def fix_first_criteria(self) -> list[CriterionResult]:
+        """The criteria named in ``fix_first``, in that order (unknown ids skipped)."""
+        found = (self.criterion(cid) for cid in self.fix_first)
+        return [c for c in found if c is not None]
+
+    def evidence_for(self, metric: str) -> list[Evidence]:
+        """Evidence about ``metric``: untimed findings ("never said …") first, then by time."""
+        items = [e for e in self.evidence if e.metric == metric]
+        return sorted(items, key=lambda e: (e.start_s is not None, e.start_s or 0.0))
+
+    def series_title(self, series: Series) -> str:
+        """A chart's title: the series' own, else its metric's, else its name."""
+        metric = self.metrics.get(series.name)
+        return series.title or (metric.title if metric else "") or series.name
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    # --- the JSON -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "livelab_version": self.livelab_version,
+            "created_at": self.created_at,
+            "session": self.session.to_dict(),
+            "rubric": None if self.rubric is None else self.rubric.to_dict(),
+            "total": self.total,
+            "max_total": self.max_total,
+            "scorable_weight": self.scorable_weight,
+            "scorable_fraction": self.scorable_fraction,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "fix_first": list(self.fix_first),
+            "round": None if self.round is None else self.round.to_dict(),
+            "roles": {k: v.to_dict() for k, v in self.roles.items()},
+            "team": {} if self.team is None else self.team.to_dict(),
+            "sections": {k: v.to_dict() for k, v in self.sections.items()},
+            "judges": [j.to_dict() for j in self.judges],
+            "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "evidence": [e.to_dict() for e in self.evidence],
+            "highlights": [h.to_dict() for h in self.highlights],
+            "series": [s.to_dict() for s in self.series],
+            "details": self.details,
+            "transcript": None if self.transcript is None else self.transcript.to_dict(),
+            "analyzers": {k: v.to_dict() for k, v in self.analyzers.items()},
+            "plugins": [p.to_dict() for p in self.plugins],
+            "timings": self.timings,
+            "notes": list(self.notes),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeError:
+    """A session a batch could not grade: where it is, what is known of it, and why."""
+
+    path: str
+    error: str
+    meta: Mapping[str, str] = field(default_factory=dict)  # title/anchor/team when known
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", ""))
+
+    @property
+    def anchor(self) -> str:
+        return str(self.meta.get("anchor", ""))
+
+    @property
+    def team(self) -> str:
+        return str(self.meta.get("team", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": ERROR_SCHEMA,
+            "session": {"path": self.path, **self.meta},
+            "status": "error",
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GradeError:
+        session = dict(data.get("session") or {})
+        path = str(session.pop("path", "") or "")
+        return cls(path, str(data.get("error") or ""), {k: str(v) for k, v in session.items()})
+
+
+#: One line of a batch's results: a scorecard, or why there is none.
+Entry = Scorecard | GradeError
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def is_grade_error(data: Any) -> bool:
+    """Is this JSON document a batch's failed-grade row (``livelab.grade-error/…``)?"""
+    return isinstance(data, Mapping) and (
+        str(data.get("schema", "")).startswith("livelab.grade-error/")
+        or data.get("status") == "error"
+    )
+
+
+def read_scorecard(source: Path | str | Mapping[str, Any], where: str = "") -> Scorecard:
+    """The scorecard in a JSON file, or a JSON document already parsed; validated and
+    upgraded to the current version. Raises :class:`LivelabError` naming the file (and
+    ``where``, e.g. a line of a .jsonl) and what is wrong."""
+    entry = read_entry(source, where)
+    if isinstance(entry, GradeError):
+        origin = "scorecard" if isinstance(source, Mapping) else source
+        raise LivelabError(
+            [Problem(origin, f"is a failed grade of {entry.path}, not a scorecard", where)]
+        )
+    return entry
+
+
+def read_entry(source: Path | str | Mapping[str, Any], where: str = "") -> Entry:
+    """Like :func:`read_scorecard`, but a failed-grade row comes back as a :class:`GradeError`."""
+    origin: Path | str = "scorecard"
+    if isinstance(source, Mapping):
+        data: Any = source
+    else:
+        origin = Path(source)
+        try:
+            data = json.loads(origin.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise LivelabError([Problem(origin, "scorecard file not found")]) from None
+        except OSError as exc:
+            problem = Problem(origin, f"cannot be read: {exc.strerror or exc}")
+            raise LivelabError([problem]) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise LivelabError([Problem(origin, f"is not a JSON scorecard: {exc}")]) from None
+    if is_grade_error(data):
+        return GradeError.from_dict(data)
+    schema = str(data.get("schema", "")) if isinstance(data, Mapping) else ""
+    if not schema.startswith(SCHEMA_PREFIX):
+        raise LivelabError(
+            [Problem(origin, f"is not a livelab scorecard (no {SCHEMA_PREFIX}N schema)", where)]
+        )
+    version = schema.removeprefix(SCHEMA_PREFIX)
+    if not version.isdigit() or int(version) not in VERSIONS:
+        raise LivelabError(
+            [Problem(origin, f"has schema {schema!r}, which this livelab cannot read "
+                     f"(it reads {', '.join(SCHEMA_PREFIX + str(v) for v in VERSIONS)}): "
+                     "a newer livelab wrote it", where)]  # fmt: skip
+        )
+    problems = _check(data)
+    if problems:
+        raise LivelabError([Problem(origin, p, where) for p in problems])
+    try:
+        return _parse(data, int(version))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise LivelabError([Problem(origin, f"is a malformed scorecard ({what})", where)]) from None
+
+
+_SHAPES: dict[str, tuple[type, ...]] = {
+    "session": (dict,),
+    "total": (int, float),
+    "max_total": (int, float),
+    "criteria": (list,),
+    "metrics": (dict,),
+}
+
+
+def _check(data: Mapping[str, Any]) -> list[str]:
+    missing = [k for k in ("session", "criteria", "total", "max_total") if k not in data]
+    if missing:
+        return [f"scorecard lacks {', '.join(missing)}"]
+    return [
+        f"{key} must be {' or '.join(t.__name__ for t in shapes)}, not {type(data[key]).__name__}"
+        for key, shapes in _SHAPES.items()
+        if key in data and (not isinstance(data[key], shapes) or isinstance(data[key], bool))
+    ]
+
+
+def _parse(data: Mapping[str, Any], version: int) -> Scorecard:
+    criteria = [CriterionResult.from_dict(c) for c in data.get("criteria") or []]
+    metrics = {str(k): MetricEntry.from_dict(v) for k, v in (data.get("metrics") or {}).items()}
+    if version == 1:
+        _upgrade_v1(criteria, metrics)
+    rubric = data.get("rubric")
+    round_ = data.get("round")
+    team = data.get("team")
+    transcript = data.get("transcript")
+    return Scorecard(
+        schema=SCHEMA,
+        livelab_version=str(data.get("livelab_version") or ""),
+        created_at=str(data.get("created_at") or ""),
+        session=SessionInfo.from_dict(data["session"]),
+        rubric=RubricRef.from_dict(rubric) if rubric else None,
+        total=float(data["total"]),
+        max_total=float(data["max_total"]),
+        scorable_weight=float(data.get("scorable_weight") or 0.0),
+        scorable_fraction=float(data.get("scorable_fraction") or 0.0),
+        criteria=criteria,
+        fix_first=[str(c) for c in data.get("fix_first") or []],
+        round=RoundResult.from_dict(round_) if round_ else None,
+        roles={str(k): PointsShare.from_dict(v) for k, v in (data.get("roles") or {}).items()},
+        team=TeamResult.from_dict(team) if team else None,
+        sections={
+            str(k): PointsShare.from_dict(v) for k, v in (data.get("sections") or {}).items()
+        },
+        judges=[JudgeEntry.from_dict(j) for j in data.get("judges") or []],
+        metrics=metrics,
+        evidence=[Evidence.from_dict(e) for e in data.get("evidence") or []],
+        highlights=[HighlightEntry.from_dict(h) for h in data.get("highlights") or []],
+        series=[Series.from_dict(s) for s in data.get("series") or []],
+        details=dict(data.get("details") or {}),
+        transcript=Transcript.from_dict(transcript) if transcript else None,
+        analyzers={
+            str(k): AnalyzerStatus.from_dict(v) for k, v in (data.get("analyzers") or {}).items()
+        },
+        plugins=[PluginRef.from_dict(p) for p in data.get("plugins") or []],
+        timings=dict(data.get("timings") or {}),
+        notes=[str(n) for n in data.get("notes") or []],
+    )
+
+
+def _upgrade_v1(criteria: list[CriterionResult], metrics: dict[str, MetricEntry]) -> None:
+    """Version 1 kept per-product values only in the rows of the criteria that scored
+    them: give them back to the metric, so re-scoring a version-1 card scores them again
+    (``planned`` is the plan the rubric applied)."""
+    for c in criteria:
+        entry = metrics.get(c.metric)
+        if c.products and entry is not None and not entry.by_product:
+            entry.by_product = {
+                p.id: ItemValue(p.name, p.actual_s, p.planned_s) for p in c.products
+            }
+
+
+def read_results(path: Path) -> list[tuple[int, Entry]]:
+    """``results.jsonl`` of a batch: (line number, scorecard or failed grade) per line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LivelabError([Problem(path, f"cannot be read: {exc}")]) from None
+    out: list[tuple[int, Entry]] = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LivelabError([Problem(path, f"is not JSON: {exc.msg}", f"line {n}")]) from None
+        if not isinstance(data, Mapping):
+            raise LivelabError([Problem(path, "is not a livelab scorecard", f"line {n}")])
+        try:
+            out.append((n, read_entry(data, f"line {n}")))
+        except LivelabError as exc:  # name the file, not "document"
+            raise LivelabError([Problem(path, p.message, p.key) for p in exc.problems]) from None
+    return out
+
+
+def write_scorecard(scorecard: Scorecard, path: Path) -> None:
+    from livelab.engine.cache import write_atomic
+
+    write_atomic(path, scorecard.to_json() + "\n")
+
+
+# --- building and scoring --------------------------------------------------------------
 
 
 def build_scorecard(
     analysis: Analysis,
     rubric: Rubric | None,
     specs: Mapping[str, tuple[str, MetricSpec]],
-    plugins: list[dict[str, str]] | None = None,
-) -> dict[str, Any]:
+    plugins: Sequence[Mapping[str, str]] | None = None,
+) -> Scorecard:
     """Score ``analysis`` against ``rubric`` (a pure function of metrics and rubric)."""
-    metrics = _metrics(analysis, specs)
+    from livelab.engine.plugins import get_analyzers
+
+    found = [(n, r.findings) for n, r in analysis.runs.items() if r.findings is not None]
     evidence = sorted(
-        (
-            e.to_dict()
-            for run in analysis.runs.values()
-            if run.findings
-            for e in run.findings.evidence
-        ),
-        key=lambda e: (e["start_s"] is not None, e["start_s"] or 0.0, e["metric"]),  # untimed first
+        (Evidence.from_dict(e.to_dict()) for _, f in found for e in f.evidence),  # rounded
+        key=lambda e: (e.start_s is not None, e.start_s or 0.0, e.metric),  # untimed first
     )
-    doc: dict[str, Any] = {
-        "schema": SCHEMA,
-        "livelab_version": _version(),
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "session": {**analysis.session.metadata(), "duration_s": round(analysis.duration_s, 3)},
-        "rubric": None,
-        # filled by apply_rubric, here so the document's keys keep their order
-        "total": 0.0,
-        "max_total": 0.0,
-        "scorable_weight": 0.0,
-        "scorable_fraction": 0.0,
-        "criteria": [],
-        "fix_first": [],
-        "round": None,
-        "roles": {},
-        "team": {},
-        "sections": {},
-        "judges": [],
-        "metrics": metrics,
-        "evidence": evidence,
-        "series": [
-            s.to_dict()
-            for run in analysis.runs.values()
-            if run.findings
-            for s in run.findings.series
-        ],
-        "details": {
-            n: r.findings.details
-            for n, r in analysis.runs.items()
-            if r.findings and r.findings.details
-        },
-        "transcript": analysis.transcript.to_dict() if analysis.transcript else None,
-        "analyzers": {
-            n: {
-                "version": r.version,
-                "status": r.status,
-                "reason": r.reason,
-                "seconds": round(r.seconds, 3),
-            }
+    highlights = [
+        HighlightEntry.from_dict({**h.to_dict(), "analyzer": n})
+        for n, f in found
+        for h in f.highlights
+    ]
+    titles = {n: a.title for n, a in get_analyzers().items()}
+    scorecard = Scorecard(
+        livelab_version=package_version(),
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        session=SessionInfo.from_dict(
+            {**analysis.session.metadata(), "duration_s": round(analysis.duration_s, 3)}
+        ),
+        metrics=_metrics(analysis, specs),
+        evidence=evidence,
+        highlights=sorted(highlights, key=lambda h: (h.start_s, h.end_s)),
+        series=[s for _, f in found for s in f.series],
+        details={n: f.details for n, f in found if f.details},
+        transcript=analysis.transcript,
+        analyzers={
+            n: AnalyzerStatus(r.version, r.status, r.reason, round(r.seconds, 3),
+                              titles.get(n, ""))  # fmt: skip
             for n, r in sorted(analysis.runs.items())
         },
-        "plugins": plugins or [],
-        "timings": analysis.timings,
-        "notes": list(analysis.notes),
-    }
-    return apply_rubric(doc, rubric) if rubric else doc
+        plugins=[PluginRef.from_dict(p) for p in plugins or []],
+        timings=analysis.timings,
+        notes=list(analysis.notes),
+    )
+    return apply_rubric(scorecard, rubric) if rubric else scorecard
 
 
 def apply_rubric(
-    scorecard: dict[str, Any],
+    scorecard: Scorecard,
     rubric: Rubric,
-    judges: Sequence[Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
+    judges: Sequence[JudgeEntry] | None = None,
+) -> Scorecard:
     """(Re-)score ``scorecard`` in place against ``rubric``: criteria, totals, round
-    penalty, roles, sections, judges. Pure: uses only the document's metrics, details,
-    session and judges' scores (``judges``, else those it already records)."""
-    judges = list((scorecard.get("judges") or []) if judges is None else judges)
-    criteria = score_criteria(
-        rubric, scorecard.get("metrics") or {}, scorecard.get("details") or {}, judges
-    )
-    max_total = sum(c["weight"] for c in criteria)
-    scorable = sum(c["weight"] for c in criteria if c["status"] == "scored")
-    points = sum(c["points"] for c in criteria if c["status"] == "scored")
+    penalty, roles, sections, judges. Pure: uses only the document's metrics, session and
+    judges' scores (``judges``, else those it already records)."""
+    judges = list(scorecard.judges if judges is None else judges)
+    criteria = score_criteria(rubric, scorecard.metrics, judges)
+    max_total = sum(c.weight for c in criteria)
+    scorable = sum(c.weight for c in criteria if c.scored)
+    points = sum(c.points or 0.0 for c in criteria if c.scored)
     lost = sorted(
-        (c for c in criteria if c["status"] == "scored" and c["weight"] - c["points"] > 1e-9),
-        key=lambda c: c["points"] - c["weight"],
+        (c for c in criteria if c.scored and c.weight - (c.points or 0.0) > 1e-9),
+        key=lambda c: (c.points or 0.0) - c.weight,
     )
-    session = scorecard.get("session") or {}
-    round_ = rubric.round.assess(float(session.get("duration_s") or 0.0)) if rubric.round else None
-    penalty = round_["penalty"] if round_ else 0.0
+    session = scorecard.session
+    round_ = (
+        RoundResult.from_dict(rubric.round.assess(session.duration_s)) if rubric.round else None
+    )
+    penalty = round_.penalty if round_ else 0.0
     total = max(0.0, points - penalty)  # a penalty never takes the score below 0
-    scorecard.update(
-        rubric={
-            "id": rubric.id,
-            "title": rubric.title,
-            "path": str(rubric.path),
-            "sha256": rubric.sha256,
-        },
-        total=round(total, 3),
-        max_total=round(max_total, 3),
-        scorable_weight=round(scorable, 3),
-        scorable_fraction=round(scorable / max_total, 4) if max_total else 0.0,
-        criteria=criteria,
-        fix_first=[c["id"] for c in lost[:3]],
-        round=round_,
-        roles=_roles(criteria, session),
-        team={
-            "name": session.get("team", ""),
-            "points": round(points, 3),
-            "penalty": round(penalty, 3),
-            "total": round(total, 3),
-            "max": round(max_total, 3),
-        },
-        sections=_sections(criteria, rubric.sections),
-        judges=judges,
+    scorecard.rubric = RubricRef(rubric.id, rubric.title, str(rubric.path), rubric.sha256)
+    scorecard.total = round(total, 3)
+    scorecard.max_total = round(max_total, 3)
+    scorecard.scorable_weight = round(scorable, 3)
+    scorecard.scorable_fraction = round(scorable / max_total, 4) if max_total else 0.0
+    scorecard.criteria = criteria
+    scorecard.fix_first = [c.id for c in lost[:3]]
+    scorecard.round = round_
+    scorecard.roles = _roles(criteria, session)
+    scorecard.team = TeamResult(
+        session.team, round(points, 3), round(penalty, 3), round(total, 3), round(max_total, 3)
     )
+    scorecard.sections = _sections(criteria, rubric.sections)
+    scorecard.judges = judges
     return scorecard
 
 
-#: Criteria without a role belong to the whole team.
-SHARED_ROLE = "team"
-
-
-def _roles(criteria: list[dict[str, Any]], session: Mapping[str, Any]) -> dict[str, Any]:
+def _roles(criteria: list[CriterionResult], session: SessionInfo) -> dict[str, PointsShare]:
     """Per role: who played it (the manifest's ``roles``), points, maximum, criteria."""
-    named = session.get("roles") or {}
-    roles: dict[str, dict[str, Any]] = {}
+    roles: dict[str, PointsShare] = {}
     for role in (*ROLES, SHARED_ROLE):
-        mine = [c for c in criteria if (c["role"] or SHARED_ROLE) == role]
+        mine = [c for c in criteria if (c.role or SHARED_ROLE) == role]
         if not mine:
             continue
-        person = named.get(role) or (session.get("anchor", "") if role == "anchor" else "")
-        roles[role] = {
-            "person": person,
-            "points": round(sum(c["points"] or 0.0 for c in mine), 3),
-            "max": round(sum(c["weight"] for c in mine), 3),
-            "criteria": [c["id"] for c in mine],
-        }
+        person = session.roles.get(role) or (session.anchor if role == "anchor" else "")
+        roles[role] = _share_of(mine, person)
     return roles
 
 
-def _sections(criteria: list[dict[str, Any]], order: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for section in order:
-        mine = [c for c in criteria if c.get("section") == section]
-        out[section] = {
-            "points": round(sum(c["points"] or 0.0 for c in mine), 3),
-            "max": round(sum(c["weight"] for c in mine), 3),
-            "criteria": [c["id"] for c in mine],
-        }
-    return out
+def _sections(criteria: list[CriterionResult], order: list[str]) -> dict[str, PointsShare]:
+    return {s: _share_of([c for c in criteria if c.section == s]) for s in order}
+
+
+def _share_of(mine: list[CriterionResult], person: str | None = None) -> PointsShare:
+    return PointsShare(
+        round(sum(c.points or 0.0 for c in mine), 3),
+        round(sum(c.weight for c in mine), 3),
+        [c.id for c in mine],
+        person,
+    )
 
 
 def _metrics(
     analysis: Analysis, specs: Mapping[str, tuple[str, MetricSpec]]
-) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
+) -> dict[str, MetricEntry]:
+    out: dict[str, MetricEntry] = {}
     for name, (analyzer, spec) in sorted(specs.items()):
         run = analysis.runs.get(analyzer)
         if run is None:
             continue  # not planned: the rubric does not need it
-        entry: dict[str, Any] = {
-            "value": None,
-            "unit": spec.unit,
-            "better": spec.better,
-            "description": spec.description,
-            "analyzer": analyzer,
-        }
-        if run.findings is not None:
-            entry["unit"] = run.findings.units.get(name, spec.unit)
-        if run.findings is not None and name in run.findings.metrics:
-            entry["value"] = round(run.findings.metrics[name], 4)
-        elif run.findings is not None:
-            entry["reason"] = run.findings.unmeasured.get(name, f"{analyzer} did not report it")
+        entry = MetricEntry(None, spec.unit, spec.better, spec.description, analyzer,
+                            title=spec.title)  # fmt: skip
+        findings = run.findings
+        if findings is None:
+            entry.reason = f"{analyzer} {run.status}: {run.reason}"
         else:
-            entry["reason"] = f"{analyzer} {run.status}: {run.reason}"
+            entry.unit = findings.units.get(name, spec.unit)
+            entry.by_product = dict(findings.by_product.get(name) or {})
+            if name in findings.metrics:
+                entry.value = round(findings.metrics[name], 4)
+            else:
+                entry.reason = findings.unmeasured.get(name, f"{analyzer} did not report it")
         out[name] = entry
     return out
 
 
 def score_criteria(
     rubric: Rubric,
-    metrics: Mapping[str, Mapping[str, Any]],
-    details: Mapping[str, Any] | None = None,
-    judges: Sequence[Mapping[str, Any]] = (),
-) -> list[dict[str, Any]]:
-    """Score every criterion (pure). ``details`` feeds per-product time rules; ``judges``
-    are ``{judge, criterion, score, fraction}`` entries, combined per the rubric."""
+    metrics: Mapping[str, MetricEntry],
+    judges: Sequence[JudgeEntry] = (),
+) -> list[CriterionResult]:
+    """Score every criterion (pure). Per-product rules score the metric's ``by_product``
+    values; ``judges``' scores are combined per the rubric."""
     by_criterion: dict[str, list[tuple[str, float]]] = {}
     for entry in judges:
-        by_criterion.setdefault(entry["criterion"], []).append(
-            (str(entry["judge"]), float(entry["fraction"]))
-        )
-    return [
-        _score_one(c, rubric, metrics, details or {}, by_criterion.get(c.id, []))
-        for c in rubric.criteria
-    ]
+        by_criterion.setdefault(entry.criterion, []).append((entry.judge, entry.fraction))
+    return [_score_one(c, rubric, metrics, by_criterion.get(c.id, [])) for c in rubric.criteria]
 
 
 def _score_one(
     c: Criterion,
     rubric: Rubric,
-    metrics: Mapping[str, Mapping[str, Any]],
-    details: Mapping[str, Any],
+    metrics: Mapping[str, MetricEntry],
     judged: list[tuple[str, float]],
-) -> dict[str, Any]:
-    m = metrics.get(c.metric, {}) if c.machine else {}
-    value, unit = m.get("value"), m.get("unit", "")
-    row: dict[str, Any] = {
-        "id": c.id,
-        "title": c.title,
-        "metric": c.metric,
-        "role": c.role,
-        "section": c.section,
-        "judged": c.judged,
-        "weight": c.weight,
-        "value": value,
-        "unit": unit,
-    }
+) -> CriterionResult:
+    m = metrics.get(c.metric) if c.machine else None
+    row = CriterionResult(
+        id=c.id,
+        title=c.title,
+        metric=c.metric,
+        role=c.role,
+        section=c.section,
+        judged=c.judged,
+        weight=c.weight,
+        value=m.value if m else None,
+        unit=m.unit if m else "",
+    )
     machine: float | None = None
     reason = ""
     if not c.machine:
         reason = "waiting for the judges' scores (livelab judge merge)"
-    elif value is None:
-        reason = m.get("reason") or f"no loaded plugin measured {c.metric}"
+    elif m is None or m.value is None:
+        reason = (m.reason if m else None) or f"no loaded plugin measured {c.metric}"
     elif isinstance(c.rule, ProductTime):
-        products = product_time_rows(c.rule, details, c.weight)
-        row["products"] = products
-        planned = [p for p in products if p["fraction"] is not None]
-        if planned:
-            machine = sum(p["fraction"] for p in planned) / len(planned)
+        if not m.by_product and not c.rule.allot_s:
+            reason = f"{c.metric} has no per-product values to score each product's time"
         else:
-            reason = (
-                "no product has a planned time (planned_minutes on the product card, "
-                "or allot_s / default_s in the rubric)"
-            )
+            row.products = product_time_rows(c.rule, m.by_product, c.weight)
+            planned = [p.fraction for p in row.products if p.fraction is not None]
+            if planned:
+                machine = sum(planned) / len(planned)
+            else:
+                reason = (
+                    "no product has a planned time (planned_minutes on the product card, "
+                    "or allot_s / default_s in the rubric)"
+                )
     else:
-        machine = c.rule.fraction(value)
+        machine = c.rule.fraction(m.value)
     fraction = machine
     if judged:
         mean, kept, dropped = rubric.judging.combine(judged)
@@ -260,73 +1011,62 @@ def _score_one(
         else:
             share = rubric.judging.judge_share if c.judge_share is None else c.judge_share
         fraction = mean if machine is None else (1 - share) * machine + share * mean
-        row["judging"] = {
-            "judges": len(judged),
-            "fraction": round(mean, 4),
-            "kept": kept,
-            "dropped": dropped,
-            "machine_fraction": None if machine is None else round(machine, 4),
-            "judge_share": share,
-        }
-        if not c.machine:
-            row.update(value=round(mean, 4), unit="ratio")
-    if fraction is None:
-        row.update(
-            status="unscored",
-            fraction=None,
-            points=None,
-            outcome="unscored",
-            reason=reason,
-            feedback=c.feedback_for("unscored", None, unit),
+        row.judging = JudgingResult(
+            len(judged),
+            round(mean, 4),
+            kept,
+            dropped,
+            None if machine is None else round(machine, 4),
+            share,
         )
+        if not c.machine:
+            row.value, row.unit = round(mean, 4), "ratio"
+    if fraction is None:
+        row.reason = reason
+        row.feedback = c.feedback_for("unscored", None, row.unit)
         return row
     fraction = round(fraction, 4)
-    outcome = outcome_of(fraction)
-    row.update(
-        status="scored",
-        fraction=fraction,
-        points=round(fraction * c.weight, 3),
-        outcome=outcome,
-        reason="",
-        feedback=c.feedback_for(outcome, row["value"], row["unit"]),
-    )
+    row.status = "scored"
+    row.fraction = fraction
+    row.points = round(fraction * c.weight, 3)
+    row.outcome = outcome_of(fraction)
+    row.feedback = c.feedback_for(row.outcome, row.value, row.unit)
     return row
 
 
 def product_time_rows(
-    rule: ProductTime, details: Mapping[str, Any], weight: float
-) -> list[dict[str, Any]]:
+    rule: ProductTime, by_product: Mapping[str, ItemValue], weight: float
+) -> list[ProductRow]:
     """One row per product: planned and actual seconds, fraction and points (the
     criterion's weight shared equally among products with a planned time)."""
-    products = dict((details.get("coverage") or {}).get("products") or {})
+    items = dict(by_product)
     for pid in rule.allot_s:  # allotted in the rubric but never presented: 0 s
-        products.setdefault(pid, {"name": pid, "time_s": 0.0, "planned_s": None})
-    rows = []
-    for pid, p in products.items():
-        planned = rule.planned_for(pid, p.get("planned_s"))
-        actual = float(p.get("time_s") or 0.0)
-        fraction = None if planned is None else round(rule.score(planned, actual), 4)
-        rows.append(
-            {
-                "id": pid,
-                "name": p.get("name", pid),
-                "planned_s": planned,
-                "actual_s": round(actual, 3),
-                "fraction": fraction,
-            }
+        items.setdefault(pid, ItemValue(pid, 0.0, None))
+    scored = []
+    for pid, item in items.items():
+        planned = rule.planned_for(pid, item.planned)
+        fraction = None if planned is None else round(rule.score(planned, item.value), 4)
+        scored.append((pid, item, planned, fraction))
+    share = weight / max(1, sum(f is not None for *_, f in scored))
+    return [
+        ProductRow(
+            pid,
+            item.name or pid,
+            planned,
+            round(item.value, 3),
+            fraction,
+            None if fraction is None else round(fraction * share, 3),
         )
-    share = weight / max(1, sum(r["fraction"] is not None for r in rows))
-    for r in rows:
-        r["points"] = None if r["fraction"] is None else round(r["fraction"] * share, 3)
-    return rows
+        for pid, item, planned, fraction in scored
+    ]
 
 
-def write_scorecard(scorecard: Mapping[str, Any], path: Path) -> None:
-    write_atomic(path, json.dumps(scorecard, ensure_ascii=False, indent=2) + "\n")
+# --- helpers ---------------------------------------------------------------------------
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("livelab")
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _opt_dict(value: Any) -> dict[str, Any] | None:
+    return None if value is None else dict(value)

@@ -1,0 +1,155 @@
+"""``livelab analyze``: analyse a session, score it, show or write the scorecard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from livelab.cli.common import analysis_options, rubric_opt, session_arg, stage_progress
+
+
+@click.command("analyze")
+@session_arg
+@rubric_opt
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON scorecard to this file.",
+)
+@click.option("--all", "run_all", is_flag=True, help="Run every analyzer, not only the rubric's.")
+@click.option(
+    "--model",
+    metavar="NAME|DIR",
+    help="Speech model: a CTranslate2 folder or a faster-whisper name (names download "
+    "when online). Default: the bundled model for the session's language.",
+)
+@click.option(
+    "--fps",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 30),
+    help="Video frames sampled per second.",
+)
+@click.option("--no-cache", is_flag=True, help="Ignore and do not update the analysis cache.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="History database to record this attempt in "
+    "(default: in the user data folder, or $LIVELAB_HISTORY_DB).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    metavar="NAME",
+    help="Render the scorecard in this output format: terminal, json, html, or one a plugin "
+    "adds (`livelab plugins` lists them). Printed instead of the terminal scorecard, or "
+    "written to --output.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the --format output to this file (default format: the one whose suffix "
+    "the file has, e.g. report.html).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress or scorecard on the terminal.")
+@click.pass_obj
+def analyze_command(
+    obj: dict[str, Any],
+    session: Path,
+    rubric: str | None,
+    json_path: Path | None,
+    run_all: bool,
+    model: str | None,
+    fps: float,
+    no_cache: bool,
+    db: Path | None,
+    fmt: str | None,
+    output: Path | None,
+    quiet: bool,
+) -> None:
+    """Analyse SESSION and print its scorecard.
+
+    With --format NAME the scorecard is rendered by that output format instead (for
+    example `--format html -o report.html`, or `--format json` to standard output).
+    """
+    reporter = _reporter(obj, fmt, output) if fmt or output else None
+    analyze_and_show(
+        obj,
+        session,
+        rubric,
+        json_path,
+        run_all,
+        analysis_options(model, fps, no_cache),
+        quiet,
+        db,
+        reporter,
+        output,
+    )
+
+
+def _reporter(obj: dict[str, Any], fmt: str | None, output: Path | None) -> Any:
+    """The ``livelab_reporters`` output format named ``fmt``, else the one ``output``'s
+    suffix calls for; checked before anything is analysed."""
+    from livelab.api.errors import LivelabError
+    from livelab.engine.plugins import load_plugins, reporters
+
+    load_plugins(obj["plugins_dirs"])
+    available = reporters()
+    known = ", ".join(sorted(available)) or "none"
+    if fmt is None:
+        assert output is not None
+        by_suffix = [r for r in available.values() if getattr(r, "suffix", "") == output.suffix]
+        if len(by_suffix) != 1:
+            raise LivelabError(f"say which --format to write {output.name} in (formats: {known})")
+        return by_suffix[0]
+    if fmt not in available:
+        raise LivelabError(f"unknown --format {fmt!r} (formats: {known}; see `livelab plugins`)")
+    return available[fmt]
+
+
+def analyze_and_show(
+    obj: dict[str, Any],
+    session: Path,
+    rubric: str | None,
+    json_path: Path | None,
+    run_all: bool,
+    options: Any,
+    quiet: bool,
+    db: Path | None = None,
+    reporter: Any = None,
+    output: Path | None = None,
+) -> None:
+    from rich.console import Console
+
+    from livelab.builtin.reporters import print_scorecard
+    from livelab.engine.cache import write_atomic
+    from livelab.engine.runner import Job, score_session
+    from livelab.reports.history import record_quietly
+    from livelab.scoring.scorecard import write_scorecard
+
+    with stage_progress(quiet) as progress:
+        scorecard = score_session(
+            Job(session, rubric, run_all, options), progress, obj["plugins_dirs"]
+        )
+    # History is a convenience: a database that cannot be written warns, never fails.
+    warning = record_quietly(scorecard, "analyze", db)
+    if warning:
+        click.echo(warning, err=True)
+    if json_path is not None:
+        write_scorecard(scorecard, json_path)
+    if reporter is not None and (output is not None or reporter.name != "terminal"):
+        text = reporter.render(scorecard.to_dict())
+        if output is None:  # asked for: printed even with --quiet
+            click.echo(text, nl=False)
+            return
+        write_atomic(output, text)
+    if not quiet:
+        print_scorecard(scorecard, Console())
+        if json_path is not None:
+            click.echo(f"\nJSON scorecard written to {json_path}")
+        if reporter is not None and output is not None:
+            click.echo(f"{reporter.name} written to {output}")

@@ -1,0 +1,124 @@
+"""``livelab grade``: grade a whole class into a gradebook, results and reports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.command("grade")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--rubric",
+    "-r",
+    metavar="NAME|FILE",
+    help="Built-in rubric name or rubric YAML file (default: each session language's default).",
+)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for gradebook.csv, results.jsonl, reports/ and summary.html.",
+)
+@click.option(
+    "--workers",
+    "-j",
+    default=0,
+    type=click.IntRange(0),
+    help="Sessions graded at once (default: one per core).",
+)
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    metavar="NAME",
+    help="Batch back-end: local (worker processes) or ray (a Ray cluster).",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="Ray cluster to use with --executor ray (default: $RAY_ADDRESS, else a local one).",
+)
+@click.option("--all", "run_all", is_flag=True, help="Run every analyzer, not only the rubric's.")
+@click.option(
+    "--fps",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 30),
+    help="Video frames sampled per second.",
+)
+@click.option("--model", metavar="NAME|DIR", help="Speech model (see `livelab analyze --help`).")
+@click.option("--force", is_flag=True, help="Grade every session again, even if unchanged.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="History database (default: in the user data folder, or $LIVELAB_HISTORY_DB).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on the terminal.")
+@click.pass_obj
+def grade_command(
+    obj: dict[str, Any],
+    paths: tuple[str, ...],
+    rubric: str | None,
+    out: Path,
+    workers: int,
+    executor: str,
+    ray_address: str | None,
+    run_all: bool,
+    fps: float,
+    model: str | None,
+    force: bool,
+    db: Path | None,
+    quiet: bool,
+) -> None:
+    """Grade every session in PATHS into --out: session folders, media files, folders of
+    sessions and globs. Re-running skips sessions that did not change.
+
+    Exit code 0 when every session was graded, 1 when some failed (see the error column of
+    gradebook.csv), 2 for bad usage or a bad rubric, 130 when interrupted.
+    """
+    from rich.console import Console
+
+    from livelab.batch.grade import EXIT_SOME_FAILED, BatchOptions, Display, run_batch
+
+    options = BatchOptions(
+        out=out,
+        rubric=rubric,
+        workers=workers,
+        executor=executor,
+        ray_address=ray_address,
+        run_all=run_all,
+        fps=fps,
+        model=model,
+        plugins_dirs=tuple((obj or {}).get("plugins_dirs", ())),
+        db=db,
+        force=force,
+    )
+    console = Console(stderr=True, quiet=quiet)
+    display = Display(console) if console.is_terminal and not quiet else None
+    result = run_batch(paths, options, display)
+    if not quiet:
+        for g in result.graded:
+            if not g.ok:
+                where = "" if g.error.startswith(g.path) else f"{g.path}: "
+                console.print(
+                    f"error: {where}{g.error}", markup=False, highlight=False, soft_wrap=True
+                )
+        for note in result.notes:
+            console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        total = len(result.graded)
+        skipped = f", {result.skipped} unchanged (skipped)" if result.skipped else ""
+        failed = f"; {result.failed} of {total} failed" if result.failed else ""
+        console.print(
+            f"graded {total - result.failed} of {total} sessions in {result.seconds:.1f} s"
+            f"{skipped}{failed} → {out / 'gradebook.csv'}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result.failed:
+        sys.exit(EXIT_SOME_FAILED)

@@ -1,0 +1,139 @@
+"""``livelab judge``: the judges' CSV sheet, and merging it into a scorecard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from livelab.api.errors import LivelabError
+from livelab.reports.gradebook import BOM
+
+
+@click.group("judge")
+def judge_command() -> None:
+    """Human judges' scores: write a CSV sheet, then merge it into a scorecard.
+
+    Judged criteria are those with `judged: true` in the rubric. Judges enter points
+    from 0 to the criterion's weight (or a 0–1 fraction when the rubric says
+    `judging: {scale: fraction}`); empty cells mean "not scored".
+    """
+
+
+@judge_command.command("template")
+@click.argument("rubric")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV here (default: standard output).",
+)
+@click.option(
+    "--judges",
+    "judges_opt",
+    default="3",
+    show_default=True,
+    metavar="N|NAMES",
+    help="How many judges, or their names separated by commas.",
+)
+@click.option(
+    "--session",
+    "sessions",
+    multiple=True,
+    metavar="FOLDER|SCORECARD",
+    help="A session folder or scorecard JSON to make rows for (repeatable; default: one "
+    "blank session that matches whichever scorecard you merge into).",
+)
+@click.pass_obj
+def judge_template(
+    obj: dict[str, Any] | None,
+    rubric: str,
+    output: Path | None,
+    judges_opt: str,
+    sessions: tuple[str, ...],
+) -> None:
+    """Write a judges' CSV for RUBRIC's judged criteria: one row per judge × session."""
+    from livelab.engine.cache import write_atomic
+    from livelab.engine.plugins import load_plugins, metric_specs
+    from livelab.scoring.judging import session_key, template_csv
+    from livelab.scoring.rubric import find_rubric, load_rubric
+    from livelab.scoring.scorecard import read_scorecard
+
+    load_plugins((obj or {}).get("plugins_dirs", ()))
+    loaded = load_rubric(find_rubric(rubric), known_metrics=metric_specs())
+    if judges_opt.strip().isdigit():
+        count = int(judges_opt)
+        if not 1 <= count <= 50:
+            raise LivelabError("--judges must be from 1 to 50")
+        judges = [f"judge-{i}" for i in range(1, count + 1)]
+    else:
+        judges = [j.strip() for j in judges_opt.split(",") if j.strip()]
+    names = []
+    for s in sessions:
+        path = Path(s)
+        if path.suffix == ".json" and path.is_file():
+            names.append(session_key(read_scorecard(path).session))
+        else:
+            names.append(path.name if path.name != "session.toml" else path.parent.name)
+    text = template_csv(loaded, judges, names)
+    if output is None:
+        click.echo(text.removeprefix(BOM), nl=False)
+    else:
+        write_atomic(output, text)
+        click.echo(
+            f"{output}: {len(judges)} judge(s) × {max(1, len(names))} session(s), "
+            f"{len(loaded.judged)} judged criteria ({loaded.judging.scale})",
+            err=True,
+        )
+
+
+@judge_command.command("merge")
+@click.argument("scorecard", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sheets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the merged scorecard (default: SCORECARD with .judged.json).",
+)
+@click.option(
+    "--rubric",
+    "-r",
+    metavar="NAME|FILE",
+    help="Re-score with this rubric (default: the scorecard's own, if unchanged).",
+)
+@click.pass_obj
+def judge_merge(
+    obj: dict[str, Any] | None,
+    scorecard: Path,
+    sheets: tuple[Path, ...],
+    output: Path | None,
+    rubric: str | None,
+) -> None:
+    """Merge judges' CSV SHEETS into SCORECARD and re-score: trimmed mean across judges,
+    blended with the machine score by the rubric's `judging` settings."""
+    from livelab.scoring.judging import merge_judges, read_judges_csv, rubric_of, scores_for
+    from livelab.scoring.scorecard import read_scorecard, write_scorecard
+
+    doc = read_scorecard(scorecard)
+    loaded = rubric_of(doc, rubric, scorecard, (obj or {}).get("plugins_dirs", ()))
+    before = doc.total
+    for sheet in sheets:
+        scores = scores_for(read_judges_csv(sheet, loaded), doc.session, sheet)
+        merge_judges(doc, loaded, scores, sheet.name)
+    out = output or scorecard.with_name(scorecard.name.removesuffix(".json") + ".judged.json")
+    write_scorecard(doc, out)
+    for c in doc.criteria:
+        if c.judged:
+            j = c.judging
+            if j is None:
+                click.echo(f"  {c.id}: no judge scored it")
+                continue
+            dropped = f"; dropped {', '.join(j.dropped)}" if j.dropped else ""
+            points = "–" if c.points is None else f"{c.points:g}"
+            click.echo(
+                f"  {c.id}: {j.judges} judge(s), mean {j.fraction * 100:.0f}%"
+                f"{dropped} → {points}/{c.weight:g}"
+            )
+    click.echo(f"total {before:g} → {doc.total:g} / {doc.max_total:g}; written to {out}")
