@@ -21,6 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from livelab.reports.history import Attempt
+from livelab.reports.text import span_text, sparkline
+from livelab.scoring.scorecard import Scorecard, read_scorecard
 from livelab.tui import data
 from livelab.tui.dialogs.open_session import check_session_path
 
@@ -37,26 +39,26 @@ class FakeHistory:
     """``livelab.reports.history.History``'s API in memory; ``record`` keeps what it was given."""
 
     rows: list[Attempt] = field(default_factory=list)
-    recorded: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    recorded: list[tuple[Scorecard, str]] = field(default_factory=list)
 
-    def record(self, scorecard: dict[str, Any], kind: str = "analyze") -> int:
+    def record(self, scorecard: Scorecard, kind: str = "analyze") -> int:
         self.recorded.append((scorecard, kind))
-        session = scorecard["session"]
+        session = scorecard.session
         self.rows.append(
             Attempt(
                 id=len(self.rows) + 1,
                 recorded_at=f"2026-12-{len(self.rows) + 1:02d}T10:00:00",
                 kind=kind,
-                session_path=str(session.get("path", "")),
-                title=session.get("title", ""),
-                anchor=session.get("anchor", ""),
-                team=session.get("team", ""),
-                rubric_id=(scorecard.get("rubric") or {}).get("id", ""),
+                session_path=session.path,
+                title=session.title,
+                anchor=session.anchor,
+                team=session.team,
+                rubric_id=scorecard.rubric.id if scorecard.rubric else "",
                 rubric_sha256="",
-                total=scorecard["total"],
-                max_total=scorecard["max_total"],
-                scorable_fraction=scorecard.get("scorable_fraction", 1.0),
-                criteria={c["id"]: c.get("points") for c in scorecard["criteria"]},
+                total=scorecard.total,
+                max_total=scorecard.max_total,
+                scorable_fraction=scorecard.scorable_fraction,
+                criteria={c.id: c.points for c in scorecard.criteria},
             )
         )
         return len(self.rows)
@@ -90,14 +92,14 @@ def attempt(n: int, path: Path, total: float, pace: float | None, dead_air: floa
 
 
 @pytest.fixture
-def scorecard() -> dict[str, Any]:
-    return data.load_scorecard(DEMO)
+def scorecard() -> Scorecard:
+    return read_scorecard(DEMO)
 
 
 @pytest.fixture
-def zh_scorecard(scorecard: dict[str, Any]) -> dict[str, Any]:
+def zh_scorecard() -> Scorecard:
     """The demo scorecard retitled in Mandarin with two Mandarin lines (double-width text)."""
-    sc = copy.deepcopy(scorecard)
+    sc = json.loads(DEMO.read_text(encoding="utf-8"))
     sc["session"].update(title="保温杯直播练习 第一次", anchor="王小明", language="zh")
     sc["transcript"]["language"] = "zh"
     sc["transcript"]["segments"][:2] = [
@@ -129,8 +131,11 @@ def zh_scorecard(scorecard: dict[str, Any]) -> dict[str, Any]:
     ]
     sc["details"]["pace"]["fillers"] = {"嗯": 1}
     sc["details"]["pace"]["filler_spans"] = [[4.0, 4.4, "嗯"]]
+    sc["highlights"] = [h for h in sc["highlights"] if h["kind"] != "filler"] + [
+        {"start_s": 4.0, "end_s": 4.4, "kind": "filler", "label": "filler", "text": "嗯"}
+    ]
     sc["criteria"][0]["title"] = "语速适中"
-    return sc
+    return read_scorecard(sc)
 
 
 @pytest.fixture
@@ -189,43 +194,45 @@ def test_history_rows_match_folder_entries_however_the_path_was_spelled(
 
 
 def test_transcript_marks_fillers_selling_points_and_calls_to_action(
-    scorecard: dict[str, Any],
+    scorecard: Scorecard,
 ) -> None:
     lines = data.transcript_lines(scorecard)
-    marked = {(round(w.start, 2), w.text): w.kind for line in lines for w in line.words if w.kind}
-    words = {w.text: w.kind for line in lines for w in line.words}
+    tagged = [(w, k) for line in lines for w, k in zip(line.words, line.kinds, strict=True)]
+    marked = {(round(w.start, 2), w.text): k for w, k in tagged if k}
+    words = {w.text: k for w, k in tagged}
     # pace counted {"so": 2, "umm": 1, "you know": 1} and says when each was said
     fillers = sorted(t for (_, t), k in marked.items() if k == "filler")
     assert fillers == ["So,", "Umm,", "know,", "so,", "you"]
     assert words["morning"] is None
-    so_19 = next(w for line in lines for w in line.words if w.text == "So" and w.start < 20)
-    assert so_19.kind is None, "a sentence-initial 'So' without a pause is not a filler"
-    assert words["leak"] == words["proof,"] == "selling"
+    so_19 = next(k for w, k in tagged if w.text == "So" and w.start < 20)
+    assert so_19 is None, "a sentence-initial 'So' without a pause is not a filler"
+    assert words["leak"] == words["proof,"] == "point"
     assert words["Tap"] == "cta"
     assert words["returns."] == "mention"
 
 
-def test_transcript_marks_mandarin_fillers_by_characters(zh_scorecard: dict[str, Any]) -> None:
+def test_transcript_marks_mandarin_fillers_by_characters(zh_scorecard: Scorecard) -> None:
     line = data.transcript_lines(zh_scorecard)[1]
-    assert [w.text for w in line.words if w.kind == "filler"] == ["嗯，"]
+    words = zip(line.words, line.kinds, strict=True)
+    assert [w.text for w, k in words if k == "filler"] == ["嗯，"]
 
 
-def test_evidence_for_a_criterion_puts_untimed_findings_first(scorecard: dict[str, Any]) -> None:
-    items = data.evidence_for(scorecard, "coverage.selling_points_ratio")
-    assert items[0]["start_s"] is None and "never said" in items[0]["message"]
-    assert data.span_text(items[0]) == "—"
-    assert [e["start_s"] for e in items[1:]] == sorted(e["start_s"] for e in items[1:])
-    assert data.span_text(items[1]) == "00:14–00:17"
+def test_evidence_for_a_criterion_puts_untimed_findings_first(scorecard: Scorecard) -> None:
+    items = scorecard.evidence_for("coverage.selling_points_ratio")
+    assert items[0].start_s is None and "never said" in items[0].message
+    assert span_text(items[0].start_s, items[0].end_s) == "—"
+    assert [e.start_s for e in items[1:]] == sorted(e.start_s or 0 for e in items[1:])
+    assert span_text(items[1].start_s, items[1].end_s) == "00:14–00:17"
 
 
 def test_rescoring_with_the_same_rubric_reproduces_the_scorecard(
-    scorecard: dict[str, Any],
+    scorecard: Scorecard,
 ) -> None:
     from livelab.scoring.rubric import find_rubric, load_rubric
 
     again = data.rescore(scorecard, load_rubric(find_rubric("anchor-basics-en")))
-    assert again["total"] == pytest.approx(scorecard["total"], abs=0.01)
-    assert again["fix_first"] == scorecard["fix_first"]
+    assert again.total == pytest.approx(scorecard.total, abs=0.01)
+    assert again.fix_first == scorecard.fix_first
 
 
 def test_a_broken_scorecard_file_is_a_clear_user_error(tmp_path: Path) -> None:
@@ -234,7 +241,7 @@ def test_a_broken_scorecard_file_is_a_clear_user_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "something/else"}')
     with pytest.raises(LivelabError, match="not a livelab scorecard"):
-        data.load_scorecard(bad)
+        read_scorecard(bad)
     runner = CliRunner()
     from livelab.cli import cli
 
@@ -253,16 +260,17 @@ def test_open_path_accepts_sessions_and_explains_the_rest(class_folder: Path) ->
 
 
 def test_sparkline_scales_to_its_own_range() -> None:
-    assert data.sparkline([0, 5, 10]) == "▁▅█"
-    assert data.sparkline([3, None, 3]) == "▅ ▅"
-    assert data.sparkline([]) == ""
+    assert sparkline([0, 5, 10], relative=True, gap=" ") == "▁▅█"
+    assert sparkline([3, None, 3], relative=True, gap=" ") == "▅ ▅"
+    assert sparkline([], relative=True) == ""
+    assert sparkline([0, 5, 10]) == "▁▅█" and sparkline([5, None, 10], 10) == "▅·█"
 
 
 # --- driving the app --------------------------------------------------------------------
 
 
 @run_async
-async def test_scorecard_evidence_jumps_to_the_transcript(scorecard: dict[str, Any]) -> None:
+async def test_scorecard_evidence_jumps_to_the_transcript(scorecard: Scorecard) -> None:
     from textual.widgets import DataTable
 
     from livelab.tui.screens.scorecard import ScorecardScreen
@@ -274,7 +282,7 @@ async def test_scorecard_evidence_jumps_to_the_transcript(scorecard: dict[str, A
     async with app.run_test(size=(80, 24)) as pilot:
         assert isinstance(app.screen, ScorecardScreen)
         table = app.screen.query_one("#criteria", DataTable)
-        row = [c["id"] for c in scorecard["criteria"]].index("dead-air")
+        row = [c.id for c in scorecard.criteria].index("dead-air")
         for _ in range(row):
             await pilot.press("down")
         evidence = app.screen.query_one(EvidenceList)
@@ -299,12 +307,12 @@ async def test_scorecard_evidence_jumps_to_the_transcript(scorecard: dict[str, A
 
 
 @run_async
-async def test_untimed_evidence_says_so_instead_of_jumping(scorecard: dict[str, Any]) -> None:
+async def test_untimed_evidence_says_so_instead_of_jumping(scorecard: Scorecard) -> None:
     from livelab.tui.screens.scorecard import ScorecardScreen
 
     app = make_app(scorecard=scorecard)
     async with app.run_test(size=(80, 24)) as pilot:
-        row = [c["id"] for c in scorecard["criteria"]].index("selling-points")
+        row = [c.id for c in scorecard.criteria].index("selling-points")
         await pilot.press(*["down"] * row, "enter", "enter")  # first finding: never said
         await pilot.pause()
         assert isinstance(app.screen, ScorecardScreen)
@@ -313,7 +321,7 @@ async def test_untimed_evidence_says_so_instead_of_jumping(scorecard: dict[str, 
 
 @run_async
 async def test_home_analyses_a_session_and_records_the_attempt(
-    class_folder: Path, tmp_path: Path, scorecard: dict[str, Any]
+    class_folder: Path, tmp_path: Path, scorecard: Scorecard
 ) -> None:
     """With the real history when this checkout has it (else its in-memory stand-in)."""
     from textual.widgets import DataTable
@@ -322,8 +330,8 @@ async def test_home_analyses_a_session_and_records_the_attempt(
 
     history = data.open_history(tmp_path / "attempts.sqlite3") or FakeHistory()
     earlier = copy.deepcopy(scorecard)
-    earlier["session"]["path"] = str(class_folder / "demo_en" / "session.toml")
-    earlier["total"] = 71.25
+    earlier.session.path = str(class_folder / "demo_en" / "session.toml")
+    earlier.total = 71.25
     history.record(earlier, kind="analyze")
     app = make_app(folder=class_folder, history=history)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -337,7 +345,7 @@ async def test_home_analyses_a_session_and_records_the_attempt(
             if isinstance(app.screen, ScorecardScreen):
                 break
         assert isinstance(app.screen, ScorecardScreen)
-        assert app.screen.scorecard["session"]["title"] == "AquaKeep bottle — rehearsal 1"
+        assert app.screen.scorecard.session.title == "AquaKeep bottle — rehearsal 1"
         newest = history.attempts()[0]
         assert newest.kind == "analyze" and newest.anchor == "Demo Student"
         await pilot.press("escape")
@@ -349,7 +357,7 @@ async def test_home_analyses_a_session_and_records_the_attempt(
 
 @run_async
 async def test_cancelled_analysis_is_ignored_and_the_ui_stays_responsive(
-    class_folder: Path, monkeypatch: pytest.MonkeyPatch, scorecard: dict[str, Any]
+    class_folder: Path, monkeypatch: pytest.MonkeyPatch, scorecard: Scorecard
 ) -> None:
     from livelab.engine import runner
     from livelab.tui.screens.analyse import AnalyseScreen
@@ -358,7 +366,7 @@ async def test_cancelled_analysis_is_ignored_and_the_ui_stays_responsive(
 
     release = threading.Event()
 
-    def slow_score(job: Any, progress: Any, plugins_dirs: Any = ()) -> dict[str, Any]:
+    def slow_score(job: Any, progress: Any, plugins_dirs: Any = ()) -> Scorecard:
         progress("audio", None, "decoding audio")
         progress("transcribe", 0.5, "transcribing")  # whisper cannot be interrupted here
         release.wait(10)
@@ -479,13 +487,13 @@ async def test_without_history_the_app_says_so(class_folder: Path) -> None:
 
 
 @run_async
-async def test_rescoring_from_the_scorecard_keeps_measurements(scorecard: dict[str, Any]) -> None:
+async def test_rescoring_from_the_scorecard_keeps_measurements(scorecard: Scorecard) -> None:
     app = make_app(scorecard=scorecard)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("r", "enter")
         await pilot.pause()
-        assert app.screen.scorecard["metrics"] == scorecard["metrics"]
-        assert app.screen.scorecard["total"] == pytest.approx(scorecard["total"], abs=0.01)
+        assert app.screen.scorecard.metrics == scorecard.metrics
+        assert app.screen.scorecard.total == pytest.approx(scorecard.total, abs=0.01)
 
 
 # --- snapshots --------------------------------------------------------------------------
@@ -505,21 +513,21 @@ def test_snapshot_home(snap_compare: Any, class_folder: Path) -> None:
     assert snap_compare(make_app(folder=class_folder, history=_fixed_history(class_folder)))
 
 
-def test_snapshot_scorecard_80x24(snap_compare: Any, scorecard: dict[str, Any]) -> None:
+def test_snapshot_scorecard_80x24(snap_compare: Any, scorecard: Scorecard) -> None:
     assert snap_compare(make_app(scorecard=scorecard), press=["down", "down", "down", "down"])
 
 
-def test_snapshot_scorecard_100x30(snap_compare: Any, scorecard: dict[str, Any]) -> None:
+def test_snapshot_scorecard_100x30(snap_compare: Any, scorecard: Scorecard) -> None:
     assert snap_compare(make_app(scorecard=scorecard), terminal_size=(100, 30))
 
 
-def test_snapshot_transcript_at_evidence(snap_compare: Any, scorecard: dict[str, Any]) -> None:
-    row = [c["id"] for c in scorecard["criteria"]].index("call-to-action")
+def test_snapshot_transcript_at_evidence(snap_compare: Any, scorecard: Scorecard) -> None:
+    row = [c.id for c in scorecard.criteria].index("call-to-action")
     keys = ["down"] * row + ["enter", "enter"]
     assert snap_compare(make_app(scorecard=scorecard), press=keys)
 
 
-def test_snapshot_timelines(snap_compare: Any, scorecard: dict[str, Any]) -> None:
+def test_snapshot_timelines(snap_compare: Any, scorecard: Scorecard) -> None:
     assert snap_compare(make_app(scorecard=scorecard), press=["l", "right"])
 
 
@@ -528,15 +536,15 @@ def test_snapshot_progress(snap_compare: Any, class_folder: Path) -> None:
     assert snap_compare(app, press=["p"])
 
 
-def test_snapshot_mandarin_scorecard(snap_compare: Any, zh_scorecard: dict[str, Any]) -> None:
+def test_snapshot_mandarin_scorecard(snap_compare: Any, zh_scorecard: Scorecard) -> None:
     assert snap_compare(make_app(scorecard=zh_scorecard))
 
 
-def test_snapshot_mandarin_transcript(snap_compare: Any, zh_scorecard: dict[str, Any]) -> None:
+def test_snapshot_mandarin_transcript(snap_compare: Any, zh_scorecard: Scorecard) -> None:
     assert snap_compare(make_app(scorecard=zh_scorecard), press=["t"])
 
 
-def test_snapshot_help(snap_compare: Any, scorecard: dict[str, Any]) -> None:
+def test_snapshot_help(snap_compare: Any, scorecard: Scorecard) -> None:
     assert snap_compare(make_app(scorecard=scorecard), press=["question_mark"])
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App
 from textual.binding import Binding
 
 from livelab.tui.messages import OpenSession
+
+if TYPE_CHECKING:
+    from livelab.scoring.scorecard import Scorecard
 
 
 class LivelabApp(App[None]):
@@ -30,7 +33,7 @@ class LivelabApp(App[None]):
         folder: Path | None = None,
         rubric: str | None = None,
         history: Any | None = None,
-        scorecard: dict[str, Any] | None = None,
+        scorecard: Scorecard | None = None,
         plugins_dirs: Iterable[Path] = (),
         record: Any | None = None,
     ) -> None:
@@ -71,7 +74,7 @@ class LivelabApp(App[None]):
             self.notify(f"Could not read the history: {exc}", severity="warning")
             return []
 
-    def record_attempt(self, scorecard: dict[str, Any]) -> None:
+    def record_attempt(self, scorecard: Scorecard) -> None:
         if self.history is None:
             return
         try:

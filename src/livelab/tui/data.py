@@ -1,43 +1,27 @@
-"""What the TUI shows, computed without Textual: sessions in a folder, saved scorecards,
-evidence per criterion, highlighted transcript lines, history look-ups."""
+"""What the TUI shows, computed without Textual: sessions in a folder, highlighted
+transcript lines, series to chart, history look-ups."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from livelab.api.errors import LivelabError, Problem
+from livelab.api.analysis import Series
+from livelab.api.errors import LivelabError
+from livelab.api.transcript import Word
 from livelab.inputs.session import MEDIA_SUFFIXES
 
-#: Highlight kinds in the transcript, with the evidence metrics that mark them.
-HIGHLIGHT_METRICS: dict[str, str] = {
-    "coverage.selling_points_ratio": "selling",
-    "coverage.required_mentions_ratio": "mention",
-    "coverage.cta_per_10min": "cta",
-    "coverage.compliance_flags": "compliance",
-}
-#: Kinds in the order a word takes them when spans overlap (the most urgent wins).
-HIGHLIGHT_ORDER = ("compliance", "filler", "cta", "selling", "mention")
-HIGHLIGHT_LABELS = {
-    "filler": "filler",
-    "selling": "selling point",
-    "mention": "name/price/deal",
-    "cta": "call to action",
-    "compliance": "compliance",
-}
-# Evidence longer than this spans a whole pitch ("on air 00:07–01:28"), not a phrase.
-_PHRASE_SPAN_S = 20.0
+if TYPE_CHECKING:
+    from livelab.scoring.rubric import Rubric
+    from livelab.scoring.scorecard import CriterionResult, Scorecard
 
-SERIES_LABELS = {
-    "pace.rate_timeline": "Speaking rate",
-    "presence.face_visible": "Face on camera",
-    "ops.online_per_minute": "Viewers",
-    "ops.orders_per_minute": "Orders",
-    "ops.gmv_per_minute": "Sales (GMV)",
-}
+#: How the transcript ranks the highlight kinds it knows when spans overlap (the most
+#: urgent wins); a kind it does not know ranks after them, in the order first declared.
+HIGHLIGHT_ORDER = ("flag", "filler", "cta", "point", "mention")
+# A highlight longer than this spans a whole pitch ("on air 00:07–01:28"), not a phrase.
+_PHRASE_SPAN_S = 20.0
 
 
 # --- sessions in a folder -------------------------------------------------------------
@@ -148,106 +132,56 @@ def score_text(total: float | None, max_total: float | None) -> str:
 # --- scorecards -----------------------------------------------------------------------
 
 
-def load_scorecard(path: Path) -> dict[str, Any]:
-    """A saved JSON scorecard, checked enough to render; LivelabError names the problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LivelabError([Problem(path, "scorecard file not found")]) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LivelabError([Problem(path, f"not a readable JSON scorecard ({exc})")]) from None
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(
-        "livelab.scorecard/"
-    ):
-        raise LivelabError([Problem(path, "not a livelab scorecard (schema livelab.scorecard/1)")])
-    missing = [k for k in ("session", "criteria", "total", "max_total") if k not in data]
-    if missing:
-        raise LivelabError([Problem(path, f"scorecard lacks {', '.join(missing)}")])
-    return data
-
-
-def criterion_by_id(scorecard: Mapping[str, Any], criterion_id: str) -> dict[str, Any] | None:
-    return next((c for c in scorecard["criteria"] if c["id"] == criterion_id), None)
-
-
-def points_lost(criterion: Mapping[str, Any]) -> float:
-    if criterion.get("status") != "scored":
-        return 0.0
-    return float(criterion["weight"]) - float(criterion.get("points") or 0.0)
-
-
-def fix_first(scorecard: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The criteria named in ``fix_first``, in that order (unknown ids skipped)."""
-    found = (criterion_by_id(scorecard, cid) for cid in scorecard.get("fix_first") or [])
-    return [c for c in found if c is not None]
-
-
-def evidence_for(scorecard: Mapping[str, Any], metric: str) -> list[dict[str, Any]]:
-    """Evidence about ``metric``: untimed findings ("never said …") first, then by time."""
-    items = [e for e in scorecard.get("evidence") or [] if e.get("metric") == metric]
-    return sorted(items, key=lambda e: (e.get("start_s") is not None, e.get("start_s") or 0.0))
-
-
-def span_text(evidence: Mapping[str, Any]) -> str:
-    """``mm:ss–mm:ss`` for a timed finding, ``—`` for an untimed one."""
-    from livelab.api.analysis import clock
-
-    start, end = evidence.get("start_s"), evidence.get("end_s")
-    if start is None:
-        return "—"
-    if end is None or round(end) == round(start):
-        return clock(start)
-    return f"{clock(start)}–{clock(end)}"
+def points_text(criterion: CriterionResult) -> str:
+    return f"{criterion.points or 0.0:.1f}/{criterion.weight:g}" if criterion.scored else "—"
 
 
 # --- transcript -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Word:
-    """A spoken word with the highlight it earns (None = plain)."""
-
-    start: float
-    end: float
-    text: str
-    kind: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class Line:
-    """A transcript segment: when it starts and ends, and its words."""
+    """A transcript segment: when it starts and ends, its words, and the highlight kind
+    each word earns (``None`` = plain), one per word."""
 
     start: float
     end: float
     text: str
     words: tuple[Word, ...]
+    kinds: tuple[str | None, ...]
 
 
-def transcript_lines(scorecard: Mapping[str, Any]) -> list[Line]:
+def highlight_kinds(scorecard: Scorecard) -> list[tuple[str, str]]:
+    """(kind, label) of every highlight kind in the scorecard, in overlap order."""
+    labels: dict[str, str] = {}
+    for h in scorecard.highlights:
+        labels.setdefault(h.kind, h.label)
+    return [(k, labels[k]) for k in sorted(labels, key=_rank(list(labels)))]
+
+
+def _rank(kinds: Sequence[str]) -> Any:
+    first = list(dict.fromkeys(kinds))
+    known = {k: i for i, k in enumerate(HIGHLIGHT_ORDER)}
+    return lambda k: (known.get(k, len(known)), first.index(k) if k in first else 0)
+
+
+def transcript_lines(scorecard: Scorecard) -> list[Line]:
     """The transcript as time-stamped lines, each word tagged with its highlight."""
-    transcript = scorecard.get("transcript") or {}
-    segments = transcript.get("segments") or []
-    spans: list[tuple[float, float, str]] = []
-    for e in scorecard.get("evidence") or []:
-        kind = HIGHLIGHT_METRICS.get(str(e.get("metric")))
-        start, end = e.get("start_s"), e.get("end_s")
-        if kind and start is not None and end is not None and end - start <= _PHRASE_SPAN_S:
-            spans.append((float(start), float(end), kind))
-    pace = (scorecard.get("details") or {}).get("pace") or {}
-    spans += [(float(a), float(b), "filler") for a, b, _t in pace.get("filler_spans") or []]
-    rank = {k: i for i, k in enumerate(HIGHLIGHT_ORDER)}
+    segments = scorecard.transcript.segments if scorecard.transcript else ()
+    spans = [
+        (h.start_s, h.end_s, h.kind)
+        for h in scorecard.highlights
+        if h.end_s - h.start_s <= _PHRASE_SPAN_S
+    ]
+    rank = _rank([k for *_, k in spans])
     lines = []
     for seg in segments:
-        words = []
-        for w in seg.get("words") or []:
-            start, end = float(w[0]), float(w[1])
-            mid = (start + end) / 2
-            kinds = [k for a, b, k in spans if a - 0.05 <= mid <= b + 0.05]
-            kind = min(kinds, key=rank.__getitem__) if kinds else None
-            words.append(Word(start, end, str(w[2]), kind))
-        lines.append(
-            Line(float(seg["start"]), float(seg["end"]), str(seg.get("text", "")), tuple(words))
-        )
+        kinds = []
+        for w in seg.words:
+            mid = (w.start + w.end) / 2
+            found = [k for a, b, k in spans if a - 0.05 <= mid <= b + 0.05]
+            kinds.append(min(found, key=rank) if found else None)
+        lines.append(Line(seg.start, seg.end, seg.text, seg.words, tuple(kinds)))
     return lines
 
 
@@ -259,47 +193,27 @@ def line_at(lines: Sequence[Line], seconds: float) -> int:
     return max(0, len(lines) - 1)
 
 
-# --- timelines and trends ------------------------------------------------------------
-
-_BLOCKS = "▁▂▃▄▅▆▇█"
+# --- timelines ---------------------------------------------------------------------
 
 
-def sparkline(values: Sequence[float | None]) -> str:
-    """A one-line trend of ``values`` (None shown as a space), scaled to their own range."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return ""
-    lo, hi = min(present), max(present)
-    out = []
-    for v in values:
-        if v is None:
-            out.append(" ")
-        elif hi == lo:
-            out.append(_BLOCKS[len(_BLOCKS) // 2])
-        else:
-            out.append(_BLOCKS[round((v - lo) / (hi - lo) * (len(_BLOCKS) - 1))])
-    return "".join(out)
+def ordered_series(scorecard: Scorecard) -> list[Series]:
+    """The series that have values, in the order the analyzers declared them."""
+    return [s for s in scorecard.series if s.t]
 
 
-def series_label(name: str) -> str:
-    """``Viewers`` for ``ops.online_per_minute``; unknown series by their own name, readable."""
-    if name in SERIES_LABELS:
-        return SERIES_LABELS[name]
-    return name.rpartition(".")[2].replace("_", " ").capitalize()
+def series_label(scorecard: Scorecard, series: Series) -> str:
+    """The chart title the analyzer declared; else the series' name, made readable."""
+    title = scorecard.series_title(series)
+    if title != series.name:
+        return title
+    return series.name.rpartition(".")[2].replace("_", " ").capitalize()
 
 
-def ordered_series(scorecard: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Series with the four a student asks for first (rate, face, viewers, orders)."""
-    series = [s for s in scorecard.get("series") or [] if s.get("t")]
-    first = list(SERIES_LABELS)
-    return sorted(series, key=lambda s: first.index(s["name"]) if s["name"] in first else 99)
-
-
-def rescore(scorecard: Mapping[str, Any], rubric: Any) -> dict[str, Any]:
+def rescore(scorecard: Scorecard, rubric: Rubric) -> Scorecard:
     """The scorecard scored against another rubric, from its measured metrics alone (pure
     and instant: the same scoring as ``livelab analyze``, round penalties and roles too)."""
     import copy
 
     from livelab.scoring.scorecard import apply_rubric
 
-    return apply_rubric(copy.deepcopy(dict(scorecard)), rubric)
+    return apply_rubric(copy.deepcopy(scorecard), rubric)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from livelab.scoring.scorecard import Scorecard
 
 
 class StageProgress(Message):
@@ -21,7 +24,7 @@ class StageProgress(Message):
 class AnalysisFinished(Message):
     """The worker produced a scorecard (``cancelled``: the student stopped waiting for it)."""
 
-    def __init__(self, scorecard: dict[str, Any], cancelled: bool) -> None:
+    def __init__(self, scorecard: Scorecard, cancelled: bool) -> None:
         super().__init__()
         self.scorecard = scorecard
         self.cancelled = cancelled

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, RichLog, Static
 
 from livelab.api.analysis import clock
-from livelab.tui.data import sparkline
+from livelab.reports.text import sparkline
 from livelab.tui.messages import LiveRoomUpdated, OpenSession, TakeFailed, TakeFinished
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def stats_text(state: RoomState, trend: Iterable[int]) -> Text:
     text.append("Viewers ", style="dim")
     text.append(f"{state.viewers:,}", style="bold")
     text.append(f"  peak {state.peak_viewers:,}", style="dim")
-    line = sparkline(list(trend))
+    line = sparkline(list(trend), relative=True, gap=" ")
     if line:
         text.append("  ")
         text.append(line, style="cyan")

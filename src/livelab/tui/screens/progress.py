@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
-from livelab.tui.data import score_text, sparkline, when_text
+from livelab.reports.text import sparkline
+from livelab.tui.data import score_text, when_text
 
 if TYPE_CHECKING:
     from livelab.tui.app import LivelabApp
@@ -33,7 +34,8 @@ class ProgressScreen(Screen[None]):
 
     def __init__(self, anchor: str) -> None:
         super().__init__()
-        self.anchor = anchor
+        # not ``anchor``: that name is Widget.anchor(), which Textual calls
+        self.anchor_name = anchor
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -44,12 +46,12 @@ class ProgressScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        attempts = list(reversed(self.app.attempts(anchor=self.anchor)))  # oldest first
+        attempts = list(reversed(self.app.attempts(anchor=self.anchor_name)))  # oldest first
         summary = self.query_one("#progress-summary", Static)
         trend = self.query_one("#trend", DataTable)
         table = self.query_one("#attempts", DataTable)
         if not attempts:
-            who = self.anchor or "this anchor"
+            who = self.anchor_name or "this anchor"
             summary.update(
                 f"No attempts by {who} in the history yet."
                 if self.app.history is not None
@@ -60,9 +62,9 @@ class ProgressScreen(Screen[None]):
         totals = [a.total / a.max_total * 100 if a.max_total else None for a in attempts]
         summary.update(
             Text.assemble(
-                (self.anchor or "(no anchor)", "bold"),
+                (self.anchor_name or "(no anchor)", "bold"),
                 f" · {len(attempts)} attempt{'s' if len(attempts) != 1 else ''} · total ",
-                (sparkline(totals), "cyan"),
+                (sparkline(totals, relative=True, gap=" "), "cyan"),
                 f"  {score_text(attempts[0].total, attempts[0].max_total)} → ",
                 (score_text(attempts[-1].total, attempts[-1].max_total), "bold"),
             )
@@ -70,7 +72,7 @@ class ProgressScreen(Screen[None]):
         trend.add_columns("Criterion", "Trend", "First", "Last", "Change")
         trend.add_row(
             Text("Total (%)", style="bold"),
-            Text(sparkline(totals), style="cyan"),
+            Text(sparkline(totals, relative=True, gap=" "), style="cyan"),
             f"{totals[0]:.0f}" if totals[0] is not None else "—",
             f"{totals[-1]:.0f}" if totals[-1] is not None else "—",
             _change(totals[0], totals[-1]),
@@ -80,7 +82,7 @@ class ProgressScreen(Screen[None]):
             seen = [p for p in points if p is not None]
             trend.add_row(
                 cid,
-                Text(sparkline(points), style="cyan"),
+                Text(sparkline(points, relative=True, gap=" "), style="cyan"),
                 f"{seen[0]:.1f}" if seen else "—",
                 f"{seen[-1]:.1f}" if seen else "—",
                 _change(seen[0] if seen else None, seen[-1] if seen else None),

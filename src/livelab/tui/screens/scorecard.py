@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -13,25 +13,26 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from livelab.builtin.reporters import format_value
-from livelab.tui.data import criterion_by_id, evidence_for, fix_first, points_lost
+from livelab.tui.data import points_text
 from livelab.tui.messages import JumpToTime
 from livelab.tui.widgets.evidence import EvidenceList
 from livelab.tui.widgets.score import SessionSummary, score_bar
 
 if TYPE_CHECKING:
+    from livelab.scoring.scorecard import Scorecard
     from livelab.tui.app import LivelabApp
 
 
-def fix_first_text(scorecard: dict[str, Any]) -> Text:
-    items = fix_first(scorecard)
+def fix_first_text(scorecard: Scorecard) -> Text:
+    items = scorecard.fix_first_criteria()
     text = Text("Fix these first: ", style="bold")
     if not items:
         return text.append("nothing — every measured criterion got full marks.", style="green")
     for i, c in enumerate(items):
         if i:
             text.append(" · ")
-        text.append(f"{i + 1}. {c['title']}")
-        text.append(f" (−{points_lost(c):.1f})", style="red")
+        text.append(f"{i + 1}. {c.title}")
+        text.append(f" (−{c.points_lost:.1f})", style="red")
     return text
 
 
@@ -49,7 +50,7 @@ class ScorecardScreen(Screen[None]):
 
     app: LivelabApp
 
-    def __init__(self, scorecard: dict[str, Any]) -> None:
+    def __init__(self, scorecard: Scorecard) -> None:
         super().__init__()
         self.scorecard = scorecard
 
@@ -74,33 +75,32 @@ class ScorecardScreen(Screen[None]):
     def _fill(self) -> None:
         table = self.query_one("#criteria", DataTable)
         table.clear()
-        first = set(self.scorecard.get("fix_first") or [])
-        for c in self.scorecard["criteria"]:
-            title = Text(c["title"])
-            if c["id"] in first:
+        first = set(self.scorecard.fix_first)
+        for c in self.scorecard.criteria:
+            title = Text(c.title)
+            if c.id in first:
                 title.append(" ★", style="bold red")
-            points = f"{c['points']:.1f}/{c['weight']:g}" if c["status"] == "scored" else "—"
             table.add_row(
                 title,
                 score_bar(c),
-                Text(points, justify="right"),
-                format_value(c.get("value"), c.get("unit", "")),
-                key=c["id"],
+                Text(points_text(c), justify="right"),
+                format_value(c.value, c.unit),
+                key=c.id,
             )
-        if not self.scorecard["criteria"]:
+        if not self.scorecard.criteria:
             self.query_one(EvidenceList).show("This scorecard has no rubric criteria.", [])
 
     @on(DataTable.RowHighlighted, "#criteria")
     def _show_evidence(self, event: DataTable.RowHighlighted) -> None:
-        criterion = criterion_by_id(self.scorecard, str(event.row_key.value))
+        criterion = self.scorecard.criterion(str(event.row_key.value))
         if criterion is None:
             return
-        feedback = criterion.get("feedback") or ""
-        if criterion["status"] != "scored" and criterion.get("reason"):
-            feedback = f"Unscored: {criterion['reason']}. {feedback}".strip()
+        feedback = criterion.feedback
+        if not criterion.scored and criterion.reason:
+            feedback = f"Unscored: {criterion.reason}. {feedback}".strip()
         evidence = self.query_one(EvidenceList)
-        evidence.border_title = f"Evidence · {criterion['title']}"
-        evidence.show(feedback, evidence_for(self.scorecard, criterion["metric"]))
+        evidence.border_title = f"Evidence · {criterion.title}"
+        evidence.show(feedback, self.scorecard.evidence_for(criterion.metric))
 
     @on(DataTable.RowSelected, "#criteria")
     def _enter_evidence(self) -> None:
@@ -114,7 +114,7 @@ class ScorecardScreen(Screen[None]):
         self.action_transcript(message.seconds)
 
     def action_transcript(self, seconds: float | None = None) -> None:
-        if not self.scorecard.get("transcript"):
+        if self.scorecard.transcript is None:
             self.notify("No transcript: this session was analysed without speech recognition.")
             return
         from livelab.tui.screens.transcript import TranscriptScreen
@@ -129,7 +129,7 @@ class ScorecardScreen(Screen[None]):
     def action_progress(self) -> None:
         from livelab.tui.screens.progress import ProgressScreen
 
-        anchor = self.scorecard["session"].get("anchor") or ""
+        anchor = self.scorecard.session.anchor
         self.app.push_screen(ProgressScreen(anchor))
 
     def action_pick_rubric(self) -> None:
@@ -139,7 +139,7 @@ class ScorecardScreen(Screen[None]):
 
         from livelab.tui.dialogs.rubric_picker import RubricPicker
 
-        current = (self.scorecard.get("rubric") or {}).get("id")
+        current = self.scorecard.rubric.id if self.scorecard.rubric else None
         self.app.push_screen(RubricPicker(current), picked)
 
     def rescore(self, rubric_ref: str) -> None:
@@ -148,7 +148,7 @@ class ScorecardScreen(Screen[None]):
         from livelab.scoring.rubric import find_rubric, load_rubric
         from livelab.tui.data import rescore
 
-        language = self.scorecard["session"].get("language") or "en"
+        language = self.scorecard.session.language or "en"
         try:
             rubric = load_rubric(find_rubric(rubric_ref, language))
         except LivelabError as exc:

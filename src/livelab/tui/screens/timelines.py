@@ -1,9 +1,8 @@
-"""Timelines: speaking rate, face presence, viewers and orders over the session."""
+"""Timelines: every series the analyzers reported (speaking rate, viewers, …) over the session."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,14 +11,17 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from livelab.api.analysis import clock
-from livelab.tui.data import ordered_series, series_label, sparkline
+from livelab.api.analysis import Series, clock
+from livelab.reports.text import sparkline
+from livelab.tui.data import ordered_series, series_label
+
+if TYPE_CHECKING:
+    from livelab.scoring.scorecard import Scorecard
 
 
-def series_plot(series: Mapping[str, Any]) -> Widget:
+def series_plot(series: Series, label: str) -> Widget:
     """A plotext chart when textual-plotext is installed, else a sparkline with its range."""
-    t, values = list(series["t"]), list(series["values"])
-    label = series_label(series["name"])
+    t, values = list(series.t), list(series.values)
     try:
         from textual_plotext import PlotextPlot
     except ImportError:
@@ -37,31 +39,32 @@ def series_plot(series: Mapping[str, Any]) -> Widget:
                 plt.xticks(ticks, [clock(x) for x in ticks])
             else:  # a few per-minute rows read better as labelled bars than as a line
                 plt.bar([clock(x) for x in xs], ys, width=0.4)
-            plt.title(f"{label} ({series.get('unit', '')})")
+            plt.title(f"{label} ({series.unit})")
             plt.xlabel("time (mm:ss)")
 
     return SeriesPlot()
 
 
-def _sparkline(series: Mapping[str, Any]) -> Widget:
-    values = [v for v in series["values"] if v is not None]
+def _sparkline(series: Series) -> Widget:
+    values = [v for v in series.values if v is not None]
     if not values:
         return Static("no values")
-    t = series["t"]
+    t = series.t
+    line = sparkline(series.values, relative=True, gap=" ")
     text = (
-        f"{sparkline(series['values'])}\n"
+        f"{line}\n"
         f"{clock(t[0])} … {clock(t[-1])}   min {min(values):g}  max {max(values):g} "
-        f"{series.get('unit', '')}"
+        f"{series.unit}"
     )
     return Static(text)
 
 
 class TimelinesScreen(Screen[None]):
-    """One tab per series, the four a student looks at first."""
+    """One tab per series, titled as its analyzer declared."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, scorecard: dict[str, Any]) -> None:
+    def __init__(self, scorecard: Scorecard) -> None:
         super().__init__()
         self.scorecard = scorecard
 
@@ -73,7 +76,8 @@ class TimelinesScreen(Screen[None]):
         else:
             with TabbedContent():
                 for i, s in enumerate(series):
-                    with TabPane(series_label(s["name"]), id=f"series-{i}"):
+                    label = series_label(self.scorecard, s)
+                    with TabPane(label, id=f"series-{i}"):
                         with Vertical():
-                            yield series_plot(s)
+                            yield series_plot(s, label)
         yield Footer()

@@ -1,16 +1,19 @@
-"""The transcript, time-stamped, with fillers, selling points, CTAs and compliance marked."""
+"""The transcript, time-stamped, with the spans the analyzers declared marked."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from livelab.tui.data import transcript_lines
-from livelab.tui.widgets.transcript import TranscriptView, legend
+from livelab.tui.data import highlight_kinds, transcript_lines
+from livelab.tui.widgets.transcript import TranscriptView, highlight_styles, legend
+
+if TYPE_CHECKING:
+    from livelab.scoring.scorecard import Scorecard
 
 
 class TranscriptScreen(Screen[None]):
@@ -18,17 +21,18 @@ class TranscriptScreen(Screen[None]):
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, scorecard: dict[str, Any], seconds: float | None = None) -> None:
+    def __init__(self, scorecard: Scorecard, seconds: float | None = None) -> None:
         super().__init__()
         self.scorecard = scorecard
         self.seconds = seconds
 
     def compose(self) -> ComposeResult:
-        transcript = self.scorecard.get("transcript") or {}
+        transcript = self.scorecard.transcript
+        styles = highlight_styles([k for k, _ in highlight_kinds(self.scorecard)])
         yield Header()
-        yield Static(legend(), id="legend")
-        yield TranscriptView(transcript_lines(self.scorecard), id="transcript")
-        model = transcript.get("model")
+        yield Static(legend(self.scorecard), id="legend")
+        yield TranscriptView(transcript_lines(self.scorecard), styles, id="transcript")
+        model = transcript.model if transcript else ""
         yield Static(
             f"Recognised by {model}; fillers are a lower bound (recognisers drop many)."
             if model

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from livelab.tui.data import span_text
+from livelab.api.analysis import Evidence
+from livelab.reports.text import span_text
 from livelab.tui.messages import JumpToTime
 
 
@@ -30,10 +31,10 @@ class EvidenceList(OptionList):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._items: list[Mapping[str, Any]] = []
+        self._items: list[Evidence] = []
         self.border_title = "Evidence"
 
-    def show(self, feedback: str, items: Sequence[Mapping[str, Any]]) -> None:
+    def show(self, feedback: str, items: Sequence[Evidence]) -> None:
         self._items = list(items)
         self.clear_options()
         options: list[Option] = [Option(Text(feedback, style="italic"), disabled=True)]
@@ -45,14 +46,14 @@ class EvidenceList(OptionList):
             grid = Table.grid(padding=(0, 1))
             grid.add_column(width=11, no_wrap=True, style="cyan")
             grid.add_column(ratio=1)
-            grid.add_row(span_text(e), Text(str(e.get("message", ""))))
+            grid.add_row(span_text(e.start_s, e.end_s), Text(e.message))
             options.append(Option(grid, id=f"evidence-{i}"))
         self.add_options(options)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         index = int(str(event.option.id).removeprefix("evidence-"))
-        start = self._items[index].get("start_s")
+        start = self._items[index].start_s
         if start is None:
             self.notify("This finding has no time: it is about the whole session.")
         else:

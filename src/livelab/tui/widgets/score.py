@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
 from livelab.inputs.session import language_line
 from livelab.tui.data import score_text
+
+if TYPE_CHECKING:
+    from livelab.scoring.scorecard import CriterionResult, Scorecard
 
 OUTCOME_STYLE = {
     "pass": "green",
@@ -19,12 +21,12 @@ OUTCOME_STYLE = {
 }
 
 
-def score_bar(criterion: Mapping[str, Any], width: int = 10) -> Text:
+def score_bar(criterion: CriterionResult, width: int = 10) -> Text:
     """``█████░░░░░`` coloured by outcome; unscored criteria show a dim ``unscored``."""
-    if criterion.get("status") != "scored" or criterion.get("fraction") is None:
+    if not criterion.scored or criterion.fraction is None:
         return Text("unscored".ljust(width), style="dim italic")
-    full = int(round(float(criterion["fraction"]) * width))
-    style = OUTCOME_STYLE.get(str(criterion.get("outcome")), "")
+    full = int(round(criterion.fraction * width))
+    style = OUTCOME_STYLE.get(criterion.outcome, "")
     return Text.assemble(("█" * full, style), ("░" * (width - full), "dim"))
 
 
@@ -39,31 +41,29 @@ class SessionSummary(Static):
     }
     """
 
-    def __init__(self, scorecard: Mapping[str, Any], **kwargs: Any) -> None:
+    def __init__(self, scorecard: Scorecard, **kwargs: Any) -> None:
         super().__init__(self.render_summary(scorecard), **kwargs)
 
     @staticmethod
-    def render_summary(scorecard: Mapping[str, Any]) -> Text:
-        session = scorecard["session"]
-        rubric = scorecard.get("rubric") or {}
+    def render_summary(scorecard: Scorecard) -> Text:
+        session = scorecard.session
+        rubric = scorecard.rubric
         text = Text()
-        text.append(str(session.get("title") or "untitled"), style="bold")
-        who = " · ".join(str(session[k]) for k in ("anchor", "team") if session.get(k))
+        text.append(session.title or "untitled", style="bold")
+        who = " · ".join(x for x in (session.anchor, session.team) if x)
         if who:
             text.append(f"  {who}", style="dim")
         text.append("\n")
-        text.append(
-            score_text(scorecard.get("total"), scorecard.get("max_total")), style="bold cyan"
-        )
+        text.append(score_text(scorecard.total, scorecard.max_total), style="bold cyan")
         text.append(" points")
-        fraction = scorecard.get("scorable_fraction")
-        if fraction is not None and fraction < 1:
+        fraction = scorecard.scorable_fraction
+        if fraction < 1:
             text.append(f" ({fraction:.0%} of the rubric measured)", style="yellow")
         if rubric:
-            text.append(f"  · {rubric.get('title') or rubric.get('id')}", style="dim")
-        if said := language_line(session):
+            text.append(f"  · {rubric.title or rubric.id}", style="dim")
+        if said := language_line(session.to_dict()):
             text.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
         return text
 
-    def show(self, scorecard: Mapping[str, Any]) -> None:
+    def show(self, scorecard: Scorecard) -> None:
         self.update(self.render_summary(scorecard))
