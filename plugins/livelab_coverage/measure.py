@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from livelab import Evidence, Findings, Transcript
+from livelab import Evidence, Findings, Highlight, ItemValue, Transcript
 from livelab_coverage import METRICS, phrases
 from livelab_coverage.match import (
     CARD_HOMOPHONES,
@@ -412,7 +412,34 @@ def measure_coverage(
         for h, c in flags
     ]
     f.evidence.sort(key=lambda e: (e.start_s is not None, e.start_s or 0.0, e.metric))
+    f.highlights = highlights(f.evidence)
+    f.by_product["coverage.time_per_product_s"] = {
+        pid: ItemValue(info["name"], info["time_s"], info["planned_s"])
+        for pid, info in per_product.items()
+    }
     return f
+
+
+#: Evidence whose words the transcript marks: metric → (highlight kind, legend label).
+HIGHLIGHT_KINDS = {
+    "coverage.compliance_flags": ("flag", "compliance flag"),
+    "coverage.cta_per_10min": ("cta", "call to action"),
+    "coverage.selling_points_ratio": ("point", "selling point"),
+    "coverage.required_mentions_ratio": ("mention", "key mention"),  # name, price, deal …
+}
+
+
+def highlights(evidence: Sequence[Evidence]) -> list[Highlight]:
+    """The transcript spans of the timed evidence of banned terms, calls to action, selling
+    points and key mentions (name, price, promotion, …); ``text`` is the evidence message."""
+    out = []
+    for e in evidence:
+        if e.start_s is None or e.metric not in HIGHLIGHT_KINDS:
+            continue
+        kind, label = HIGHLIGHT_KINDS[e.metric]
+        end = e.end_s if e.end_s is not None else e.start_s
+        out.append(Highlight(e.start_s, end, kind, label, e.message))
+    return out
 
 
 def compliance_flags(

@@ -34,7 +34,8 @@ class OpsAnalyzer(Analyzer):
     """The funnel metrics of the session's operations export; needs nothing but that file."""
 
     name = "ops"
-    version = "2"
+    title = "Viewers and orders"
+    version = "3"
     needs = frozenset({"ops"})
     metrics = METRICS
 
@@ -55,7 +56,8 @@ class OpsSpeechAnalyzer(Analyzer):
     """
 
     name = "ops_speech"
-    version = "2"
+    title = "Viewers lost in dead air"
+    version = "3"
     needs = frozenset({"ops", "transcript"})
     metrics = SPEECH_METRICS
 
@@ -77,7 +79,8 @@ class OpsProductsAnalyzer(Analyzer):
     """GMV during each product's pitch (plus the order lag): ops, transcript and product cards."""
 
     name = "ops_products"
-    version = "2"
+    title = "Sales during each pitch"
+    version = "3"
     needs = frozenset({"ops", "transcript", "products"})
     metrics = PRODUCT_METRICS
 

@@ -11,27 +11,37 @@ from livelab import Evidence, Findings, MetricSpec, Series
 from livelab_ops.table import OpsTable
 
 METRICS = (
-    MetricSpec("ops.pcu", "viewers", "Peak concurrent viewers: max(online).", "higher"),
+    MetricSpec("ops.pcu", "viewers", "Peak concurrent viewers: max(online).", "higher",
+               title="Peak viewers"),
     MetricSpec("ops.acu", "viewers",
-               "Average concurrent viewers, weighted by how long each row lasted.", "higher"),
+               "Average concurrent viewers, weighted by how long each row lasted.", "higher",
+               title="Average viewers"),
     MetricSpec("ops.uv", "viewers",
-               "Unique viewers: sum(entries), or the export's own total of entries.", "higher"),
-    MetricSpec("ops.views", "views", "Views: sum(views), else ops.uv.", "higher"),
+               "Unique viewers: sum(entries), or the export's own total of entries.", "higher",
+               title="Unique viewers"),
+    MetricSpec("ops.views", "views", "Views: sum(views), else ops.uv.", "higher", title="Views"),
     MetricSpec("ops.avg_watch_s", "s",
-               "Average watch time: sum(online × interval seconds) / uv.", "higher"),
+               "Average watch time: sum(online × interval seconds) / uv.", "higher",
+               title="Average watch time"),
     MetricSpec("ops.interaction_rate", "ratio",
-               "(likes + comments + shares) / uv (0.05 = 5 %).", "higher"),
-    MetricSpec("ops.follow_rate", "ratio", "new_followers / uv.", "higher"),
+               "(likes + comments + shares) / uv (0.05 = 5 %).", "higher",
+               title="Interaction rate"),
+    MetricSpec("ops.follow_rate", "ratio", "new_followers / uv.", "higher", title="Follow rate"),
     MetricSpec("ops.ctr", "ratio", "Product click-through: product_clicks / product_impressions.",
-               "higher"),
-    MetricSpec("ops.click_to_order", "ratio", "orders / product_clicks.", "higher"),
+               "higher", title="Product click-through"),
+    MetricSpec("ops.click_to_order", "ratio", "orders / product_clicks.", "higher",
+               title="Clicks to orders"),
     MetricSpec("ops.watch_to_order", "ratio",
-               "buyers / uv (orders / uv when the export has no buyers).", "higher"),
-    MetricSpec("ops.gmv", "currency", "Gross merchandise value: sum(gmv).", "higher"),
+               "buyers / uv (orders / uv when the export has no buyers).", "higher",
+               title="Viewers to buyers"),
+    MetricSpec("ops.gmv", "currency", "Gross merchandise value: sum(gmv).", "higher", title="GMV"),
     MetricSpec("ops.gpm", "currency per 1000 views",
-               "GMV per thousand views: gmv / views × 1000 (views falls back to uv).", "higher"),
-    MetricSpec("ops.uv_value", "currency per viewer", "gmv / uv.", "higher"),
-    MetricSpec("ops.aov", "currency per order", "Average order value: gmv / orders.", "none"),
+               "GMV per thousand views: gmv / views × 1000 (views falls back to uv).", "higher",
+               title="GMV per 1000 views"),
+    MetricSpec("ops.uv_value", "currency per viewer", "gmv / uv.", "higher",
+               title="GMV per viewer"),
+    MetricSpec("ops.aov", "currency per order", "Average order value: gmv / orders.", "none",
+               title="Average order value"),
 )
 
 
@@ -212,12 +222,14 @@ def minute_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.diff(integral) / length
         out.append(Series("ops.online_per_minute", "viewers", minutes,
-                          tuple(float(v) if length[i] > 0 else None for i, v in enumerate(mean))))
-    for column, unit in (("orders", "orders"), ("gmv", "currency")):
+                          tuple(float(v) if length[i] > 0 else None for i, v in enumerate(mean)),
+                          title="Viewers online"))
+    for column, unit, title in (("orders", "orders", "Orders per minute"),
+                                ("gmv", "currency", "GMV per minute")):
         if column in table.columns:
             sums = np.bincount(bins, weights=table.columns[column], minlength=n)
             out.append(Series(f"ops.{column}_per_minute", unit, minutes,
-                              tuple(float(v) for v in sums)))
+                              tuple(float(v) for v in sums), title=title))
     return out
 
 

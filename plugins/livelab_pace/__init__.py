@@ -19,35 +19,39 @@ _COUNTED = {"en": "words", "zh": "characters"}
 METRICS = (
     MetricSpec("pace.rate_speaking", RATE_UNIT,
                "Speaking rate while speaking (pauses excluded): words per minute in English, "
-               "characters (字) per minute in Mandarin.", better="target"),
+               "characters (字) per minute in Mandarin.", better="target", title="Speaking rate"),
     MetricSpec("pace.rate_overall", RATE_UNIT,
                "Words (English) or characters (Mandarin) per minute of the whole session, "
-               "silences included.", better="target"),
+               "silences included.", better="target", title="Overall rate"),
     MetricSpec("pace.rate_variability", "ratio",
                "Coefficient of variation (std / mean) of the speaking rate across 30 s windows "
                "with at least 10 s of speech; near 0 is a flat, unchanging pace.",
-               better="target"),
+               better="target", title="Pace variation"),
     MetricSpec("pace.speaking_ratio", "ratio",
                "Speaking time / session time; speaking time is where the transcript has words "
-               "and the audio is not silent.", better="target"),
+               "and the audio is not silent.", better="target", title="Share of time speaking"),
     MetricSpec("pace.dead_air_count", "count",
                "Silences of at least the dead-air threshold (3 s by default) between the first "
-               "and the last words; each is listed with its time.", better="lower"),
+               "and the last words; each is listed with its time.", better="lower",
+               title="Dead air"),
     MetricSpec("pace.longest_pause_s", "s",
-               "Longest pause between the first and the last words.", better="lower"),
+               "Longest pause between the first and the last words.", better="lower",
+               title="Longest pause"),
     MetricSpec("pace.filler_per_100", "per_100",
                "Fillers (um, uh, you know, …; 嗯, 呃, 那个, 就是, …) per 100 words or characters. "
                "A lower bound: Whisper-family recognisers drop many fillers from the transcript.",
-               better="lower"),
+               better="lower", title="Filler words"),
     MetricSpec("pace.loudness_dbfs", "dBFS",
                "Median speech loudness (unweighted RMS of 400 ms windows, speech only); "
-               "depends on the microphone gain as much as on the voice.", better="target"),
+               "depends on the microphone gain as much as on the voice.", better="target",
+               title="Loudness"),
     MetricSpec("pace.loudness_range_db", "dB",
                "Spread of speech loudness (95th − 10th percentile of 400 ms windows); "
-               "small values sound monotone.", better="target"),
+               "small values sound monotone.", better="target", title="Loudness range"),
     MetricSpec("pace.repeated_phrases", "count",
                "Words or short phrases said twice in a row (\"the the\", \"这个这个\"), a sign of "
-               "restarting; a lower bound, as the recogniser smooths many away.", better="lower"),
+               "restarting; a lower bound, as the recogniser smooths many away.", better="lower",
+               title="Repeated words"),
 )
 
 
@@ -75,7 +79,8 @@ class PaceOptions:
 
 class PaceAnalyzer(Analyzer):
     name = "pace"
-    version = "5"
+    title = "Speaking"
+    version = "6"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 

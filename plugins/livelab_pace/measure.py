@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from livelab import Evidence, Findings, Series, Signals, Transcript
+from livelab import Evidence, Findings, Highlight, Series, Signals, Transcript
 from livelab_pace import _COUNTED, _LANG_UNIT, METRICS, PaceOptions, clock, dead_air_message
 from livelab_pace.activity import (
     FRAME_S,
@@ -105,6 +105,10 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
     f.details["fillers"] = dict(Counter(x.text for x in fillers).most_common())
     # When each counted filler was said, so reports highlight exactly these words.
     f.details["filler_spans"] = [[round(x.start_s, 2), round(x.end_s, 2), x.text] for x in fillers]
+    f.highlights.extend(
+        Highlight(round(x.start_s, 2), round(x.end_s, 2), "filler", "filler", f"filler “{x.text}”")
+        for x in fillers
+    )
     if language == "en":
         f.details["hedges"] = find_hedges(units)
 
@@ -180,7 +184,7 @@ def _timeline(f: Findings, units: list[Unit], speech: np.ndarray, duration: floa
         if spoken >= _WINDOW_MIN_SPEECH_S:
             speaking_rates.append(counts[i] / spoken * 60.0)
     f.series.append(Series("pace.rate_timeline", unit, tuple(round(t, 3) for t in bounds[:-1]),
-                           tuple(values)))
+                           tuple(values), title="Speaking rate"))
     if len(speaking_rates) >= 2 and np.mean(speaking_rates) > 0:
         f.set("pace.rate_variability", float(np.std(speaking_rates) / np.mean(speaking_rates)))
     else:

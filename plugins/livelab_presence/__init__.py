@@ -63,79 +63,92 @@ METRICS = (
         "ratio",
         "Share of the recording with the anchor's face on camera.",
         better="higher",
+        title="Face on camera",
     ),
     MetricSpec(
         "presence.centered_ratio",
         "ratio",
         "Share of on-camera time with the face centre inside the central band.",
         better="higher",
+        title="Centred in frame",
     ),
     MetricSpec(
         "presence.face_height_ratio",
         "ratio",
         "Median face height / frame height: small is too far, large is too close.",
         better="target",
+        title="Face size in frame",
     ),
     MetricSpec(
         "presence.facing_camera_ratio",
         "ratio",
         "Share of on-camera time the head faces the camera (yaw from face landmarks).",
         better="higher",
+        title="Facing the camera",
     ),
     MetricSpec(
         "presence.multiple_people_ratio",
         "ratio",
         "Share of the recording with two or more faces on camera.",
         better="none",
+        title="More than one person",
     ),
     MetricSpec(
         "presence.brightness",
         "0-1",
         "Median brightness of the face region (0 black, 1 white).",
         better="target",
+        title="Face brightness",
     ),
     MetricSpec(
         "presence.underexposed_ratio",
         "ratio",
         "Share of the recording where the face (or the picture, if no face) is too dark.",
         better="lower",
+        title="Too dark",
     ),
     MetricSpec(
         "presence.overexposed_ratio",
         "ratio",
         "Share of the recording where the face is too bright.",
         better="lower",
+        title="Too bright",
     ),
     MetricSpec(
         "presence.backlit_ratio",
         "ratio",
         "Share of on-camera time the face is much darker than the background.",
         better="lower",
+        title="Backlit",
     ),
     MetricSpec(
         "presence.sharpness",
         "0-1",
         "Median sharpness of the face (variance of the Laplacian, normalised).",
         better="higher",
+        title="Sharpness",
     ),
     MetricSpec(
         "presence.motion",
         "0-1",
         "Mean picture change between samples (frame-difference energy).",
         better="none",
+        title="Motion",
     ),
     MetricSpec(
         "presence.product_shown_s",
         "s",
         "Seconds a product image from products.yaml is visible on camera.",
         better="higher",
+        title="Product shown",
     ),
 )
 
 
 class PresenceAnalyzer(Analyzer):
     name = "presence"
-    version = "4"
+    title = "On camera"
+    version = "5"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them
     metrics = METRICS

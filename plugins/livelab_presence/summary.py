@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from livelab import Evidence, Findings, Series
+from livelab import Evidence, Findings, ItemValue, Series
 from livelab_presence.measure import COL
 
 if TYPE_CHECKING:
@@ -152,11 +152,15 @@ def summarise(
     )
 
     times = tuple(round(float(x), 3) for x in t)
-    f.series.append(Series("presence.face_visible", "0/1", times, tuple(float(v) for v in visible)))
-    f.series.append(Series("presence.face_brightness", "0-1", times, _values(face_b)))
-    f.series.append(Series("presence.face_center_x", "share of width", times, _values(cx)))
+    f.series.append(Series("presence.face_visible", "0/1", times, tuple(float(v) for v in visible),
+                           title="Face on camera"))
+    f.series.append(Series("presence.face_brightness", "0-1", times, _values(face_b),
+                           title="Face brightness"))
+    f.series.append(Series("presence.face_center_x", "share of width", times, _values(cx),
+                           title="Face position (left → right)"))
     f.series.append(
-        Series("presence.face_height", "share of height", times, _values(rows[:, COL["height"]]))
+        Series("presence.face_height", "share of height", times, _values(rows[:, COL["height"]]),
+               title="Face size in frame")
     )
     return f
 
@@ -181,6 +185,9 @@ def product_findings(
     w = sample_weights(t, duration, interval)
     f.set("presence.product_shown_s", float((w * shown.any(axis=1)).sum()))
     f.details["products"] = details(matcher.products, (w[:, None] * shown).sum(axis=0))
+    f.by_product["presence.product_shown_s"] = {
+        pid: ItemValue(info["name"], info["shown_s"]) for pid, info in f.details["products"].items()
+    }
     if matcher.unmatchable():
         f.details["products_not_recognisable"] = matcher.unmatchable()
     for i, product in enumerate(matcher.products):
