@@ -445,7 +445,8 @@ def test_session_without_products_file_is_not_run(tmp_path, media_dir):
 def test_malformed_card_raises_a_user_error_naming_the_file(tmp_path):
     bad = write(tmp_path, "products:\n  - {id: x, name: X, price: 1}\n")
     session = Session(root=tmp_path, title="t", files={"recording": bad, "products": bad})
-    signals = Signals(session=session, duration_s=10.0, transcript=transcript([(0.0, "hello")]))
+    signals = Signals(session=session, duration_s=10.0, transcript=transcript([(0.0, "hello")]),
+                      products=livelab.read_products(bad))
     with pytest.raises(livelab.LivelabError, match="products.yaml: products\\[0\\].selling_points"):
         CoverageAnalyzer().analyze(signals)
 
@@ -506,3 +507,36 @@ def test_short_phrases_need_every_word_heard():
     index = PhraseIndex(TimedText.from_transcript(Transcript("en", "t", 5.0, (seg,))))
     assert index.find("get yours") == []
     assert [h.phrase for h in index.find("free shipping")] == ["free shipping"]
+
+
+def test_highlights_and_time_per_product_are_declared_for_views(tmp_path):
+    """The transcript highlights are the timed evidence of flags, calls to action, selling
+    points and key mentions; time per product is per product in ``by_product`` too."""
+    lines = [*DEMO, (86.0, "It is the best bottle in the world, guaranteed.")]
+    f = run(CARD, lines, tmp_path)
+    kinds = {
+        "coverage.compliance_flags": ("flag", "compliance flag"),
+        "coverage.cta_per_10min": ("cta", "call to action"),
+        "coverage.selling_points_ratio": ("point", "selling point"),
+        "coverage.required_mentions_ratio": ("mention", "key mention"),
+    }
+    expected = [
+        (e.start_s, e.end_s, *kinds[e.metric], e.message)
+        for e in f.evidence
+        if e.start_s is not None and e.metric in kinds
+    ]
+    got = [(h.start_s, h.end_s, h.kind, h.label, h.text) for h in f.highlights]
+    assert got == expected
+    assert {h.kind for h in f.highlights} >= {"cta", "point", "mention"}
+    info = f.details["products"]["aquakeep-bottle"]
+    (item,) = f.by_product["coverage.time_per_product_s"].values()
+    assert (item.name, item.value, item.planned) == (info["name"], info["time_s"], 90.0)
+    assert livelab.Findings.from_dict(f.to_dict()).by_product == f.by_product
+
+
+def test_every_metric_has_a_title():
+    from livelab_coverage import CoverageAnalyzer, InteractionAnalyzer
+
+    for analyzer in (CoverageAnalyzer(), InteractionAnalyzer()):
+        assert analyzer.title
+        assert all(m.title for m in analyzer.metrics)

@@ -285,18 +285,20 @@ def test_size_units_count_only_after_a_number():
     assert [c.text for c in english if c.kind == "size"] == ["liters"]
 
 
-def test_hook_builds_a_detector_and_rejects_bad_cards(tmp_path):
+def test_hook_builds_a_detector_from_cards_and_bad_cards_are_refused_first(tmp_path):
     from livelab.engine.plugins import load_plugins, pm
 
     load_plugins()
-    detector = pm.hook.livelab_cue_detector(products=SAMPLE / "products.yaml", language="en")
+    cards = livelab.load_products(SAMPLE / "products.yaml")
+    detector = pm.hook.livelab_cue_detector(products=cards, language="en")
     assert (
         isinstance(detector, CoverageCueDetector) and detector.products[0].id == "aquakeep-bottle"
     )
-    assert pm.hook.livelab_cue_detector(products=None, language="zh").products == ()
+    assert pm.hook.livelab_cue_detector(products=(), language="zh").products == ()
+    # The cards are validated once, before the hook (by the recorder, with livelab's rules).
     bad = write(tmp_path, "products:\n  - {id: x, name: X, price: 1}\n")
     with pytest.raises(livelab.LivelabError, match=r"products.yaml: products\[0\].selling_points"):
-        pm.hook.livelab_cue_detector(products=bad, language="en")
+        livelab.load_products(bad)
 
 
 def test_new_word_lists_are_in_the_cache_digest(tmp_path, monkeypatch):

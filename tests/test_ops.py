@@ -19,7 +19,7 @@ from livelab.engine.plugins import load_plugins, pm
 from livelab.inputs.session import Session
 from livelab_ops import OpsAnalyzer, OpsProductsAnalyzer, OpsSpeechAnalyzer, measure, read_ops
 from livelab_ops.speech import SpeechOptions, measure_dead_air, measure_pitches
-from livelab_ops.table import parse_number, parse_time, registered_formats
+from livelab_ops.table import parse_number, parse_time
 
 DATA = Path(__file__).resolve().parent / "data" / "ops"
 REPO = Path(__file__).resolve().parents[1]
@@ -320,17 +320,22 @@ def english_dashboard():
 
 
 def test_formats_come_from_the_hook(tmp_path: Path, english_dashboard: object) -> None:
-    from livelab.engine.plugins import get_analyzers
+    from livelab.engine.plugins import get_analyzers, ops_formats
 
     hooked = [f.name for provided in pm.hook.livelab_ops_formats() for f in provided]
     assert {"livelab", "douyin_zh", "dash_en"} <= set(hooked)  # ours come through the hook
     assert {"ops", "ops_speech", "ops_products"} <= set(get_analyzers())
-    names = [f.name for f in registered_formats()]
+    names = [f.name for f in ops_formats()]  # what the core hands to analyzers
     assert {"livelab", "douyin_zh", "dash_en"} <= set(names)
     assert len(names) == len(set(names))
-    table = read_ops(write(tmp_path, "Time,Viewers,Orders\n0,3,1\n60,4,0\n"))
+    path = write(tmp_path, "Time,Viewers,Orders\n0,3,1\n60,4,0\n")
+    table = read_ops(path, ops_formats())
     assert table.format == "dash_en"
     assert measure(table).metrics["ops.pcu"] == 4
+    # the analyzer reads it with the formats in its signals
+    session = Session(root=tmp_path, title="t", files={"ops": path})
+    signals = Signals(session=session, duration_s=120.0, ops_formats=ops_formats())
+    assert OpsAnalyzer().analyze(signals).metrics["ops.pcu"] == 4
 
 
 # ------------------------------------------------------------------ never invents or drops a row
@@ -493,14 +498,14 @@ def test_gmv_during_each_pitch_with_the_order_lag(tmp_path: Path) -> None:
 
 
 def test_ops_products_analyzer_reads_product_cards(tmp_path: Path) -> None:
-    pytest.importorskip("livelab_coverage.products", reason="the coverage plugin reads cards")
     cards = write(tmp_path, "products:\n  - id: bottle\n    name: Aqua Bottle\n    price: 99\n"
                   "    selling_points: [{id: cold, label: keeps water cold}]\n",
                   name="products.yaml")
     ops = write(tmp_path, "t,gmv\n0,10\n30,20\n")
     session = Session(root=tmp_path, title="t", files={"ops": ops, "products": cards})
     transcript = Transcript("en", "test", 60.0, (Segment(0, 20, "the aqua bottle"),))
-    signals = Signals(session=session, duration_s=60.0, transcript=transcript)
+    signals = Signals(session=session, duration_s=60.0, transcript=transcript,
+                      products=livelab.read_products(cards))
     f = OpsProductsAnalyzer(SpeechOptions(order_lag_s=0)).analyze(signals)
     # on air 0–20 s: the first row's 10 (0–30 s) spread evenly → 20/30 of it
     assert f.metrics["ops.pitch_gmv_share"] == pytest.approx((10 * 20 / 30) / 30)

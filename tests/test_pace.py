@@ -14,6 +14,7 @@ from livelab.inputs.session import Session
 from livelab_pace import METRICS, PaceAnalyzer, PaceOptions
 from livelab_pace.fillers import count_units, find_fillers, find_repeats
 from livelab_pace.measure import timed_units
+from tests.conftest import SAMPLE
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 JFK = DATA / "speech" / "jfk.flac"
@@ -247,3 +248,18 @@ def test_heavily_clipped_speech_is_still_measured(tmp_path: Path) -> None:
     f = _analyze(_write_wav(tmp_path / "clipped.wav", loud))
     assert f.details["clipped_fraction"] > 0.05
     assert f.metrics["pace.rate_overall"] == pytest.approx(120.0, rel=0.05)
+
+
+@pytest.mark.slow
+def test_each_filler_is_a_transcript_highlight(tmp_path: Path) -> None:
+    """The pace plugin declares its fillers as highlights (``filler_spans`` stays too)."""
+    folder = tmp_path / "demo"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns(".livelab"))
+    f = _analyze(folder)
+    spans = f.details["filler_spans"]
+    assert spans and [(h.start_s, h.end_s, h.kind, h.label, h.text) for h in f.highlights] == [
+        (a, b, "filler", "filler", f"filler “{t}”") for a, b, t in spans
+    ]
+    assert PaceAnalyzer.title == "Speaking" and all(m.title for m in PaceAnalyzer.metrics)
+    (series,) = f.series
+    assert series.title == "Speaking rate"

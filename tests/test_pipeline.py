@@ -26,8 +26,9 @@ class FrameCounter(Analyzer):
         MetricSpec("t.mean_level", "level", "mean pixel level"),
     )
 
-    def frame_sink(self, video, session):
+    def frame_sink(self, video, session, products=None):
         CALLS.append(self.name)
+        self.products = products
         counter = self
 
         class Sink:
@@ -287,3 +288,105 @@ def test_speech_threads_share_out_the_cores(monkeypatch):
     monkeypatch.setattr(executors, "default_workers", lambda: 2)
     assert AnalysisOptions().whisper_threads == 1  # the other core runs the video pass
     assert whisper_threads_for(2) == 1
+
+
+# --- what the core hands over: product cards, ops formats, one probe -----------------------
+
+CARD = (
+    "products:\n  - id: bottle\n    name: Aqua Bottle\n    price: 9\n"
+    "    selling_points: [{id: cold, label: keeps water cold}]\n"
+)
+
+
+class CardsReader(Analyzer):
+    name = "t_cards"
+    version = "1"
+    needs = frozenset({"products"})
+    metrics = (MetricSpec("t.cards", "count", "product cards"),)
+    seen: list[object] = []
+
+    def analyze(self, signals):
+        self.seen.append(signals.products)
+        f = Findings()
+        f.set("t.cards", len(signals.products.valid()))  # raises for an invalid file
+        return f
+
+
+def test_product_cards_are_read_once_and_handed_to_every_analyzer(session_dir, monkeypatch):
+    import livelab.engine.pipeline as pipeline
+
+    (session_dir / "products.yaml").write_text(CARD)
+    reads: list[Path] = []
+    real = pipeline.read_products
+    monkeypatch.setattr(pipeline, "read_products", lambda p: reads.append(p) or real(p))
+    frames, cards = ProductAwareFrames(), CardsReader()
+    cards.seen = []
+    runs = analyze_session(load_session(session_dir), [frames, cards],
+                           AnalysisOptions(use_cache=False)).runs
+    assert runs["t_cards"].findings.metrics["t.cards"] == 1
+    assert len(reads) == 1
+    assert frames.products is cards.seen[0]  # the frame sink got the same cards
+    assert [c.id for c in cards.seen[0].cards] == ["bottle"]
+
+
+def test_an_invalid_products_file_fails_only_the_analyzers_that_use_the_cards(session_dir):
+    frames, cards = ProductAwareFrames(), CardsReader()
+    runs = analyze_session(load_session(session_dir), [frames, cards, ProductsReader()],
+                           AnalysisOptions(use_cache=False)).runs
+    assert runs["t_cards"].status == "failed"
+    assert "products.yaml: products: is empty; list at least one product card" in (
+        runs["t_cards"].reason
+    )
+    assert runs["t_products"].status == "ran" and runs["t_frames_products"].status == "ran"
+    assert frames.products.problems and frames.products.cards == ()
+
+
+class FormatsReader(Analyzer):
+    name = "t_formats"
+    version = "1"
+    needs = frozenset({"ops"})
+    metrics = (MetricSpec("t.formats", "count", "ops formats"),)
+
+    def analyze(self, signals):
+        f = Findings()
+        f.details["formats"] = [fmt.name for fmt in signals.ops_formats]
+        f.set("t.formats", len(signals.ops_formats))
+        return f
+
+
+def test_registered_ops_formats_reach_analyzers_and_their_cache_key(session_dir, monkeypatch):
+    import livelab.engine.pipeline as pipeline
+    from livelab import OpsFormat
+
+    (session_dir / "ops.csv").write_text("t,online\n0,1\n")
+    (session_dir / "session.toml").write_text('recording = "clip.mpg"\nops = "ops.csv"\n')
+    formats = (OpsFormat("a", "", {"t": "t"}),)
+    monkeypatch.setattr(pipeline, "_ops_formats", lambda: formats)
+    first = analyze_session(load_session(session_dir), [FormatsReader()]).runs["t_formats"]
+    assert first.status == "ran" and first.findings.details["formats"] == ["a"]
+    assert analyze_session(load_session(session_dir), [FormatsReader()]).runs[
+        "t_formats"].status == "cached"
+    formats = (OpsFormat("a", "", {"t": "t", "Online": "online"}),)
+    again = analyze_session(load_session(session_dir), [FormatsReader()]).runs["t_formats"]
+    assert again.status == "ran"  # a format that reads headers differently: not the cache
+
+
+def test_the_recording_is_probed_once_per_analysis(session_dir, monkeypatch):
+    import livelab.engine.pipeline as pipeline
+    import livelab.media.decode as decode
+    from livelab.inputs.session import load_probed_session
+
+    calls: list[Path] = []
+    real = decode.probe
+
+    def counting(path):
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(decode, "probe", counting)
+    monkeypatch.setattr(pipeline, "probe", counting)
+    session, probes = load_probed_session(session_dir)
+    analysis = analyze_session(session, [FrameCounter(), AudioLength()],
+                               AnalysisOptions(use_cache=False), probes=probes)
+    assert {r.status for r in analysis.runs.values()} == {"ran"}
+    assert calls == [session.files["recording"]]

@@ -190,7 +190,9 @@ def portrait_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cv2.imwrite(str(folder / "card.png"), card)
     _write_clip(folder / "clip.mp4", card)
     (folder / "products.yaml").write_text(
-        "products:\n  - id: aquakeep\n    name: AquaKeep\n    image: card.png\n", encoding="utf-8"
+        "products:\n  - id: aquakeep\n    name: AquaKeep\n    price: 19\n    image: card.png\n"
+        "    selling_points: [{id: cold, label: keeps drinks cold}]\n",
+        encoding="utf-8",
     )
     (folder / "session.toml").write_text(
         'title = "t"\nrecording = "clip.mp4"\nproducts = "products.yaml"\n', encoding="utf-8"
@@ -229,6 +231,9 @@ def test_product_card_seconds(portrait_findings) -> None:  # noqa: ANN001
     assert portrait_findings.details["products"]["aquakeep"]["shown_s"] == pytest.approx(
         truth, abs=1
     )
+    shown_per_product = portrait_findings.by_product["presence.product_shown_s"]
+    assert shown_per_product["aquakeep"].name == "AquaKeep"
+    assert shown_per_product["aquakeep"].value == pytest.approx(truth, abs=1)
 
 
 def test_findings_survive_the_cache_format(portrait_findings) -> None:  # noqa: ANN001

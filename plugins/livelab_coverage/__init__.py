@@ -10,9 +10,9 @@ import livelab
 from livelab import Analyzer, Findings, MetricSpec, Signals
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Sequence
 
-    from livelab import CueDetector
+    from livelab import CueDetector, ProductCard
     from livelab_coverage.interaction import InteractionOptions
     from livelab_coverage.measure import CoverageOptions
 
@@ -98,15 +98,13 @@ class CoverageAnalyzer(Analyzer):
 
     def analyze(self, signals: Signals) -> Findings:
         from livelab_coverage.measure import measure_coverage
-        from livelab_coverage.products import load_products
 
-        path = signals.file("products")
-        if path is None:  # the core does not run us then; kept for direct callers
+        if signals.products is None:  # the core does not run us then; kept for direct callers
             f = Findings()
             for m in METRICS:
                 f.set(m.name, None, "the session names no products file")
             return f
-        products = load_products(path)  # a LivelabError names the file, product and key
+        products = signals.products.valid()  # a LivelabError names the file, product and key
         transcript = signals.transcript
         if transcript is None:
             f = Findings()
@@ -153,7 +151,6 @@ class InteractionAnalyzer(Analyzer):
     def analyze(self, signals: Signals) -> Findings:
         from livelab_coverage.chat import read_chat
         from livelab_coverage.interaction import measure_interaction
-        from livelab_coverage.products import load_products
 
         f = Findings()
         chat = signals.file("chat")
@@ -162,8 +159,7 @@ class InteractionAnalyzer(Analyzer):
                 f.set(m.name, None, "no chat log" if chat is None else "no transcript")
             return f
         messages = read_chat(chat)  # a LivelabError names the file, line and key
-        cards = signals.file("products")
-        products = load_products(cards) if cards is not None else None
+        products = signals.products.valid() if signals.products is not None else None
         return measure_interaction(
             messages,
             signals.transcript,
@@ -180,10 +176,8 @@ def livelab_analyzers() -> list[Analyzer]:
 
 
 @livelab.hookimpl
-def livelab_cue_detector(products: Path | None, language: str) -> CueDetector | None:
+def livelab_cue_detector(products: Sequence[ProductCard], language: str) -> CueDetector | None:
     """The coverage matcher as the recorder's cue detector (see :mod:`livelab_coverage.cues`)."""
     from livelab_coverage.cues import CoverageCueDetector
-    from livelab_coverage.products import load_products
 
-    cards = load_products(products) if products is not None else ()
-    return CoverageCueDetector(cards, language)
+    return CoverageCueDetector(tuple(products), language)

@@ -9,7 +9,7 @@ it): UTF-8, one JSON object per line, blank lines ignored::
 
 ``t`` (seconds from the start of the recording, a number ≥ 0) and ``text`` (a string) are
 required; ``user``, ``kind`` (``greeting`` | ``comment`` | ``question``; other kinds are
-kept but are not questions), ``topic`` (one of :data:`livelab.record.audience.TOPICS`) and
+kept but are not questions), ``topic`` (one of :data:`livelab.TOPICS`) and
 ``product`` (a product id) are optional; other keys are ignored. A line without ``kind`` is
 a question when its text ends with ``?``/``？`` or starts with or contains a question word
 (``phrases/questions_*.txt``). A question without ``topic`` gets one from the keyword lists
@@ -27,8 +27,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from livelab import LivelabError, Problem, Segment, Transcript
-from livelab.record.audience import TOPICS, ChatMessage
+from livelab import TOPICS, ChatMessage, LivelabError, Problem, Segment, Transcript
 from livelab_coverage import phrases
 from livelab_coverage.match import TimedText, keyword_hits
 from livelab_coverage.normalize import CJK

@@ -7,7 +7,7 @@ it in ``(t, t + answer_within_s]`` (60 s by default):
 
 - A question with a topic (the chat line's ``topic``, else one found by the keyword lists
   in ``phrases/topics_*.txt``) is answered by a cue of the matching kind
-  (:data:`livelab.record.audience.ANSWERED_BY`: price → price, size → size, shipping → shipping,
+  (:data:`livelab.ANSWERED_BY`: price → price, size → size, shipping → shipping,
   link → a call to action, promotion → promotion) found by the coverage cue detector. When
   the question names a product (its ``product`` key, else a product name or alias in its
   text) and the cue is about a product, they must be the same product.
@@ -31,8 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from livelab import Cue, Evidence, Findings, Transcript, clock
-from livelab.record.audience import ANSWERED_BY, ChatMessage
+from livelab import ANSWERED_BY, ChatMessage, Cue, Evidence, Findings, Transcript, clock
 from livelab_coverage import INTERACTION_METRICS, phrases
 from livelab_coverage.chat import language_of, timed_text, topic_of
 from livelab_coverage.cues import CoverageCueDetector

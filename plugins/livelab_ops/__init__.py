@@ -5,14 +5,14 @@ during dead air) and ``ops_products`` (+ transcript and product cards: GMV durin
 
 Formats are data: each ``formats/*.yaml`` maps an export's headers to livelab's canonical
 columns and is offered through the ``livelab_ops_formats`` hook, so another plugin can add
-a platform's export without touching this one. The formulas are in ``FORMULAS.md``.
+a platform's export without touching this one; the core hands every registered format to
+the analyzers (:attr:`livelab.Signals.ops_formats`) and keys their cache on them. The
+formulas are in ``FORMULAS.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from typing import Any
 
 import livelab
@@ -25,7 +25,7 @@ from livelab_ops.speech import (
     measure_dead_air,
     measure_pitches,
 )
-from livelab_ops.table import builtin_formats, read_ops, registered_formats
+from livelab_ops.table import builtin_formats, read_ops
 
 __version__ = "0.1.0"
 
@@ -40,13 +40,13 @@ class OpsAnalyzer(Analyzer):
     metrics = METRICS
 
     def options(self) -> dict[str, Any]:
-        return {"last_row_interval": "median gap", "formats": formats_digest()}
+        return {"last_row_interval": "median gap"}
 
     def analyze(self, signals: Signals) -> Findings:
         path = signals.file("ops")
         if path is None:  # the core only runs us with an ops file; kept for direct callers
             return _unmeasured(self, "the session names no ops file")
-        return measure(read_ops(path), signals.duration_s)
+        return measure(read_ops(path, _formats(signals)), signals.duration_s)
 
 
 class OpsSpeechAnalyzer(Analyzer):
@@ -65,14 +65,14 @@ class OpsSpeechAnalyzer(Analyzer):
         self.settings = options or SpeechOptions()
 
     def options(self) -> dict[str, Any]:
-        return {"dead_air_s": self.settings.dead_air_s, "formats": formats_digest()}
+        return {"dead_air_s": self.settings.dead_air_s}
 
     def analyze(self, signals: Signals) -> Findings:
         path = signals.file("ops")
         if path is None or signals.transcript is None:
             return _unmeasured(self, "needs the ops file and a transcript")
-        return measure_dead_air(read_ops(path), signals.transcript, signals.duration_s,
-                                self.settings)
+        return measure_dead_air(read_ops(path, _formats(signals)), signals.transcript,
+                                signals.duration_s, self.settings)
 
 
 class OpsProductsAnalyzer(Analyzer):
@@ -88,24 +88,20 @@ class OpsProductsAnalyzer(Analyzer):
         self.settings = options or SpeechOptions()
 
     def options(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self.settings), "formats": formats_digest()}
+        return dataclasses.asdict(self.settings)
 
     def analyze(self, signals: Signals) -> Findings:
-        path, cards = signals.file("ops"), signals.file("products")
+        path, cards = signals.file("ops"), signals.products
         if path is None or cards is None or signals.transcript is None:
             return _unmeasured(self, "needs the ops file, the products file and a transcript")
-        try:  # product cards are read by the coverage plugin's public loader
-            from livelab_coverage.products import load_products
-        except ImportError:
-            return _unmeasured(self, "the coverage plugin (which reads products.yaml) is missing")
-        return measure_pitches(read_ops(path), signals.transcript, load_products(cards),
-                               signals.duration_s, self.settings)
+        # cards.valid(): a LivelabError names the products file, product and key
+        return measure_pitches(read_ops(path, _formats(signals)), signals.transcript,
+                               cards.valid(), signals.duration_s, self.settings)
 
 
-def formats_digest() -> str:
-    """Changes when an installed format changes which columns a file's headers map to."""
-    formats = [[f.name, sorted(f.columns.items())] for f in registered_formats()]
-    return hashlib.sha256(json.dumps(formats, ensure_ascii=False).encode()).hexdigest()[:16]
+def _formats(signals: Signals) -> list[OpsFormat] | None:
+    """The formats the core hands over; ``None`` (this plugin's own) for direct callers."""
+    return list(signals.ops_formats) or None
 
 
 def _unmeasured(analyzer: Analyzer, reason: str) -> Findings:

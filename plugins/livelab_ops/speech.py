@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livelab import Evidence, Findings, MetricSpec, Transcript
+from livelab import Evidence, Findings, MetricSpec, ProductCard, Transcript
 from livelab_ops.funnel import mmss, row_intervals
 from livelab_ops.table import OpsTable
 
@@ -162,7 +162,7 @@ def product_blocks(transcript: Transcript, names: Sequence[tuple[str, Sequence[s
     return blocks
 
 
-def measure_pitches(table: OpsTable, transcript: Transcript, products: Sequence[object],
+def measure_pitches(table: OpsTable, transcript: Transcript, products: Sequence[ProductCard],
                     duration_s: float | None, options: SpeechOptions) -> Findings:
     """GMV and orders in each product's sales window (its stretch + the order lag)."""
     f = Findings()
@@ -176,7 +176,7 @@ def measure_pitches(table: OpsTable, transcript: Transcript, products: Sequence[
         f.set("ops.pitch_gmv_share", None, reason)
         return f
     assert intervals is not None
-    names = [(str(p.id), tuple(p.names)) for p in products]  # type: ignore[attr-defined]
+    names = [(p.id, p.names) for p in products]
     blocks = product_blocks(transcript, names)
     lag = options.order_lag_s
     windows = [(a + lag, b + lag) for _, a, b in blocks]

@@ -133,25 +133,6 @@ def _builtin_formats() -> tuple[OpsFormat, ...]:
     return tuple(load_format_file(p) for p in files)
 
 
-def registered_formats() -> list[OpsFormat]:
-    """Every format the loaded plugins offer through ``livelab_ops_formats``.
-
-    The built-in ones are added when this plugin is used without being registered
-    (a direct import), so reading never depends on plugin-loading order.
-    """
-    from livelab.engine.plugins import pm
-
-    found: list[OpsFormat] = []
-    for provided in pm.hook.livelab_ops_formats():
-        found.extend(provided or [])
-    names = {f.name for f in found}
-    found.extend(f for f in builtin_formats() if f.name not in names)
-    unique: dict[str, OpsFormat] = {}
-    for fmt in found:
-        unique.setdefault(fmt.name, fmt)
-    return list(unique.values())
-
-
 def _header_key(header: str) -> str:
     return "".join(unicodedata.normalize("NFKC", header).split()).casefold().lstrip("\ufeff")
 
@@ -288,6 +269,9 @@ def parse_time(cell: str) -> tuple[str, float] | str:
 def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> OpsTable:
     """Import one operations export; raise :class:`LivelabError` naming every problem.
 
+    ``formats``: the formats to recognise its headers by; by default this plugin's own
+    (analyzers pass :attr:`livelab.Signals.ops_formats`, every format the plugins offer).
+
     The time column is read as a whole, decided by its first row: a date and time, or an
     ``h:mm:ss`` at or after 1:00:00, is a clock time and counts from the first row
     (a clock that goes back by more than 12 hours has passed midnight); anything else
@@ -302,7 +286,7 @@ def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> Op
         raise LivelabError([Problem(
             path, f"is {size / 2**20:,.0f} MiB; an operations export may be at most "
                   f"{MAX_OPS_BYTES // 2**20} MiB (a day of per-second rows is about 20 MiB)")])
-    formats = registered_formats() if formats is None else list(formats)
+    formats = builtin_formats() if formats is None else list(formats)
     # ops, ops_speech and ops_products read the same file in one run: import it once.
     # The key is the content (a timestamp may not change between two quick edits).
     key = (str(path.resolve()), _digest(path),
@@ -477,12 +461,12 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
         if isinstance(parsed_time, str):
             problems.add(row, t_index, label("t"), parsed_time)
         else:
-            form, raw = parsed_time
+            form, stamp = parsed_time
             if not kind:
                 first_form, first_cell = form, t_cell.strip()
-                clock = form == "datetime" or (form == "h:mm:ss" and raw >= 3600)
+                clock = form == "datetime" or (form == "h:mm:ss" and stamp >= 3600)
                 kind = "clock" if clock else "offset"
-                origin = raw if clock else 0.0
+                origin = stamp if clock else 0.0
             if kind == "offset" and form == "datetime":
                 problems.add(row, t_index, label("t"), f"{_show(t_cell)} is a date and time, "
                              f"but the first row's {_show(first_cell)} is an offset")
@@ -491,9 +475,9 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
                              f"like the first row's {_show(first_cell)}")
             else:
                 if kind == "clock" and form == "h:mm:ss" and previous is not None:
-                    if raw + day - origin < previous[1] - 12 * 3600:
+                    if stamp + day - origin < previous[1] - 12 * 3600:
                         day += 24 * 3600  # the clock passed midnight
-                seconds = raw + day - origin
+                seconds = stamp + day - origin
                 if previous is not None and seconds <= previous[1]:
                     when = "repeats the time of" if seconds == previous[1] else "is earlier than"
                     problems.add(row, t_index, label("t"), f"{_show(t_cell)} {when} row "
@@ -537,7 +521,7 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
 
 
 def _frozen(values: array, dtype: type) -> np.ndarray:
-    out = np.frombuffer(values, dtype=dtype)
+    out: np.ndarray = np.frombuffer(values, dtype=dtype)
     out.flags.writeable = False
     return out
 
@@ -569,5 +553,4 @@ __all__ = [
     "parse_number",
     "parse_time",
     "read_ops",
-    "registered_formats",
 ]

@@ -4,17 +4,21 @@ lighting, sharpness, motion and the product held up — from the core's single v
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 import livelab
-from livelab import Analyzer, Findings, FrameBatch, MetricSpec, Signals
-
-if TYPE_CHECKING:
-    from livelab.inputs.session import Session
-    from livelab.media.decode import VideoInfo
+from livelab import (
+    Analyzer,
+    Findings,
+    FrameBatch,
+    MetricSpec,
+    ProductsFile,
+    Session,
+    Signals,
+    VideoInfo,
+)
 
 __version__ = "0.1.0"
 
@@ -148,7 +152,7 @@ METRICS = (
 class PresenceAnalyzer(Analyzer):
     name = "presence"
     title = "On camera"
-    version = "5"
+    version = "6"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them
     metrics = METRICS
@@ -159,14 +163,16 @@ class PresenceAnalyzer(Analyzer):
     def options(self) -> dict[str, Any]:
         return asdict(self.settings)
 
-    def frame_sink(self, video: VideoInfo, session: Session) -> PresenceSink:
-        return PresenceSink(video, self.settings, session.files.get("products"))
+    def frame_sink(
+        self, video: VideoInfo, session: Session, products: ProductsFile | None = None
+    ) -> PresenceSink:
+        return PresenceSink(video, self.settings, products)
 
 
 class PresenceSink:
     """Measures each batch as it arrives and keeps only a small table of numbers per sample."""
 
-    def __init__(self, video: VideoInfo, options: PresenceOptions, products: Path | None):
+    def __init__(self, video: VideoInfo, options: PresenceOptions, products: ProductsFile | None):
         from livelab_presence.detector import DetectorOptions, FaceDetector
         from livelab_presence.measure import BatchMeasurer, SampleOptions
 
@@ -222,7 +228,7 @@ class PresenceSink:
         return findings
 
 
-def _product_matcher(products: Path | None) -> tuple[Any, str]:
+def _product_matcher(products: ProductsFile | None) -> tuple[Any, str]:
     """The matcher for the product images on the session's cards, or None and the reason."""
     from livelab import LivelabError
     from livelab_presence.products import ProductMatcher, product_images
@@ -230,9 +236,9 @@ def _product_matcher(products: Path | None) -> tuple[Any, str]:
     if products is None:
         return None, "the session names no products file"
     try:
-        images = product_images(products)
+        images = product_images(products.valid())
         if not images:
-            return None, f"no product card in {products.name} has an image"
+            return None, f"no product card in {products.path.name} has an image"
         matcher = ProductMatcher(images)
     except LivelabError as exc:
         return None, str(exc)

@@ -3,13 +3,14 @@ frame, confirmed by a RANSAC homography whose outline is a plausible, convex qua
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from livelab import LivelabError, Problem, load_yaml
+from livelab import LivelabError, Problem, ProductCard
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,29 +32,9 @@ class MatchOptions:
     frame_features: int = 1500
 
 
-def product_images(products_file: Path) -> list[ProductImage]:
-    """Product cards with an ``image:``; raises LivelabError naming the key when malformed."""
-    data, _raw = load_yaml(products_file)  # data only: no aliases, bounded size and depth
-    cards = data.get("products") if isinstance(data, dict) else None
-    if not isinstance(cards, list):
-        raise LivelabError([Problem(products_file, "needs a 'products:' list", "products")])
-    found: list[ProductImage] = []
-    for i, card in enumerate(cards):
-        if not isinstance(card, dict) or not card.get("image"):
-            continue
-        image = card["image"]
-        key = f"products[{i}].image"
-        if not isinstance(image, str):
-            raise LivelabError([Problem(products_file, "must be a relative path string", key)])
-        root = products_file.parent.resolve()
-        path = (root / image).resolve()
-        if not path.is_relative_to(root):
-            raise LivelabError([Problem(products_file, f"{image!r} is outside the session", key)])
-        if not path.is_file():
-            raise LivelabError([Problem(products_file, f"image {image!r} not found", key)])
-        pid = str(card.get("id") or card.get("name") or f"product {i + 1}")
-        found.append(ProductImage(pid, str(card.get("name") or pid), path))
-    return found
+def product_images(cards: Sequence[ProductCard]) -> list[ProductImage]:
+    """The product cards that have an ``image:`` (the core checked that each one exists)."""
+    return [ProductImage(c.id, c.name, c.image) for c in cards if c.image is not None]
 
 
 class ProductMatcher:
@@ -64,10 +45,10 @@ class ProductMatcher:
 
         self.options = options or MatchOptions()
         self.products = products
-        self._orb = cv2.ORB_create(nfeatures=self.options.frame_features)
+        self._orb = cv2.ORB.create(nfeatures=self.options.frame_features)
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._refs: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
-        ref_orb = cv2.ORB_create(nfeatures=800)
+        ref_orb = cv2.ORB.create(nfeatures=800)
         for product in products:
             image = cv2.imread(str(product.path), cv2.IMREAD_GRAYSCALE)
             if image is None:
@@ -78,9 +59,9 @@ class ProductMatcher:
             if descriptors is None or len(keypoints) < self.options.min_inliers:
                 self._refs.append(None)  # a plain image has nothing to match
                 continue
-            points = np.float32([k.pt for k in keypoints])
+            points = np.array([k.pt for k in keypoints], dtype=np.float32)
             h, w = image.shape
-            corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+            corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32).reshape(-1, 1, 2)
             self._refs.append((points, descriptors, corners))
 
     def unmatchable(self) -> list[str]:
@@ -94,7 +75,7 @@ class ProductMatcher:
         keypoints, descriptors = self._orb.detectAndCompute(gray, None)
         if descriptors is None or len(keypoints) < self.options.min_inliers:
             return result
-        frame_points = np.float32([k.pt for k in keypoints])
+        frame_points = np.array([k.pt for k in keypoints], dtype=np.float32)
         area = gray.shape[0] * gray.shape[1]
         for i, ref in enumerate(self._refs):
             if ref is None:

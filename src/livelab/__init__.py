@@ -1,6 +1,7 @@
 """livelab: an offline practice lab for live-streaming e-commerce.
 
-The public API for plugins is everything imported here; a plugin needs nothing else.
+The public API for plugins is everything imported here; a plugin needs nothing else. The
+types live in :mod:`livelab.api`, which imports nothing else from livelab.
 """
 
 from __future__ import annotations
@@ -25,8 +26,20 @@ from livelab.api.analysis import (
     Signals,
     clock,
 )
+from livelab.api.chat import ANSWERED_BY, CHAT_KINDS, TOPICS, ChatMessage
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
+from livelab.api.media import VideoInfo
+from livelab.api.products import (
+    DEFAULT_MENTIONS,
+    MENTIONS,
+    ProductCard,
+    ProductsFile,
+    Promotion,
+    SellingPoint,
+)
+from livelab.api.session import Session
+from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import (
     Segment,
     Transcript,
@@ -35,12 +48,19 @@ from livelab.api.transcript import (
     spoken_length,
     to_simplified,
 )
+from livelab.inputs.products import load_products, read_products
 from livelab.inputs.yamlfile import load_yaml
 
 __all__ = [
+    "ANSWERED_BY",
+    "CHAT_KINDS",
     "CUE_KINDS",
+    "DEFAULT_MENTIONS",
+    "MENTIONS",
     "SIGNALS",
+    "TOPICS",
     "Analyzer",
+    "ChatMessage",
     "Cue",
     "CueDetector",
     "Evidence",
@@ -54,15 +74,25 @@ __all__ = [
     "MetricSpec",
     "OpsFormat",
     "Problem",
+    "ProductCard",
+    "ProductsFile",
+    "Promotion",
     "Reporter",
     "Segment",
+    "SellingPoint",
     "Series",
+    "Session",
     "Signals",
+    "Transcriber",
+    "TranscriberConfig",
     "Transcript",
+    "VideoInfo",
     "Word",
     "clock",
     "hookimpl",
+    "load_products",
     "load_yaml",
+    "read_products",
     "read_zh_number",
     "spoken_length",
     "to_simplified",

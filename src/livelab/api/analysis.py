@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
+    from livelab.api.media import VideoInfo
+    from livelab.api.products import ProductsFile
+    from livelab.api.session import Session
     from livelab.api.transcript import Transcript
-    from livelab.inputs.session import Session
-    from livelab.media.decode import VideoInfo
 
 #: Signals an analyzer may declare in ``needs``. The core provides each one or
 #: explains why it could not (no audio track, no ops file in the manifest, …).
@@ -242,13 +243,21 @@ class FrameSink(Protocol):
 
 @dataclass(slots=True)
 class Signals:
-    """Everything the core decoded or located for one session; ``None`` when absent."""
+    """Everything the core decoded or located for one session; ``None`` when absent.
+
+    ``products``: the session's product cards, read once by the core (``None`` when the
+    session names no products file; ``products.valid()`` raises when the file is invalid).
+    ``ops_formats``: every operations-export format the loaded plugins offer through the
+    ``livelab_ops_formats`` hook (first of a name wins).
+    """
 
     session: Session
     duration_s: float
     audio: np.ndarray | None = None  # 16 kHz mono float32
     transcript: Transcript | None = None
     video: VideoInfo | None = None
+    products: ProductsFile | None = None
+    ops_formats: tuple[OpsFormat, ...] = ()
 
     SAMPLE_RATE: ClassVar[int] = 16_000
 
@@ -287,7 +296,11 @@ class Analyzer:
     def analyze(self, signals: Signals) -> Findings:
         raise NotImplementedError(f"analyzer {self.name!r} must implement analyze()")
 
-    def frame_sink(self, video: VideoInfo, session: Session) -> FrameSink:
+    def frame_sink(
+        self, video: VideoInfo, session: Session, products: ProductsFile | None = None
+    ) -> FrameSink:
+        """A sink for this session's frames. ``products`` is the session's product cards as
+        :attr:`Signals.products` will be (``None`` without a products file)."""
         raise NotImplementedError(f"analyzer {self.name!r} must implement frame_sink()")
 
 

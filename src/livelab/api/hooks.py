@@ -7,13 +7,17 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Sequence
 
     from livelab.api.analysis import Analyzer, CueDetector, Executor, OpsFormat, Reporter
-    from livelab.builtin.whisper import Transcriber, TranscriberConfig
+    from livelab.api.products import ProductCard
+    from livelab.api.speech import Transcriber, TranscriberConfig
 
 hookspec = pluggy.HookspecMarker("livelab")
 hookimpl = pluggy.HookimplMarker("livelab")
+
+# The bodies below are never run: pluggy reads each specification's signature and calls
+# the plugins' implementations.
 
 
 @hookspec
@@ -24,6 +28,7 @@ def livelab_analyzers() -> list[Analyzer]:
     start with a namespace (``pace.``, ``presence.``, …). The core decides which
     analyzers run (only those whose metrics the rubric needs) and feeds them signals.
     """
+    raise NotImplementedError
 
 
 @hookspec(firstresult=True)
@@ -32,6 +37,7 @@ def livelab_transcriber(config: TranscriberConfig) -> Transcriber | None:
     ``None`` to let another plugin answer. The first non-``None`` answer is used; the
     built-in faster-whisper backend answers last.
     """
+    raise NotImplementedError
 
 
 @hookspec
@@ -39,15 +45,17 @@ def livelab_ops_formats() -> list[OpsFormat]:
     """Return operations-export formats: a name and a mapping from the export's column
     headers to livelab's canonical columns (``t``, ``online``, ``entries``, …).
     """
+    raise NotImplementedError
 
 
 @hookspec(firstresult=True)
-def livelab_cue_detector(products: Path | None, language: str) -> CueDetector | None:
-    """Return a :class:`livelab.CueDetector` for the product cards at ``products`` (or
-    none) in ``language`` (``en``, ``zh``), or ``None`` to let another plugin answer.
-    Raise :class:`livelab.LivelabError` naming the file, product and key when the cards
-    are invalid. ``livelab record``'s simulated audience reacts to the cues it finds.
+def livelab_cue_detector(products: Sequence[ProductCard], language: str) -> CueDetector | None:
+    """Return a :class:`livelab.CueDetector` for the product cards ``products`` (possibly
+    none; the core has read and validated the products file) in ``language`` (``en``,
+    ``zh``), or ``None`` to let another plugin answer. ``livelab record``'s simulated
+    audience reacts to the cues it finds.
     """
+    raise NotImplementedError
 
 
 @hookspec
@@ -55,6 +63,7 @@ def livelab_reporters() -> list[Reporter]:
     """Return output formats for scorecards (terminal, JSON, CSV gradebook, HTML, …).
     Each reporter has a unique ``name`` and renders the scorecard document to text.
     """
+    raise NotImplementedError
 
 
 @hookspec
@@ -62,6 +71,7 @@ def livelab_executors() -> list[Executor]:
     """Return batch back-ends (``local`` process pool, ``ray``, …) that run one
     function over many sessions and yield each result as it finishes.
     """
+    raise NotImplementedError
 
 
 def _spec_names() -> list[str]:

@@ -121,7 +121,8 @@ _ZH_DIGIT = "零一二三四五六七八九"
 
 def _zh_group(n: int, leading: bool) -> str:
     """0 < n < 10000 in Chinese: 1234 → 一千二百三十四; 12 → 十二 at the start of a number."""
-    out, zero = [], False
+    out: list[str] = []
+    zero = False
     for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
         digit = n // value % 10
         if digit == 0:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from livelab.api.hooks import hookimpl
+from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import Segment, Transcript, Word, spoken_length, to_simplified
 from livelab.builtin.whisper_models import bundled_model
 
@@ -26,32 +26,6 @@ COMPRESSION_LIMIT = 2.4
 WINDOW_S = 120
 #: A window ends at the quietest 0.1 s of its last this-many seconds, so no word is cut.
 CUT_SEARCH_S = 20
-
-
-@dataclass(frozen=True, slots=True)
-class TranscriberConfig:
-    """Options for speech to text.
-
-    ``language``: ``en`` or ``zh`` (the session's language).
-    ``model``: ``None`` for the bundled default of the language, a local CTranslate2
-    model folder, or a faster-whisper model name (downloaded by faster-whisper, so only
-    when online).
-    ``threads``: CPU threads for the model; one leaves a core for the video pass.
-    ``beam_size``: 1 is greedy decoding.
-    """
-
-    language: str = "en"
-    model: str | None = None
-    threads: int = 1
-    beam_size: int = 5
-
-
-class Transcriber(Protocol):
-    """A speech-to-text backend. ``identity`` changes whenever output would change."""
-
-    identity: str
-
-    def transcribe(self, audio: np.ndarray) -> Transcript: ...
 
 
 def _language_options(language: str) -> dict[str, object]:

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from livelab.api.analysis import Analyzer, Findings, FrameSink, Signals
+from livelab.api.analysis import Analyzer, Findings, FrameSink, OpsFormat, Signals
 from livelab.api.errors import LivelabError, Problem
+from livelab.api.products import ProductsFile
+from livelab.api.session import Session
+from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import Transcript
-from livelab.builtin.whisper import Transcriber, TranscriberConfig
 from livelab.engine.cache import Cache, key_of
-from livelab.inputs.session import Session
+from livelab.inputs.products import read_products
 from livelab.media.decode import (
     SAMPLE_RATE,
     FrameOptions,
@@ -105,13 +108,24 @@ def _transcriber(session: Session, options: AnalysisOptions) -> Transcriber:
     return transcriber
 
 
+def _probed(path: Path, probes: Mapping[Path, MediaInfo] | None) -> MediaInfo:
+    """The header of ``path``: as loading the session read it, else read now."""
+    found = probes.get(path) if probes else None
+    return found if found is not None else probe(path)
+
+
 def analyze_session(
     session: Session,
     analyzers: Iterable[Analyzer],
     options: AnalysisOptions | None = None,
     progress: Progress | None = None,
+    probes: Mapping[Path, MediaInfo] | None = None,
 ) -> Analysis:
-    """Run ``analyzers`` on ``session``, reusing cached findings where inputs are unchanged."""
+    """Run ``analyzers`` on ``session``, reusing cached findings where inputs are unchanged.
+
+    ``probes``: the media headers :func:`livelab.inputs.session.load_probed_session` read,
+    so the recording is probed once per analysis (else they are read here, once).
+    """
     options = options or AnalysisOptions()
     say = progress or (lambda stage, fraction, message: None)
     started = time.perf_counter()
@@ -119,8 +133,8 @@ def analyze_session(
     notes: list[str] = []
     cache = Cache(session.cache_dir)
     recording = session.files["recording"]
-    info = probe(recording)
-    audio_info = info if session.media == recording else probe(session.media)
+    info = _probed(recording, probes)
+    audio_info = info if session.media == recording else _probed(session.media, probes)
     duration = info.duration_s or audio_info.duration_s
 
     available = _available_signals(session, info, audio_info)
@@ -129,10 +143,14 @@ def analyze_session(
     keys: dict[str, str] = {}
     transcriber: Transcriber | None = None
     present = {signal for signal, state in available.items() if state is True}
+    analyzers = list(analyzers)
     if "transcript" in present and any(
         "transcript" in a.needs and a.needs <= present for a in analyzers
     ):
         transcriber = _transcriber(session, options)
+    formats = _ops_formats() if "ops" in present and any(
+        "ops" in a.needs | a.wants for a in analyzers
+    ) else ()
     for analyzer in analyzers:
         missing = [available[s] for s in sorted(analyzer.needs) if available.get(s) is not True]
         if missing:
@@ -140,7 +158,7 @@ def analyze_session(
                 analyzer.name, analyzer.version, "not run", "; ".join(missing)
             )
             continue
-        key = _analyzer_key(analyzer, session, cache, options, transcriber)
+        key = _analyzer_key(analyzer, session, cache, options, transcriber, formats)
         keys[analyzer.name] = key
         cached = cache.get("findings", analyzer.name, key) if options.use_cache else None
         if cached is not None:
@@ -155,6 +173,10 @@ def analyze_session(
 
     transcript = _cached_transcript(session, cache, transcriber, options)
     need = set().union(*(a.needs for a in todo)) if todo else set()
+    # The product cards, read once for every analyzer that needs or wants them.
+    products: ProductsFile | None = None
+    if "products" in present and any("products" in a.needs | a.wants for a in todo):
+        products = read_products(session.files["products"])
     need_audio = bool(need & {"audio"}) or ("transcript" in need and transcript is None)
 
     audio: np.ndarray | None = None
@@ -177,7 +199,8 @@ def analyze_session(
         sinks: dict[str, FrameSink] = {}
         if frame_analyzers:
             video, sinks = _video_pass(
-                session, frame_analyzers, options.frames, runs, timings, notes, say
+                session, info, products, frame_analyzers, options.frames, runs, timings, notes,
+                say,
             )
         if audio_job is not None:
             audio, fresh, speech_error = audio_job.result()
@@ -195,6 +218,8 @@ def analyze_session(
         audio=audio,
         transcript=transcript,
         video=video.info if video else None,
+        products=products,
+        ops_formats=formats,
     )
 
     t0 = time.perf_counter()
@@ -265,12 +290,19 @@ def _available_signals(session: Session, info: MediaInfo, audio_info: MediaInfo)
     return avail
 
 
+def _ops_formats() -> tuple[OpsFormat, ...]:
+    from livelab.engine.plugins import ops_formats
+
+    return ops_formats()
+
+
 def _analyzer_key(
     analyzer: Analyzer,
     session: Session,
     cache: Cache,
     options: AnalysisOptions,
     transcriber: Transcriber | None,
+    formats: tuple[OpsFormat, ...] = (),
 ) -> str:
     inputs: dict[str, Any] = {}
     wanted = {s for s in analyzer.wants if s in session.files}
@@ -283,6 +315,8 @@ def _analyzer_key(
             inputs[signal] = [cache.digest(session.files["recording"]), _frame_key(options.frames)]
         else:
             inputs[signal] = cache.digest(session.files[signal])
+            if signal == "ops":  # the formats decide which columns the headers are
+                inputs["ops_formats"] = [[f.name, sorted(f.columns.items())] for f in formats]
     return key_of(
         CACHE_FORMAT, analyzer.name, analyzer.version, analyzer.options(), session.language, inputs
     )
@@ -347,6 +381,8 @@ def _audio_and_speech(
 
 def _video_pass(
     session: Session,
+    info: MediaInfo,
+    products: ProductsFile | None,
     frame_analyzers: list[Analyzer],
     frame_options: FrameOptions,
     runs: dict[str, AnalyzerRun],
@@ -357,7 +393,7 @@ def _video_pass(
     t0 = time.perf_counter()
     recording = session.files["recording"]
     try:
-        video = VideoPass(recording, frame_options)
+        video = VideoPass(recording, frame_options, info)
     except LivelabError as exc:
         for a in frame_analyzers:
             runs[a.name] = AnalyzerRun(a.name, a.version, "not run", str(exc))
@@ -365,7 +401,7 @@ def _video_pass(
     sinks: dict[str, FrameSink] = {}
     for a in frame_analyzers:
         try:
-            sinks[a.name] = a.frame_sink(video.info, session)
+            sinks[a.name] = a.frame_sink(video.info, session, products)
         except Exception as exc:
             runs[a.name] = _failed(a, exc)
     duration = video.info.duration_s or 1.0

@@ -10,12 +10,14 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
 from livelab.api import hooks as hookspecs
-from livelab.api.analysis import SIGNALS, Analyzer, MetricSpec
+from livelab.api.analysis import SIGNALS, Analyzer, MetricSpec, OpsFormat
 from livelab.api.errors import PluginError, Problem
+from livelab.engine.version import package_version
 
 ENTRY_POINT_GROUP = "livelab"
 #: Comma-separated plugin names; when set, only these entry-point plugins load.
@@ -75,7 +77,7 @@ def load_plugins(plugins_dirs: Iterable[Path | str] = ()) -> None:
     _state["loaded"] = True
     for name, modname in DEFAULT_PLUGINS.items():
         _register(
-            importlib.import_module(modname), PluginInfo(name, _version("livelab"), "built-in")
+            importlib.import_module(modname), PluginInfo(name, package_version(), "built-in")
         )
     allowed = os.environ.get(ENV_LOAD_PLUGINS)
     allow = {n.strip() for n in allowed.split(",") if n.strip()} if allowed is not None else None
@@ -124,13 +126,6 @@ def load_plugins_dir(directory: Path) -> None:
         )
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
 def plugin_infos() -> list[PluginInfo]:
     return [_infos[n] for n in _infos if pm.has_plugin(n)]
 
@@ -150,7 +145,8 @@ def get_analyzers() -> dict[str, Analyzer]:
     metrics: dict[str, str] = {}
     for impl in pm.hook.livelab_analyzers.get_hookimpls():
         try:
-            provided = list(impl.function())
+            result: Any = impl.function()
+            provided = list(result or ())
         except Exception as exc:
             _fail_once(impl.plugin_name, "livelab_analyzers()", f"{type(exc).__name__}: {exc}")
             continue
@@ -197,6 +193,16 @@ def _fail_once(name: str, source: str, error: str) -> None:
 def metric_specs() -> dict[str, tuple[str, MetricSpec]]:
     """Metric name → (analyzer name, spec), over every loaded analyzer."""
     return {spec.name: (a.name, spec) for a in get_analyzers().values() for spec in a.metrics}
+
+
+def ops_formats() -> tuple[OpsFormat, ...]:
+    """Every operations-export format the loaded plugins offer (``livelab_ops_formats``), in
+    hook order; the first format of a name wins. The core hands them to analyzers."""
+    unique: dict[str, OpsFormat] = {}
+    for provided in pm.hook.livelab_ops_formats():
+        for fmt in provided or []:
+            unique.setdefault(fmt.name, fmt)
+    return tuple(unique.values())
 
 
 def reporters() -> dict[str, object]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from livelab.engine.language import settle_language
 from livelab.engine.pipeline import AnalysisOptions, Progress, analyze_session, plan
 from livelab.engine.plugins import get_analyzers, load_plugins, metric_specs, plugin_infos
-from livelab.inputs.session import Session, load_session
+from livelab.inputs.session import Session, load_probed_session
 from livelab.scoring.rubric import Rubric, find_rubric, load_rubric, shipped
-from livelab.scoring.scorecard import build_scorecard
+from livelab.scoring.scorecard import Scorecard, build_scorecard
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +31,11 @@ def resolve_rubric(ref: str | Path | None, language: str) -> Rubric:
 
 def score_session(
     job: Job, progress: Progress | None = None, plugins_dirs: Iterable[Path] = ()
-) -> dict[str, Any]:
+) -> Scorecard:
     """Load, validate, analyse and score one session; raises LivelabError on bad input."""
     load_plugins(plugins_dirs)
-    session: Session = load_session(job.session)
+    session: Session
+    session, probes = load_probed_session(job.session)  # the media's one probe
     # A named rubric is checked before anything is decoded or cached; the default one
     # follows the language, which may have to be detected first.
     rubric = resolve_rubric(job.rubric, session.language) if job.rubric is not None else None
@@ -43,7 +43,7 @@ def score_session(
     session = settle_language(session, threads)
     rubric = rubric or resolve_rubric(None, session.language)
     analyzers = plan(get_analyzers().values(), None if job.run_all else rubric.metrics)
-    analysis = analyze_session(session, analyzers, job.options, progress)
+    analysis = analyze_session(session, analyzers, job.options, progress, probes)
     plugins = [{"name": p.name, "version": p.version, "source": p.source} for p in plugin_infos()]
     return build_scorecard(analysis, rubric, metric_specs(), plugins)
 

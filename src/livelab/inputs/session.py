@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livelab.api.errors import LivelabError, Problem, SessionError
+from livelab.api.session import Session
+
+if TYPE_CHECKING:
+    from livelab.media.decode import MediaInfo
 
 MANIFEST = "session.toml"
 LANGUAGES = ("en", "zh")
@@ -26,54 +29,6 @@ MEDIA_SUFFIXES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
-    """A validated session. ``files`` maps manifest keys to paths confined to ``root``."""
-
-    root: Path
-    title: str
-    language: str = "en"
-    anchor: str = ""
-    team: str = ""
-    roles: dict[str, str] = field(default_factory=dict)
-    recorded_at: str = ""
-    files: dict[str, Path] = field(default_factory=dict)
-    manifest: Path | None = None
-    #: The ``[take]`` table a recorded session carries (status, reason, seed, …), else empty.
-    take: dict[str, Any] = field(default_factory=dict)
-    #: ``stated`` (session.toml names it), ``default`` (not yet settled: see
-    #: :func:`livelab.engine.language.settle_language`) or ``detected``.
-    language_source: str = "default"
-    #: What language detection heard: language, probability, top, warning (else empty).
-    detection: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def media(self) -> Path:
-        """The file audio comes from: the separate ``audio`` track, else the recording."""
-        return self.files.get("audio") or self.files["recording"]
-
-    @property
-    def cache_dir(self) -> Path:
-        if self.manifest is not None:
-            return self.root / ".livelab"
-        return self.root / ".livelab" / self.files["recording"].name
-
-    def metadata(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "anchor": self.anchor,
-            "team": self.team,
-            "roles": dict(self.roles),
-            "language": self.language,
-            "language_source": self.language_source,
-            **({"language_detection": dict(self.detection)} if self.detection else {}),
-            "recorded_at": self.recorded_at,
-            "path": str((self.manifest or self.files["recording"]).resolve()),
-            "files": {k: p.name for k, p in self.files.items()},
-            **({"take": dict(self.take)} if self.take else {}),
-        }
-
-
 def load_session(path: Path | str, *, probe_media: bool = True) -> Session:
     """Load and validate a session; raise :class:`SessionError` listing every problem."""
     session, problems = inspect_session(path, probe_media=probe_media)
@@ -82,15 +37,27 @@ def load_session(path: Path | str, *, probe_media: bool = True) -> Session:
     return session
 
 
+def load_probed_session(path: Path | str) -> tuple[Session, dict[Path, MediaInfo]]:
+    """:func:`load_session`, and the media headers validating it read (media path →
+    :class:`~livelab.media.decode.MediaInfo`), for the analysis to use instead of probing
+    the recording again."""
+    probes: dict[Path, MediaInfo] = {}
+    session, problems = inspect_session(path, probes=probes)
+    if problems or session is None:
+        raise SessionError(problems)
+    return session, probes
+
+
 def inspect_session(
-    path: Path | str, *, probe_media: bool = True
+    path: Path | str, *, probe_media: bool = True, probes: dict[Path, MediaInfo] | None = None
 ) -> tuple[Session | None, list[Problem]]:
-    """Validate a session without raising: the session (if usable) and every problem found."""
+    """Validate a session without raising: the session (if usable) and every problem found.
+    ``probes``, when given, receives the header of each media file probed."""
     path = Path(path)
     if path.is_dir():
-        return _inspect_folder(path, probe_media)
+        return _inspect_folder(path, probe_media, probes)
     if path.name == MANIFEST and path.is_file():
-        return _inspect_folder(path.parent, probe_media)
+        return _inspect_folder(path.parent, probe_media, probes)
     if not path.exists():
         return None, [Problem(path, "no such session folder or media file")]
     if path.suffix.lower() not in MEDIA_SUFFIXES:
@@ -101,12 +68,14 @@ def inspect_session(
                 f"(known: {', '.join(sorted(MEDIA_SUFFIXES))})",
             )
         ]
-    problems = _probe(path, "recording", path) if probe_media else []
+    problems = _probe(path, "recording", path, probes) if probe_media else []
     session = Session(root=path.parent, title=path.stem, files={"recording": path})
     return (None if problems else session), problems
 
 
-def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list[Problem]]:
+def _inspect_folder(
+    root: Path, probe_media: bool, probes: dict[Path, MediaInfo] | None = None
+) -> tuple[Session | None, list[Problem]]:
     manifest = root / MANIFEST
     if not manifest.is_file():
         return None, [Problem(root, f"no {MANIFEST} in this folder (a session folder needs one)")]
@@ -172,7 +141,7 @@ def _inspect_folder(root: Path, probe_media: bool) -> tuple[Session | None, list
         assert resolved is not None
         files[key] = resolved
         if probe_media and key in ("recording", "audio"):
-            problems.extend(_probe(resolved, key, resolved))
+            problems.extend(_probe(resolved, key, resolved, probes))
     if (
         "recording" not in files
         and "audio" not in files
@@ -250,13 +219,17 @@ def confine(root: Path, relative: str) -> tuple[Path | None, str]:
     return target, ""
 
 
-def _probe(path: Path, key: str, shown: Path) -> list[Problem]:
+def _probe(
+    path: Path, key: str, shown: Path, probes: dict[Path, MediaInfo] | None = None
+) -> list[Problem]:
     from livelab.media.decode import probe  # PyAV loads only when media is checked
 
     try:
-        probe(path)
+        info = probe(path)
     except LivelabError as exc:
         return [Problem(shown, p.message, key) for p in exc.problems]
+    if probes is not None:
+        probes[path] = info
     return []
 
 

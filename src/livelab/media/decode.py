@@ -11,25 +11,11 @@ import numpy as np
 
 from livelab.api.analysis import FrameBatch, clock
 from livelab.api.errors import MediaError, Problem
+from livelab.api.media import VideoInfo
 
 SAMPLE_RATE = 16_000
 #: Frames are skipped at decode only when at most one in SPARSE is sampled.
 SPARSE = 4
-
-
-@dataclass(frozen=True, slots=True)
-class VideoInfo:
-    """The video track as it will be analysed (``width``/``height`` after downscaling)."""
-
-    path: Path
-    source_width: int
-    source_height: int
-    width: int
-    height: int
-    fps: float
-    duration_s: float
-    codec: str
-    sample_fps: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,13 +144,16 @@ class VideoPass:
     part before it is still analysed.
     """
 
-    def __init__(self, path: Path, options: FrameOptions | None = None):
+    def __init__(
+        self, path: Path, options: FrameOptions | None = None, info: MediaInfo | None = None
+    ):
+        """``info``: the file's :func:`probe`, when the caller has it (else it is read)."""
         self.path = path
         self.options = options or FrameOptions()
         self.problem = ""
         self.frames_sampled = 0
         self.last_time = 0.0
-        info = probe(path)
+        info = info if info is not None else probe(path)
         if not info.has_video:
             raise MediaError([Problem(path, "has no video track")])
         #: Quarter turns (counterclockwise) the player applies: a phone's portrait video is

@@ -5,45 +5,25 @@ and ``chat.jsonl`` messages."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-#: Chat message kinds the audience writes (a real platform's chat may have others).
-CHAT_KINDS = ("greeting", "comment", "question")
-#: Question topics; a question is answered by a cue of the kind in ``ANSWERED_BY``.
-TOPICS = ("price", "size", "shipping", "link", "promotion")
-ANSWERED_BY = {
-    "price": "price",
-    "size": "size",
-    "shipping": "shipping",
-    "link": "cta",
-    "promotion": "promotion",
-}
+from livelab.api.chat import ANSWERED_BY, CHAT_KINDS, TOPICS, ChatMessage
+from livelab.api.products import ProductCard
 
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    """One line of ``chat.jsonl``. ``t`` is seconds from the start of the recording."""
-
-    t: float
-    user: str
-    kind: str
-    text: str
-    topic: str | None = None
-    product: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "t": round(self.t, 2),
-            "user": self.user,
-            "kind": self.kind,
-            "text": self.text,
-        }
-        if self.topic:
-            out["topic"] = self.topic
-        if self.product:
-            out["product"] = self.product
-        return out
+# The chat message and its kinds are part of the plugin API (livelab.api.chat); the names
+# stay importable from here for the recorder and the live screen.
+__all__ = [
+    "ANSWERED_BY",
+    "CHAT_KINDS",
+    "TOPICS",
+    "Audience",
+    "AudienceParams",
+    "ChatMessage",
+    "ProductInfo",
+    "RoomState",
+    "product_infos",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,25 +101,15 @@ class ProductInfo:
         return self.price or 0.0
 
 
-def product_infos(cards: Any) -> list[ProductInfo]:
-    """The audience's view of a products file already validated by the cue detector."""
+def product_infos(cards: Sequence[ProductCard]) -> list[ProductInfo]:
+    """The audience's view of the product cards: the shortest alias (what a viewer types),
+    else the name, and the list and promotion prices."""
     out = []
-    for item in (cards or {}).get("products", []) if isinstance(cards, dict) else []:
-        if not isinstance(item, dict) or "id" not in item:
-            continue
-        aliases = [a for a in item.get("aliases") or () if isinstance(a, str)]
-        name = min(aliases, key=len) if aliases else str(item.get("name") or item["id"])
-        promo = item.get("promotion") if isinstance(item.get("promotion"), dict) else {}
-        out.append(
-            ProductInfo(
-                str(item["id"]), name, _number(item.get("price")), _number(promo.get("price"))
-            )
-        )
+    for card in cards:
+        name = min(card.aliases, key=len) if card.aliases else card.name
+        promo = card.promotion.price if card.promotion is not None else None
+        out.append(ProductInfo(card.id, name, card.price, promo))
     return out
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 _TEXTS = {

@@ -20,7 +20,7 @@ import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -32,12 +32,13 @@ import tomli_w
 
 from livelab.api.analysis import Cue, clock
 from livelab.api.errors import LivelabError
+from livelab.api.products import ProductCard
+from livelab.api.speech import TranscriberConfig
 from livelab.api.transcript import Segment, Transcript, Word
-from livelab.builtin.whisper import TranscriberConfig
 from livelab.engine.cache import write_atomic
 from livelab.engine.plugins import load_plugins, pm
-from livelab.inputs.session import LANGUAGES, MANIFEST, confine
-from livelab.inputs.yamlfile import load_yaml
+from livelab.inputs.products import load_products
+from livelab.inputs.session import LANGUAGES, MANIFEST
 from livelab.media.decode import SAMPLE_RATE
 from livelab.record.audience import Audience, AudienceParams, ChatMessage, RoomState, product_infos
 
@@ -97,7 +98,7 @@ def parse_duration(text: str) -> float:
     "10" could mean seconds or minutes."""
     t = text.strip().lower()
     if m := re.fullmatch(r"(\d+):([0-5]?\d)", t):
-        seconds = int(m[1]) * 60 + int(m[2])
+        seconds = float(int(m[1]) * 60 + int(m[2]))
     elif (
         m := re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?", t)
     ) and any(m.groups()):
@@ -149,7 +150,7 @@ class CameraSource:
             raise LivelabError(f"{spec}: camera file not found (give a device number or a video)")
         self.cap = cv2.VideoCapture(int(spec) if self.live else spec)
         ok, first = self.cap.read() if self.cap.isOpened() else (False, None)
-        if not ok:
+        if not ok or first is None:
             self.cap.release()
             hint = (
                 "is it connected, and not in use by another app?"
@@ -544,7 +545,8 @@ class Recorder:
         if not o.realtime and (o.camera.isdigit() or is_device(o.mic)):
             raise LivelabError("--fast works only with a camera file and a microphone file")
         load_plugins(o.plugins_dirs)
-        detector = pm.hook.livelab_cue_detector(products=o.products, language=o.language)
+        cards = load_products(o.products)  # a LivelabError names the file, product and key
+        detector = pm.hook.livelab_cue_detector(products=cards, language=o.language)
         if detector is None:
             raise LivelabError("no plugin provides a cue detector (the coverage plugin does)")
         transcriber = pm.hook.livelab_transcriber(
@@ -560,7 +562,6 @@ class Recorder:
             raise
         if self.planned_s is None and not self.camera.live:
             self.planned_s = self.camera.length_s
-        cards, _raw = load_yaml(o.products)  # valid: the cue detector has read it
         self.audience = Audience(product_infos(cards), o.language, o.seed, o.params)
         self.listener = Listener(transcriber, detector, background=o.realtime)
         o.folder.mkdir(parents=True, exist_ok=True)
@@ -568,20 +569,17 @@ class Recorder:
         self.started = dt.datetime.now().replace(microsecond=0)
         self._write_manifest("interrupted", UNFINISHED, 0.0)
 
-    def _copy_products(self, cards: Any) -> None:
+    def _copy_products(self, cards: Sequence[ProductCard]) -> None:
         source = self.options.products
         shutil.copyfile(source, self.folder / "products.yaml")
-        for item in cards.get("products", []) if isinstance(cards, dict) else []:
-            image = item.get("image") if isinstance(item, dict) else None
-            if not isinstance(image, str):
+        folder = source.parent.resolve()
+        for card in cards:
+            if card.image is None:
                 continue
-            found, problem = confine(source.parent, image)
-            if found is None:
-                self.warnings.append(f"{source}: image not copied: {problem}")
-                continue
-            target = self.folder / image
+            # load_products keeps every image inside the products file's folder.
+            target = self.folder / card.image.relative_to(folder)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(found, target)
+            shutil.copyfile(card.image, target)
 
     def _write_manifest(self, status: str, reason: str, duration_s: float) -> None:
         o = self.options

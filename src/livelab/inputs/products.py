@@ -1,0 +1,280 @@
+"""Product cards (``products.yaml``): read once per session, validated with one set of
+rules, every mistake explained by file, product and key.
+
+The rules: a products file is a mapping with one key, ``products``: a non-empty list of
+cards. Each card needs an ``id`` (unique in the file: analyzers, chat messages and
+per-product scores refer to it), a ``name`` and at least one selling point (``id``,
+``label``, ``phrasings``); ``image`` is a file inside the products file's folder. The
+analysis, ``livelab record`` and its simulated audience all read cards through
+:func:`read_products` / :func:`load_products`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livelab.api.errors import LivelabError, Problem
+from livelab.api.products import (
+    DEFAULT_MENTIONS,
+    MENTIONS,
+    ProductCard,
+    ProductsFile,
+    Promotion,
+    SellingPoint,
+)
+from livelab.inputs.yamlfile import load_yaml
+
+_PRODUCT_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "aliases",
+        "price",
+        "currency",
+        "original_price",
+        "promotion",
+        "selling_points",
+        "required_mentions",
+        "planned_minutes",
+        "image",
+    }
+)
+_POINT_KEYS = frozenset({"id", "label", "phrasings"})
+_PROMOTION_KEYS = frozenset({"price", "terms"})
+
+
+@dataclass(slots=True)
+class _Checker:
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def bad(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.path, message, key))
+
+
+def load_products(path: Path | str) -> tuple[ProductCard, ...]:
+    """Read and validate a products file; raise :class:`livelab.LivelabError` naming the
+    file, the product and the key of every problem found."""
+    path = Path(path)
+    data, _raw = load_yaml(path)
+    check = _Checker(path)
+    if data is None:
+        raise LivelabError(
+            [Problem(path, "is empty; expected a 'products:' list of product cards")]
+        )
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - {"products"})
+        for key in unknown:
+            check.bad(str(key), "unknown key (a products file has one key, 'products')")
+        items = data.get("products")
+    else:
+        items = None
+        check.bad(
+            "products", f"the file must be a mapping with a 'products:' list, not {_kind(data)}"
+        )
+    if items is None and not check.problems:
+        check.bad("products", "missing; expected a 'products:' list of product cards")
+    elif items is not None and not isinstance(items, list):
+        check.bad("products", f"must be a list of product cards, not {_kind(items)}")
+    elif isinstance(items, list) and not items:
+        check.bad("products", "is empty; list at least one product card")
+    products: list[ProductCard] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        product = _product(check, f"products[{i}]", item, path.parent)
+        if product is None:
+            continue
+        if product.id in seen:
+            check.bad(
+                f"products[{i}].id",
+                f"duplicate product id {product.id!r} (also products[{seen[product.id]}])",
+            )
+        seen.setdefault(product.id, i)
+        products.append(product)
+    if check.problems:
+        raise LivelabError(check.problems)
+    return tuple(products)
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "a mapping",
+        list: "a list",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "text",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
+
+
+def _product(check: _Checker, key: str, item: Any, folder: Path) -> ProductCard | None:
+    if not isinstance(item, dict):
+        check.bad(key, f"a product card must be a mapping of keys, not {_kind(item)}")
+        return None
+    raw_id = item.get("id")
+    label = f"product {raw_id!r}" if isinstance(raw_id, str) and raw_id.strip() else key
+    before = len(check.problems)
+
+    def bad(sub: str, message: str) -> None:
+        check.bad(f"{key}.{sub}" if sub else key, f"{label}: {message}")
+
+    for unknown in sorted(set(map(str, item)) - _PRODUCT_KEYS):
+        bad(unknown, f"unknown key (known: {', '.join(sorted(_PRODUCT_KEYS))})")
+    pid = _text(bad, item, "id", required=True)
+    name = _text(bad, item, "name", required=True)
+    aliases = _texts(bad, item, "aliases")
+    price = _number(bad, item, "price")
+    original = _number(bad, item, "original_price")
+    currency = _text(bad, item, "currency")
+    planned = _number(bad, item, "planned_minutes")
+    if planned is not None and planned <= 0:
+        bad("planned_minutes", "must be more than 0")
+    promotion = None
+    promo = item.get("promotion")
+    if promo is not None:
+        if isinstance(promo, str):
+            promotion = Promotion(terms=promo)
+        elif not isinstance(promo, dict):
+            bad("promotion", f"must be a mapping with 'price' and/or 'terms', not {_kind(promo)}")
+        else:
+            for unknown in sorted(set(map(str, promo)) - _PROMOTION_KEYS):
+                bad(f"promotion.{unknown}", "unknown key (known: price, terms)")
+
+            def pbad(sub: str, message: str) -> None:
+                bad(f"promotion.{sub}", message)
+
+            promotion = Promotion(_number(pbad, promo, "price"), _text(pbad, promo, "terms"))
+    mentions: tuple[str, ...] = DEFAULT_MENTIONS
+    if "required_mentions" in item:
+        raw = _texts(bad, item, "required_mentions")
+        for j, m in enumerate(raw):
+            if m not in MENTIONS:
+                bad(
+                    f"required_mentions[{j}]",
+                    f"unknown mention {m!r} (known: {', '.join(MENTIONS)})",
+                )
+        mentions = tuple(dict.fromkeys(raw))
+    if "price" in mentions and price is None and (promotion is None or promotion.price is None):
+        bad("price", "required_mentions lists 'price' but the card gives no price")
+    if "promotion" in mentions and promotion is None:
+        bad("promotion", "required_mentions lists 'promotion' but the card has no promotion")
+    points = _points(bad, item.get("selling_points"))
+    image = None
+    if item.get("image") is not None:
+        image = _image(bad, item["image"], folder)
+    if len(check.problems) > before:
+        return None
+    return ProductCard(
+        pid, name, aliases, price, currency, original, promotion, points, mentions, planned, image
+    )
+
+
+def _points(bad: Any, raw: Any) -> tuple[SellingPoint, ...]:
+    if raw is None:
+        bad("selling_points", "missing; list the product's selling points (id, label, phrasings)")
+        return ()
+    if not isinstance(raw, list):
+        bad("selling_points", f"must be a list of selling points, not {_kind(raw)}")
+        return ()
+    if not raw:
+        bad("selling_points", "is empty; a product needs at least one selling point")
+    points: list[SellingPoint] = []
+    ids: dict[str, int] = {}
+    for j, sp in enumerate(raw):
+        where = f"selling_points[{j}]"
+        if not isinstance(sp, dict):
+            bad(where, f"a selling point must be a mapping (id, label, phrasings), not {_kind(sp)}")
+            continue
+
+        def spbad(sub: str, message: str, where: str = where) -> None:
+            bad(f"{where}.{sub}", message)
+
+        for unknown in sorted(set(map(str, sp)) - _POINT_KEYS):
+            spbad(unknown, "unknown key (known: id, label, phrasings)")
+        sid = _text(spbad, sp, "id", required=True)
+        label = _text(spbad, sp, "label") or sid
+        phrasings = _texts(spbad, sp, "phrasings") or ((label,) if label else ())
+        if "phrasings" in sp and not phrasings and isinstance(sp["phrasings"], list):
+            spbad("phrasings", "is empty; give at least one way a person might say it")
+        if sid in ids:
+            spbad("id", f"duplicate selling point id {sid!r} (also selling_points[{ids[sid]}])")
+        ids.setdefault(sid, j)
+        points.append(SellingPoint(sid, label, phrasings))
+    return tuple(points)
+
+
+def _image(bad: Any, raw: Any, folder: Path) -> Path | None:
+    if not isinstance(raw, str) or not raw.strip():
+        bad("image", f"must be a file path relative to the products file, not {_kind(raw)}")
+        return None
+    candidate = Path(raw)
+    if candidate.is_absolute():
+        bad("image", f"{raw!r} is absolute; give a path relative to the products file")
+        return None
+    target = (folder / candidate).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        bad("image", f"{raw!r} points outside the products file's folder")
+        return None
+    if not target.is_file():
+        bad("image", f"file {raw!r} does not exist")
+        return None
+    return target
+
+
+def _text(bad: Any, item: dict, key: str, required: bool = False) -> str:
+    value = item.get(key)
+    if value is None:
+        if required:
+            bad(key, "missing (required)")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        bad(key, f"must be text, not {_kind(value)}")
+        return ""
+    text = str(value).strip()
+    if required and not text:
+        bad(key, "is empty")
+    return text
+
+
+def _texts(bad: Any, item: dict, key: str) -> tuple[str, ...]:
+    value = item.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]  # a single phrasing written without brackets
+    if not isinstance(value, list):
+        bad(key, f"must be a list of text, not {_kind(value)}")
+        return ()
+    out: list[str] = []
+    for j, v in enumerate(value):
+        if isinstance(v, bool) or not isinstance(v, str | int | float) or not str(v).strip():
+            bad(f"{key}[{j}]", f"must be non-empty text, not {_kind(v)}")
+        else:
+            out.append(str(v).strip())
+    return tuple(out)
+
+
+def _number(bad: Any, item: dict, key: str) -> float | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        bad(key, f"must be a number, not {_kind(value)} ({value!r})")
+        return None
+    if value < 0:
+        bad(key, "must not be negative")
+        return None
+    return float(value)
+
+
+def read_products(path: Path | str) -> ProductsFile:
+    """The products file at ``path`` as analyzers get it: the cards, or, when the file is
+    invalid, every problem found (never raises for a user's mistake)."""
+    path = Path(path)
+    try:
+        return ProductsFile(path, load_products(path))
+    except LivelabError as exc:
+        return ProductsFile(path, (), tuple(exc.problems))
