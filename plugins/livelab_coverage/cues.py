@@ -76,9 +76,7 @@ class CoverageCueDetector:
         index = PhraseIndex(text, self.options.match)
         found: list[tuple[Hit, str, str | None, str]] = []  # hit, kind, product, text
 
-        def owner(_t: float) -> str | None:
-            return None
-
+        owner = owner_of([])  # no product on air
         if self.products:
             hits = find_products(index, self.products)
             owner = owner_of(product_blocks(transcript, text, self.products, hits))

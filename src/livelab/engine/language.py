@@ -121,7 +121,7 @@ def settle_language(session: Session, threads: int = 1) -> Session:
     cached = cache.get("language", "detect", key) if key else None
     if cached is not None:
         found = Detection(cached["language"], cached["probability"],
-                          tuple(tuple(x) for x in cached["top"]))  # type: ignore[misc]
+                          tuple(tuple(x) for x in cached["top"]))
         searched = float(cached.get("searched_s") or 0.0)
     else:
         # A session stated English will not need base again: unload it after the check.
