@@ -120,6 +120,15 @@ def record_command(
         signal.signal(
             signal.SIGTERM, lambda *_: recorder.stop("stopped by SIGTERM", interrupted=True)
         )
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            # Ctrl-C ends the take at the next frame, as `s` in the live room does: a flag,
+            # not an exception that a C library's callback could swallow. A second Ctrl-C
+            # interrupts at once.
+            def on_ctrl_c(*_: object) -> None:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                recorder.stop("stopped with Ctrl-C", interrupted=True)
+
+            signal.signal(signal.SIGINT, on_ctrl_c)
         recorder.on_update = _headless_room(recorder)
         result = recorder.run()
     for warning in recorder.warnings:
