@@ -57,6 +57,12 @@ def differences(old: Any, new: Any, where: str = "") -> list[str]:
         for key, value in old.items():
             if key in IGNORED:
                 continue
+            if key == "language_detection" and isinstance(new.get(key), dict):
+                # The model's probabilities differ in the third decimal from one CPU to
+                # another (and the unlikely runners-up swap); what it heard must not.
+                value, now = value["language"], new[key]["language"]
+                out += differences(value, now, f"{where}.{key}.language")
+                continue
             if key not in new:
                 out.append(f"{where}.{key}: missing")
             else:
@@ -65,7 +71,8 @@ def differences(old: Any, new: Any, where: str = "") -> list[str]:
     if isinstance(old, list):
         if not isinstance(new, list) or len(new) != len(old):
             return [f"{where}: {len(old)} items, now {new!r:.200}"]
-        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{where}[{i}]")]
+        pairs = enumerate(zip(old, new, strict=True))
+        return [d for i, (a, b) in pairs for d in differences(a, b, f"{where}[{i}]")]
     if isinstance(old, float | int) and not isinstance(old, bool) and isinstance(new, float | int):
         if math.isclose(old, new, rel_tol=1e-4, abs_tol=1e-6):
             return []
