@@ -12,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE = REPO / "sample_sessions" / "demo_en"
+TEST_DATA = REPO / "tests" / "data"
 
 
 def shared(relative: str) -> Path:

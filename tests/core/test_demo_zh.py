@@ -11,8 +11,7 @@ from click.testing import CliRunner
 
 from livelab.builtin.whisper import to_simplified
 from livelab.cli import cli
-
-from .conftest import REPO
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 SAMPLE_ZH = REPO / "sample_sessions" / "demo_zh"

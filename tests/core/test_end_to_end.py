@@ -9,8 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from livelab.cli import cli
-
-from .conftest import SAMPLE
+from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
 

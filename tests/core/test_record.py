@@ -19,8 +19,8 @@ import pytest
 
 from livelab.media.decode import FrameOptions, VideoPass, probe
 from livelab.record.audience import Audience, AudienceParams, ProductInfo
+from tests.conftest import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_sessions" / "demo_en"
 PITCH = SAMPLE / "pitch.mp4"
 TRUTH = json.loads((SAMPLE / "ground_truth.json").read_text())
 LIVELAB = [sys.executable, "-m", "livelab.cli"]

@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from livelab.cli import cli
-
-from .bad_inputs.make_bad_inputs import build
+from tests.bad_inputs.make_bad_inputs import build
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_DATA
 
-GOLDEN = Path(__file__).parent / "data" / "golden"
+GOLDEN = TEST_DATA / "golden"
 
 REPLAY_PLUGIN = '''
 import json, os

@@ -25,8 +25,8 @@ from livelab.reports.text import span_text, sparkline
 from livelab.scoring.scorecard import Scorecard, read_scorecard
 from livelab.tui import data
 from livelab.tui.dialogs.open_session import check_session_path
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"
 DEMO = REPO / "tests" / "data" / "tui" / "scorecard_demo.json"
 

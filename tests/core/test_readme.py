@@ -8,8 +8,7 @@ from livelab.api.analysis import Signals
 from livelab.api.transcript import Segment, Transcript
 from livelab.engine import plugins as registry
 from livelab.inputs.session import Session
-
-from .conftest import REPO
+from tests.conftest import REPO
 
 
 def test_readme_plugin_example_runs(tmp_path):

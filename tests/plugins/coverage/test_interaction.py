@@ -20,7 +20,7 @@ from livelab_coverage.cues import CoverageCueDetector
 from livelab_coverage.interaction import InteractionOptions, content_words, measure_interaction
 from livelab_coverage.products import load_products
 from tests.conftest import SAMPLE, shared
-from tests.test_coverage import CARD_ZH, transcript, write
+from tests.plugins.coverage.test_coverage import CARD_ZH, transcript, write
 
 METRIC = "interaction.questions_answered_ratio"
 TRUTH = json.loads((SAMPLE / "ground_truth.json").read_text(encoding="utf-8"))

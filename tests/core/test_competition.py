@@ -20,8 +20,7 @@ from livelab.engine.plugins import load_plugins, metric_specs
 from livelab.engine.runner import Job, score_session
 from livelab.scoring.rubric import Round, builtin_rubrics, find_rubric, load_rubric
 from livelab.scoring.scorecard import JudgeEntry, apply_rubric, read_scorecard, write_scorecard
-
-from .conftest import SAMPLE
+from tests.conftest import SAMPLE
 
 CONTEST = "contest-live-ecommerce-zh"
 NEW_PACKS = ("anchor-basics-zh", CONTEST, "standard-internet-marketer-live")

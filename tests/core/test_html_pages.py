@@ -9,14 +9,14 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from livelab.reports.html import render_class_summary, render_leaderboard, render_report
+from tests.conftest import TEST_DATA
 
-GOLDEN = Path(__file__).parent / "data" / "golden" / "demo_en.scorecard.json"
+GOLDEN = TEST_DATA / "golden" / "demo_en.scorecard.json"
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 PRODUCT = "AquaKeep insulated bottle"

@@ -413,7 +413,7 @@ def test_phrasings_in_another_language_are_warned_about(tmp_path):
 
 
 def test_analyzer_declares_needs_and_public_metric_names():
-    analyzer, interaction = livelab_analyzers()  # interaction: tests/test_interaction.py
+    analyzer, interaction = livelab_analyzers()  # interaction: test_interaction.py
     assert isinstance(analyzer, CoverageAnalyzer) and interaction.name == "interaction"
     assert analyzer.needs == {"transcript", "products"}
     assert [m.name for m in analyzer.metrics] == [

@@ -19,8 +19,8 @@ import pytest
 from livelab.api.errors import Problem, SessionError
 from livelab.record.audience import ChatMessage, RoomState
 from livelab.record.recorder import LiveUpdate, TakeResult
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"
 #: Shown in the summary snapshot: it need not exist, and must not depend on tmp_path.
 SNAPSHOT_FOLDER = Path("/home/student/takes/rehearsal-1")

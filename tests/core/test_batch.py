@@ -18,8 +18,8 @@ from livelab.api.errors import LivelabError
 from livelab.batch.grade import BatchOptions, discover, run_batch
 from livelab.builtin.executors import LocalExecutor, RayExecutor, WorkerDied
 from livelab.reports.gradebook import BOM, neutralise, read_gradebook
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"
 EVIL = '=HYPERLINK("http://evil.example","click me")'
 

@@ -22,8 +22,8 @@ from livelab.reports.html import (
     render_class_summary,
     render_report,
 )
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_sessions" / "demo_en"
 CHROMIUM = Path("/usr/bin/chromium")
 EVIL = "<script>alert(1)</script>"

@@ -14,9 +14,9 @@ from livelab.inputs.session import Session
 from livelab_pace import METRICS, PaceAnalyzer, PaceOptions
 from livelab_pace.fillers import count_units, find_fillers, find_repeats
 from livelab_pace.measure import timed_units
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 JFK = DATA / "speech" / "jfk.flac"
 SR = 16_000
 INSERT_AT_S = 1.76  # between "fellow" and "Americans": speech on both sides

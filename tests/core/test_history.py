@@ -15,9 +15,7 @@ from livelab.cli import cli
 from livelab.reports.history import Attempt, History, default_db_path
 from livelab.reports.text import sparkline
 from livelab.scoring.scorecard import SCHEMA, Scorecard, read_scorecard
-from tests.test_batch import analysed_sample  # noqa: F401  (the pre-analysed sample fixture)
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.core.test_batch import analysed_sample  # noqa: F401  (the pre-analysed sample fixture)
 
 
 def scorecard(anchor: str, total: float, pace: float | None, path: str = "/s/1") -> Scorecard:

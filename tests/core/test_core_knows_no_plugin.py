@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_DATA
 
 CORE = REPO / "src" / "livelab"
-GOLDEN = Path(__file__).parent / "data" / "golden"
+GOLDEN = TEST_DATA / "golden"
 
 
 def plugin_names() -> tuple[set[str], set[str]]:

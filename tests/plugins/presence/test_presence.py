@@ -16,9 +16,9 @@ from livelab.engine.pipeline import AnalysisOptions, analyze_session
 from livelab.inputs.session import Session, load_session
 from livelab_presence import PresenceAnalyzer
 from livelab_presence.summary import spans
+from tests.conftest import REPO, SHARED_DATA
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = SHARED_DATA
 DEMO = REPO / "sample_sessions" / "demo_en"
 
 

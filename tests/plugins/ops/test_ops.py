@@ -20,9 +20,9 @@ from livelab.inputs.session import Session
 from livelab_ops import OpsAnalyzer, OpsProductsAnalyzer, OpsSpeechAnalyzer, measure, read_ops
 from livelab_ops.speech import SpeechOptions, measure_dead_air, measure_pitches
 from livelab_ops.table import parse_number, parse_time
+from tests.conftest import REPO, TEST_DATA
 
-DATA = Path(__file__).resolve().parent / "data" / "ops"
-REPO = Path(__file__).resolve().parents[1]
+DATA = TEST_DATA / "ops"
 DEMO = REPO / "sample_sessions" / "demo_en"
 HEADER = ("t,online,entries,exits,views,likes,comments,shares,new_followers,"
           "product_impressions,product_clicks,orders,buyers,gmv,product")
