@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from livelab.cli import cli
@@ -119,3 +120,28 @@ def test_console_script_installed():
     assert exe, "the livelab console script is not installed"
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert "version" in out.stdout
+
+
+def test_a_model_that_needs_the_network_is_one_line_and_exit_2_before_any_work(
+    grid_clip, tmp_path, monkeypatch
+):
+    """Offline (the Hugging Face hub says so at once), `--model small` is a usage error for
+    analyze and for grade, which then writes no gradebook; a misspelt name lists the names."""
+    from livelab.builtin import whisper
+
+    hub = pytest.importorskip("huggingface_hub.constants")
+    # Offline and with an empty cache, whatever the machine (read when the hub is imported).
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    whisper.named_model.cache_clear()
+    analysed = run("analyze", str(grid_clip), "--model", "small", "-q")
+    assert analysed.exit_code == 2
+    (line,) = analysed.output.strip().splitlines()
+    assert line.startswith("error: --model: 'small' is not downloaded and could not be fetched")
+    out = tmp_path / "grades"
+    graded = run("grade", str(grid_clip), "--out", str(out), "--model", "small")
+    assert graded.exit_code == 2 and "'small' is not downloaded" in graded.output
+    assert not (out / "gradebook.csv").exists()
+    typo = run("analyze", str(grid_clip), "--model", "smal")
+    assert typo.exit_code == 2 and "names: tiny.en, tiny" in typo.output
+    whisper.named_model.cache_clear()

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
 from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import Segment, Transcript, Word, spoken_length, to_simplified
@@ -101,7 +102,8 @@ class FasterWhisperTranscriber:
             folder = Path(config.model).resolve()
             self.model_ref, self.model_name = str(folder), folder.name
         else:
-            self.model_ref = self.model_name = config.model
+            self.model_name = config.model
+            self.model_ref = str(named_model(config.model))
         fw = importlib.metadata.version("faster-whisper")
         self.language_options = _language_options(config.language)
         self.identity = (
@@ -282,6 +284,42 @@ def _windows(audio: np.ndarray) -> list[tuple[int, int]]:
         start = end
     out.append((start, len(audio)))
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def named_model(name: str) -> Path:
+    """The local folder of the faster-whisper model ``name`` (``small``, ``large-v3``, …):
+    from the Hugging Face cache, else downloaded, which needs the network. Raises a
+    :class:`LivelabError` saying so when it cannot be had, before any work starts."""
+    from faster_whisper.utils import available_models, download_model
+
+    if "/" not in name and name not in available_models():
+        raise LivelabError(
+            [
+                Problem(
+                    "--model",
+                    f"{name!r} is neither a model folder nor a faster-whisper model name "
+                    f"(names: {', '.join(available_models())})",
+                )
+            ]
+        )
+    try:
+        return Path(download_model(name, local_files_only=True))
+    except Exception:  # not in the cache: a download is needed
+        pass
+    try:
+        return Path(download_model(name))
+    except Exception as exc:
+        raise LivelabError(
+            [
+                Problem(
+                    "--model",
+                    f"{name!r} is not downloaded and could not be fetched "
+                    f"({type(exc).__name__}: no network?); leave --model out to use the "
+                    "bundled model, or give a local CTranslate2 model folder",
+                )
+            ]
+        ) from None
 
 
 @functools.lru_cache(maxsize=2)

@@ -98,6 +98,12 @@ def grade_command(
         db=db,
         force=force,
     )
+    if model is not None:  # a model that cannot be had stops the batch before it starts
+        from livelab.api.speech import TranscriberConfig
+        from livelab.engine.plugins import load_plugins, pm
+
+        load_plugins(options.plugins_dirs)
+        pm.hook.livelab_transcriber(config=TranscriberConfig(model=model))
     console = Console(stderr=True, quiet=quiet)
     display = Display(console) if console.is_terminal and not quiet else None
     result = run_batch(paths, options, display)
