@@ -44,6 +44,15 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory):
             os.environ[key] = value
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _the_checkout_stays_clean():
+    """Tests write only under temporary folders: no cache appears in the sample sessions."""
+    before = set(REPO.glob("sample_sessions/*/.livelab"))
+    yield
+    written = set(REPO.glob("sample_sessions/*/.livelab")) - before
+    assert not written, f"tests wrote into the checkout: {sorted(map(str, written))}"
+
+
 @pytest.fixture
 def grid_clip(tmp_path: Path) -> Path:
     """A real 3 s clip of a speaker facing the camera, with audio, copied to a writable place."""
