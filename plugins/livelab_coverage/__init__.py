@@ -68,7 +68,7 @@ METRICS = (
     ),
     MetricSpec(
         "coverage.compliance_flags",
-        "count",
+        "banned claims",
         "Banned absolute or exaggerated terms and unverifiable medical claims said.",
         better="lower",
         title="Compliance flags",
@@ -81,7 +81,7 @@ class CoverageAnalyzer(Analyzer):
 
     name = "coverage"
     title = "What was said"
-    version = "6"
+    version = "7"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
 
@@ -132,7 +132,7 @@ class InteractionAnalyzer(Analyzer):
 
     name = "interaction"
     title = "Audience questions"
-    version = "4"
+    version = "5"
     needs = frozenset({"transcript", "chat"})
     wants = frozenset({"products"})
     metrics = INTERACTION_METRICS
@@ -147,6 +147,22 @@ class InteractionAnalyzer(Analyzer):
 
         # Topic keywords and cue word lists decide answers as much as the window does.
         return {**asdict(self.settings), "phrase_lists": phrases.digest()}
+
+    def check(self, signals: Signals) -> list[str]:
+        from livelab_coverage.chat import read_chat
+
+        chat = signals.file("chat")
+        if chat is None:
+            return []
+        messages = read_chat(chat)  # a LivelabError names the file, line and key
+        end = signals.duration_s
+        late = [m for m in messages if end > 0 and m.t >= end]
+        if not late:
+            return []
+        return [
+            f"{chat.name}: {len(late)} of {len(messages)} messages (from "
+            f"{livelab.clock(late[0].t)}) are after the recording's end at {livelab.clock(end)}"
+        ]
 
     def analyze(self, signals: Signals) -> Findings:
         from livelab_coverage.chat import read_chat

@@ -148,7 +148,7 @@ def measure_interaction(
             who = f" ({q.user})" if q.user else ""
             f.evidence.append(
                 Evidence(
-                    q.t, q.t + window, METRIC, f"unanswered question {clock(q.t)}: “{q.text}”{who}"
+                    q.t, q.t + window, METRIC, f"unanswered question: “{q.text}”{who}"
                 )
             )
 

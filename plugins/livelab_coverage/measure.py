@@ -133,6 +133,13 @@ def promotion_hits(product: Product, found: ProductHits) -> list[Hit]:
     ]
 
 
+#: How a feedback line names a required mention a student did not make.
+MENTION_NAMES = {
+    "zh": {"name": "品名", "price": "价格", "promotion": "优惠", "call_to_action": "下单引导",
+           "guarantee": "售后保障", "usage": "使用方法"},
+}  # fmt: skip
+
+
 def calls_to_action(index: PhraseIndex, language: str, options: CoverageOptions) -> list[Hit]:
     """Calls to action, those closer than ``options.cta_merge_s`` counted as one appeal."""
     listed = (*phrases.load("cta", language).terms, *options.extra_cta_phrases)
@@ -217,7 +224,7 @@ def measure_coverage(
                         h.start_s,
                         h.end_s,
                         "coverage.selling_points_ratio",
-                        f"{p.name} — {sp.label}: “{quote}” at {mmss(h.start_s)}",
+                        f"{p.name} — {sp.label}: “{quote}”",
                     )
                 )
             else:
@@ -301,6 +308,19 @@ def measure_coverage(
 
     f.details["products"] = per_product
     f.details["missed_selling_points"] = missed
+    # What the feedback names as missed: with the product when there are several.
+    several = len(products) > 1
+    f.missed["coverage.selling_points_ratio"] = [
+        f"{m['product_name']}: {m['label']}" if several else m["label"] for m in missed
+    ]
+    said_as = MENTION_NAMES.get(language, {})
+    f.missed["coverage.required_mentions_ratio"] = [
+        f"{info['name']}: {said_as.get(m, m.replace('_', ' '))}" if several
+        else said_as.get(m, m.replace("_", " "))
+        for info in per_product.values()
+        for m in info.get("required_mentions_missed", [])
+    ]
+    f.missed = {k: v for k, v in f.missed.items() if v}
 
     # Selling points and required mentions.
     f.set(
@@ -328,7 +348,7 @@ def measure_coverage(
                 a,
                 b,
                 "coverage.time_per_product_s",
-                f"{names[pid]} {mmss(a)}–{mmss(b)} ({b - a:.0f} s)",
+                f"{names[pid]} on air ({b - a:.0f} s)",
             )
         )
     timed = [info["time_s"] for info in per_product.values() if info["time_s"] > 0]
@@ -356,7 +376,7 @@ def measure_coverage(
                 h.start_s,
                 h.end_s,
                 "coverage.cta_per_10min",
-                f"call to action: “{text.quote(h.first, h.last)}” at {mmss(h.start_s)}"
+                f"call to action: “{text.quote(h.first, h.last)}”"
                 + (f" ({names[owner_id]})" if owner_id else ""),
             )
         )
@@ -399,7 +419,7 @@ def measure_coverage(
                 h.start_s,
                 h.end_s,
                 "coverage.compliance_flags",
-                f"{kind}: “{text.quote(h.first, h.last)}” at {mmss(h.start_s)}",
+                f"{kind}: “{text.quote(h.first, h.last)}”",
             )
         )
     f.set("coverage.compliance_flags", float(len(flags)))

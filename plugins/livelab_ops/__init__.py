@@ -13,6 +13,7 @@ formulas are in ``FORMULAS.md``.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import livelab
@@ -25,17 +26,29 @@ from livelab_ops.speech import (
     measure_dead_air,
     measure_pitches,
 )
-from livelab_ops.table import builtin_formats, read_ops
+from livelab_ops.table import OpsTable, builtin_formats, read_ops
 
 __version__ = "0.1.0"
 
 
-class OpsAnalyzer(Analyzer):
+class _ChecksTheTable:
+    """``livelab check`` for every ops analyzer: the export reads, and its rows fit in
+    the recording (the three analyzers give the same messages; check shows each once)."""
+
+    def check(self, signals: Signals) -> list[str]:
+        path = signals.file("ops")
+        if path is None:
+            return []
+        _table, past = _read(path, signals)  # a LivelabError names the file, row and column
+        return [past] if past else []
+
+
+class OpsAnalyzer(_ChecksTheTable, Analyzer):
     """The funnel metrics of the session's operations export; needs nothing but that file."""
 
     name = "ops"
     title = "Viewers and orders"
-    version = "3"
+    version = "4"
     needs = frozenset({"ops"})
     metrics = METRICS
 
@@ -46,10 +59,13 @@ class OpsAnalyzer(Analyzer):
         path = signals.file("ops")
         if path is None:  # the core only runs us with an ops file; kept for direct callers
             return _unmeasured(self, "the session names no ops file")
-        return measure(read_ops(path, _formats(signals)), signals.duration_s)
+        table, past = _read(path, signals)
+        if not len(table):
+            return _unmeasured(self, past)
+        return _warn(measure(table, signals.duration_s), past)
 
 
-class OpsSpeechAnalyzer(Analyzer):
+class OpsSpeechAnalyzer(_ChecksTheTable, Analyzer):
     """Viewers lost during dead air: the ops table against the transcript's silences.
 
     A separate analyzer so that ``ops`` itself still runs on sessions without audio.
@@ -57,7 +73,7 @@ class OpsSpeechAnalyzer(Analyzer):
 
     name = "ops_speech"
     title = "Viewers lost in dead air"
-    version = "3"
+    version = "4"
     needs = frozenset({"ops", "transcript"})
     metrics = SPEECH_METRICS
 
@@ -71,16 +87,19 @@ class OpsSpeechAnalyzer(Analyzer):
         path = signals.file("ops")
         if path is None or signals.transcript is None:
             return _unmeasured(self, "needs the ops file and a transcript")
-        return measure_dead_air(read_ops(path, _formats(signals)), signals.transcript,
-                                signals.duration_s, self.settings)
+        table, past = _read(path, signals)
+        if not len(table):
+            return _unmeasured(self, past)
+        return _warn(measure_dead_air(table, signals.transcript, signals.duration_s,
+                                      self.settings), past)
 
 
-class OpsProductsAnalyzer(Analyzer):
+class OpsProductsAnalyzer(_ChecksTheTable, Analyzer):
     """GMV during each product's pitch (plus the order lag): ops, transcript and product cards."""
 
     name = "ops_products"
     title = "Sales during each pitch"
-    version = "3"
+    version = "4"
     needs = frozenset({"ops", "transcript", "products"})
     metrics = PRODUCT_METRICS
 
@@ -95,8 +114,36 @@ class OpsProductsAnalyzer(Analyzer):
         if path is None or cards is None or signals.transcript is None:
             return _unmeasured(self, "needs the ops file, the products file and a transcript")
         # cards.valid(): a LivelabError names the products file, product and key
-        return measure_pitches(read_ops(path, _formats(signals)), signals.transcript,
-                               cards.valid(), signals.duration_s, self.settings)
+        products = cards.valid()
+        table, past = _read(path, signals)
+        if not len(table):
+            return _unmeasured(self, past)
+        return _warn(measure_pitches(table, signals.transcript, products, signals.duration_s,
+                                     self.settings), past)
+
+
+def _read(path: Path, signals: Signals) -> tuple[OpsTable, str]:
+    """The ops table's rows that fall inside the recording, and a warning about the rest
+    ("" when none is past the end): a 90 s export is not scored against a 10 s clip."""
+    table = read_ops(path, _formats(signals))
+    end = signals.duration_s
+    if not end or end <= 0:
+        return table, ""
+    kept = table.before(end)
+    past = len(table) - len(kept)
+    if not past:
+        return kept, ""
+    first = float(table.t[len(kept)])
+    return kept, (
+        f"{path.name}: {past} of {len(table)} rows (from {livelab.clock(first)}) are after "
+        f"the recording's end at {livelab.clock(end)}; they are not counted"
+    )
+
+
+def _warn(findings: Findings, warning: str) -> Findings:
+    if warning:
+        findings.warnings.append(warning)
+    return findings
 
 
 def _formats(signals: Signals) -> list[OpsFormat] | None:

@@ -23,8 +23,8 @@ METRICS = (
     MetricSpec("ops.avg_watch_s", "s",
                "Average watch time: sum(online × interval seconds) / uv.", "higher",
                title="Average watch time"),
-    MetricSpec("ops.interaction_rate", "ratio",
-               "(likes + comments + shares) / uv (0.05 = 5 %).", "higher",
+    MetricSpec("ops.interaction_rate", "per viewer",
+               "(likes + comments + shares) / uv: interactions per viewer.", "higher",
                title="Interaction rate"),
     MetricSpec("ops.follow_rate", "ratio", "new_followers / uv.", "higher", title="Follow rate"),
     MetricSpec("ops.ctr", "ratio", "Product click-through: product_clicks / product_impressions.",
@@ -112,7 +112,7 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
         peak = int(np.argmax(online))
         end = table.t[peak] + (intervals[peak] if intervals is not None else 0.0)
         f.evidence.append(Evidence(float(table.t[peak]), float(end), "ops.pcu",
-                                   f"peak {online[peak]:,.0f} viewers at {mmss(table.t[peak])} "
+                                   f"peak {online[peak]:,.0f} viewers "
                                    f"(row {table.row_numbers[peak]})"))
 
     uv_from = ""

@@ -111,7 +111,7 @@ def measure_dead_air(table: OpsTable, transcript: Transcript, duration_s: float 
             if before is not None and after is not None:
                 change = f", online {before:,.0f} → {after:,.0f}"
         f.evidence.append(Evidence(a, b, "ops.dead_air_exits",
-                                   f"dead air {mmss(a)}–{mmss(b)} ({b - a:.1f} s): "
+                                   f"dead air ({b - a:.1f} s): "
                                    f"{n:.1f} exits{change}"))
     # Compare rates over the time both the table and the speech cover.
     words = [(w.start, w.end) for w in transcript.words] or [
@@ -191,7 +191,7 @@ def measure_pitches(table: OpsTable, transcript: Transcript, products: Sequence[
         if orders is not None:
             row["orders"] += float(orders[k])
         f.evidence.append(Evidence(a, b, "ops.pitch_gmv_share",
-                                   f"{pid} on air {mmss(a)}–{mmss(b)}: GMV {gmv[k]:,.2f} "
+                                   f"{pid} on air: GMV {gmv[k]:,.2f} "
                                    f"from {mmss(a + lag)} to {mmss(b + lag)}"))
     total = float(np.sum(table.columns["gmv"]))
     if not blocks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -78,6 +79,22 @@ class OpsTable:
 
     def __len__(self) -> int:
         return len(self.t)
+
+    def before(self, end_s: float) -> OpsTable:
+        """The rows that start before ``end_s`` (the recording's end). A totals row is
+        dropped with the rows it counted, since it no longer adds up to what is kept."""
+        keep = self.t < end_s
+        if keep.all():
+            return self
+        return dataclasses.replace(
+            self,
+            t=_frozen_copy(self.t[keep]),
+            columns={k: _frozen_copy(v[keep]) for k, v in self.columns.items()},
+            row_numbers=_frozen_copy(self.row_numbers[keep]),
+            product_codes=None if self.product_codes is None else self.product_codes[keep],
+            totals={},
+            totals_row=None,
+        )
 
     @property
     def products(self) -> tuple[str | None, ...] | None:
@@ -518,6 +535,12 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _frozen_copy(values: np.ndarray) -> np.ndarray:
+    out = np.array(values)
+    out.flags.writeable = False
+    return out
 
 
 def _frozen(values: array, dtype: type) -> np.ndarray:

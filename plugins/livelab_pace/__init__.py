@@ -30,7 +30,7 @@ METRICS = (
     MetricSpec("pace.speaking_ratio", "ratio",
                "Speaking time / session time; speaking time is where the transcript has words "
                "and the audio is not silent.", better="target", title="Share of time speaking"),
-    MetricSpec("pace.dead_air_count", "count",
+    MetricSpec("pace.dead_air_count", "silences",
                "Silences of at least the dead-air threshold (3 s by default) between the first "
                "and the last words; each is listed with its time.", better="lower",
                title="Dead air"),
@@ -48,7 +48,7 @@ METRICS = (
     MetricSpec("pace.loudness_range_db", "dB",
                "Spread of speech loudness (95th − 10th percentile of 400 ms windows); "
                "small values sound monotone.", better="target", title="Loudness range"),
-    MetricSpec("pace.repeated_phrases", "count",
+    MetricSpec("pace.repeated_phrases", "repeats",
                "Words or short phrases said twice in a row (\"the the\", \"这个这个\"), a sign of "
                "restarting; a lower bound, as the recogniser smooths many away.", better="lower",
                title="Repeated words"),
@@ -80,7 +80,7 @@ class PaceOptions:
 class PaceAnalyzer(Analyzer):
     name = "pace"
     title = "Speaking"
-    version = "6"
+    version = "7"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 
@@ -103,7 +103,7 @@ def clock(seconds: float) -> str:
 
 
 def dead_air_message(start: float, end: float) -> str:
-    return f"dead air {clock(start)}–{clock(end)} ({end - start:.1f} s)"
+    return f"dead air ({end - start:.1f} s)"
 
 
 @livelab.hookimpl

@@ -105,6 +105,11 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
     f.details["fillers"] = dict(Counter(x.text for x in fillers).most_common())
     # When each counted filler was said, so reports highlight exactly these words.
     f.details["filler_spans"] = [[round(x.start_s, 2), round(x.end_s, 2), x.text] for x in fillers]
+    f.evidence.extend(  # when each was said: a student can go and listen
+        Evidence(round(x.start_s, 2), round(x.end_s, 2), "pace.filler_per_100",
+                 f"filler “{x.text}”")  # fmt: skip
+        for x in fillers
+    )
     f.highlights.extend(
         Highlight(round(x.start_s, 2), round(x.end_s, 2), "filler", "filler", f"filler “{x.text}”")
         for x in fillers

@@ -152,7 +152,7 @@ METRICS = (
 class PresenceAnalyzer(Analyzer):
     name = "presence"
     title = "On camera"
-    version = "6"
+    version = "7"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them
     metrics = METRICS

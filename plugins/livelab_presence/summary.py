@@ -84,7 +84,7 @@ def summarise(
                     start,
                     end,
                     "presence.face_visible_ratio",
-                    f"off camera {clock(start)}–{clock(end)} ({end - start:.1f} s)",
+                    f"off camera ({end - start:.1f} s)",
                 )
             )
 
@@ -124,7 +124,7 @@ def summarise(
                         start,
                         end,
                         metric,
-                        f"{what} {clock(start)}–{clock(end)} ({end - start:.1f} s)",
+                        f"{what} ({end - start:.1f} s)",
                     )
                 )
     background = rows[:, COL["background_brightness"]]
@@ -198,7 +198,7 @@ def product_findings(
                         start,
                         end,
                         "presence.product_shown_s",
-                        f"{product.name} shown {clock(start)}–{clock(end)} ({end - start:.1f} s)",
+                        f"{product.name} shown ({end - start:.1f} s)",
                     )
                 )
 

@@ -25,13 +25,15 @@ SAMPLE = REPO / "sample_sessions" / "demo_en"
 class Case:
     """``path`` is what is analysed. ``expect`` is a fragment of the one-line error (exit 2),
     or ``None`` when the session must still be analysed; then ``analyzer`` names the one
-    analyzer that must fail (or not run) with ``expect_reason`` in its reason."""
+    analyzer that must fail (or not run) with ``expect_reason`` in its reason, and
+    ``partial`` says the scorecard must be marked partial (only part could be read)."""
 
     name: str
     path: Path
     expect: str | None
     analyzer: str = ""
     expect_reason: str = ""
+    partial: bool = False
 
 
 def _encode(path: Path, frames: list[np.ndarray], times: list[float] | None = None,
@@ -100,13 +102,13 @@ def build(out: Path) -> list[Case]:
     cases: list[Case] = []
 
     def add(name: str, path: Path, expect: str | None, analyzer: str = "",
-            reason: str = "") -> None:
-        cases.append(Case(name, path, expect, analyzer, reason))
+            reason: str = "", partial: bool = False) -> None:
+        cases.append(Case(name, path, expect, analyzer, reason, partial))
 
     (out / "zero.mp4").write_bytes(b"")
     add("zero-byte mp4", out / "zero.mp4", "file is empty")
     (out / "truncated.mp4").write_bytes(data[: len(data) // 3])
-    add("truncated mp4 (first third)", out / "truncated.mp4", None)
+    add("truncated mp4 (first third)", out / "truncated.mp4", None, partial=True)
     (out / "header_only.mp4").write_bytes(data[:4096])
     add("truncated mp4 (4 KiB)", out / "header_only.mp4", "cannot be read as audio/video")
     (out / "corrupt_header.mp4").write_bytes(b"\x00garbage" * 512 + data[4096:])

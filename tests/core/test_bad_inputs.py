@@ -45,6 +45,7 @@ def test_bad_input(corpus, name, tmp_path):
         return
     assert result.exit_code == 0, result.output
     scorecard = json.loads(out.read_text())
+    assert bool(scorecard["session"].get("partial")) == case.partial, scorecard["session"]
     runs = scorecard["analyzers"]
     if case.analyzer:
         assert case.expect_reason in runs[case.analyzer]["reason"], runs[case.analyzer]
@@ -73,7 +74,8 @@ def test_the_whole_corpus_in_one_grade_batch(corpus, tmp_path):
     for case in cases:
         row = next(r for p, r in rows.items() if Path(p).resolve() == case.path.resolve())
         if case.expect is None:
-            assert row["status"] == "ok", (case.name, row["error"])
+            wanted = "partial" if case.partial else "ok"
+            assert row["status"] == wanted, (case.name, row["error"])
         else:
             assert row["status"] == "error" and case.expect in row["error"], (case.name, row)
             assert "\n" not in row["error"]

@@ -169,10 +169,13 @@ def test_unscored_criterion_shows_its_reason_and_the_scorable_share(sc: dict[str
     c.update(status="unscored", fraction=None, points=None, outcome="unscored", value=None,
              reason="no speech was recognised")
     sc["scorable_fraction"] = 0.9
+    sc["scorable_weight"] = 0.9 * sc["max_total"]
+    sc["percent"] = round(100 * sc["total"] / sc["scorable_weight"], 2)
     page = render_report(sc)
     row = page.split(f'<td class="title">{c["title"]}</td>', 1)[1].split("</tr>", 1)[0]
     assert "– / 10" in row and "Not scored: no speech was recognised" in row
-    assert "90% of the rubric's weight could be scored" in page
+    points = f"{sc['scorable_weight']:g}"
+    assert f"{sc['percent']:.0f}% of the {points} points that could be scored" in page
 
 
 def test_a_bare_scorecard_still_renders(sc: dict[str, Any]) -> None:

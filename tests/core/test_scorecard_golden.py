@@ -6,7 +6,11 @@ a4e2858). Speech recognition is replayed from those files (a transcriber plugin 
 the recorded transcript), so what is compared is everything livelab computes from the
 recording, the transcript, the products, the ops export, the chat and the rubric: not a
 model's words, which may differ on another CPU. Keys added since are allowed; versions,
-times and absolute paths are not compared.
+times and absolute paths are not compared. Regenerated on purpose once since, with the
+results an instructor can trust: evidence ends with the recording, messages no longer repeat
+the time the evidence carries, each filler is evidence, counts have units ("silences"),
+interactions per viewer are not a percentage, feedback names what was missed, and the
+total's percentage of the scorable weight is recorded.
 """
 
 from __future__ import annotations

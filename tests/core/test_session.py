@@ -158,16 +158,16 @@ def test_metadata_path_is_absolute_whatever_was_typed(tmp_path, media_dir, monke
 
 
 def test_a_recorded_take_says_whether_it_was_interrupted(tmp_path, media_dir):
-    from livelab.inputs.session import take_warning
+    from livelab.inputs.session import session_warnings
 
     take = '\n[take]\nstatus = "interrupted"\nreason = "stopped with Ctrl-C at 00:37"\nseed = 4\n'
     s = load_session(make_session(tmp_path / "s", media_dir / "both.mp4", GOOD + take))
     meta = s.metadata()
     assert meta["take"] == {"status": "interrupted", "reason": "stopped with Ctrl-C at 00:37",
                             "seed": 4}  # fmt: skip
-    assert take_warning(meta) == "interrupted take: stopped with Ctrl-C at 00:37"
-    assert take_warning(load_session(make_session(tmp_path / "t", media_dir / "both.mp4", GOOD)
-                                     ).metadata()) is None  # fmt: skip
+    assert session_warnings(meta) == ["interrupted take: stopped with Ctrl-C at 00:37"]
+    assert session_warnings(load_session(make_session(tmp_path / "t", media_dir / "both.mp4",
+                                                      GOOD)).metadata()) == []  # fmt: skip
     bad = make_session(tmp_path / "u", media_dir / "both.mp4", GOOD + '\n[take]\nstatus = "?"\n')
     assert any("take" in p and "status must be one of complete, interrupted" in p
                for p in problems_of(bad))  # fmt: skip

@@ -164,7 +164,10 @@ class Findings:
     ``units`` overrides a metric's declared unit for this session (``wpm`` vs ``cpm``).
     ``highlights`` are the spans views mark in the transcript; ``by_product`` holds, per
     metric, each product's value (product id → :class:`ItemValue`), which per-product
-    rubric rules score.
+    rubric rules score. ``warnings`` are what a reader of the scores must know about the
+    inputs (rows after the recording's end, …): every view shows them. ``missed`` names,
+    per metric, what it looked for and did not find, as a reader calls it ("Dishwasher
+    safe"): the feedback of a criterion on that metric lists them.
     """
 
     metrics: dict[str, float] = field(default_factory=dict)
@@ -175,6 +178,8 @@ class Findings:
     units: dict[str, str] = field(default_factory=dict)
     highlights: list[Highlight] = field(default_factory=list)
     by_product: dict[str, dict[str, ItemValue]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    missed: dict[str, list[str]] = field(default_factory=dict)
 
     def set(self, name: str, value: float | None, reason: str = "", unit: str = "") -> None:
         """Record ``value`` for ``name``; ``None`` or a non-finite value records ``reason``.
@@ -201,6 +206,8 @@ class Findings:
                 m: {pid: v.to_dict() for pid, v in items.items()}
                 for m, items in self.by_product.items()
             },
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
+            **({"missed": {k: list(v) for k, v in self.missed.items()}} if self.missed else {}),
         }
 
     @classmethod
@@ -217,6 +224,8 @@ class Findings:
                 m: {pid: ItemValue.from_dict(v) for pid, v in items.items()}
                 for m, items in data.get("by_product", {}).items()
             },
+            warnings=[str(w) for w in data.get("warnings", [])],
+            missed={str(k): [str(x) for x in v] for k, v in data.get("missed", {}).items()},
         )
 
 
@@ -295,6 +304,14 @@ class Analyzer:
 
     def analyze(self, signals: Signals) -> Findings:
         raise NotImplementedError(f"analyzer {self.name!r} must implement analyze()")
+
+    def check(self, signals: Signals) -> list[str]:
+        """Validate the session files this analyzer reads, without analysing
+        (``livelab check``): raise :class:`livelab.LivelabError` with the same problems
+        :meth:`analyze` would raise, and return warnings (rows after the recording's end).
+        ``signals`` holds the session, ``duration_s``, ``products`` and ``ops_formats``
+        only: nothing is decoded or transcribed. The default checks nothing."""
+        return []
 
     def frame_sink(
         self, video: VideoInfo, session: Session, products: ProductsFile | None = None

@@ -191,6 +191,8 @@ class BatchOptions:
     db: Path | None = None
     force: bool = False
     history: bool = True
+    #: Count sessions only part of whose recording could be read in the class statistics.
+    include_partial: bool = False
 
 
 @dataclass(slots=True)
@@ -205,6 +207,10 @@ class BatchResult:
     @property
     def failed(self) -> int:
         return sum(1 for g in self.graded if not g.ok)
+
+    @property
+    def partial(self) -> int:
+        return sum(1 for g in self.graded if g.ok and g.entry.partial)
 
 
 class _State:
@@ -350,7 +356,8 @@ def _html_module() -> Any:
 class _Outputs:
     """gradebook.csv, results.jsonl, reports/ and summary.html in ``--out``."""
 
-    def __init__(self, out: Path, notes: list[str]):
+    def __init__(self, out: Path, notes: list[str], include_partial: bool = False):
+        self.include_partial = include_partial
         self.out = out
         self.notes = notes
         self.html = _html_module()
@@ -384,7 +391,7 @@ class _Outputs:
             for g in done
         ]
         try:
-            page = self.html.render_class_summary(entries, links)
+            page = self.html.render_class_summary(entries, links, self.include_partial)
             write_atomic(self.out / "summary.html", page)
         except Exception as exc:
             note = f"summary.html failed: {type(exc).__name__}: {exc}"
@@ -426,7 +433,7 @@ def run_batch(
     fingerprints = _Fingerprints(options, rubric_path)
     slots: list[Graded | None] = [None] * len(sessions)
     result = BatchResult(graded=[])
-    outputs = _Outputs(out, result.notes)
+    outputs = _Outputs(out, result.notes, options.include_partial)
     tasks: list[GradeTask] = []
     keys: dict[int, tuple[str, str | None, dict[str, str]]] = {}
     for n, path in enumerate(sessions, 1):

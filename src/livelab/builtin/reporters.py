@@ -9,19 +9,32 @@ from typing import Any
 
 from livelab.api.analysis import clock
 from livelab.api.hooks import hookimpl
-from livelab.inputs.session import language_line, take_warning
+from livelab.inputs.session import language_line, session_warnings
+from livelab.reports.text import percent_text, share_text
 from livelab.scoring.scorecard import SCHEMA, Scorecard, read_scorecard
 
 
 def format_value(value: float | None, unit: str) -> str:
+    """A measured value as every view shows it, with its unit and one rounding: "67%",
+    "1.81×" (a ratio above 1 is not a percentage), "49 s", "4.5 s", "1 silence", "0 banned
+    claims", "175 wpm"."""
     if value is None:
         return "—"
     if unit in ("ratio", "fraction"):
-        return f"{value * 100:.0f}%"
-    text = f"{value:.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.2f}"
-    if unit in ("count", ""):
+        return f"{value * 100:.0f}%" if value <= 1 else f"{value:.2f}×"
+    if unit == "s":
+        return f"{value:.0f} s" if abs(value) >= 10 else f"{value:.1f} s"
+    if abs(value) >= 100 or float(value).is_integer():
+        text = f"{value:.0f}"
+    else:
+        text = f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+    if unit in ("count", "", "0-1"):
         return text
-    return f"{text} {unit.replace('_', ' ')}"
+    words = unit.replace("_", " ")
+    noun = words.split()[-1]
+    if value == 1 and noun.isalpha() and len(noun) > 3 and noun.endswith("s") and noun[-2] != "s":
+        words = words[:-1]  # "1 silence", "1 banned claim"
+    return f"{text} {words}"
 
 
 def _bar(fraction: float, width: int = 10) -> str:
@@ -46,7 +59,7 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
     head.append(f"\n{clock(session.duration_s)} · {session.language}")
     if rubric:
         head.append(f" · rubric {rubric.id}")
-    if warning := take_warning(metadata):
+    for warning in session_warnings(metadata):
         head.append(f"\n{warning}", style="bold yellow")
     if said := language_line(metadata):
         head.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
@@ -83,11 +96,10 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
     if scorecard.criteria:
         console.print(table)
         total = Text(f"\nTotal {scorecard.total:.1f} / {scorecard.max_total:g}", style="bold")
-        share = scorecard.scorable_fraction
-        if share < 1:
-            total.append(
-                f"   ({share * 100:.0f}% of the rubric's weight could be scored)", style="yellow"
-            )
+        total.append(
+            f"   {percent_text(scorecard)}",
+            style="bold" if scorecard.scorable_fraction >= 1 else "yellow",
+        )
         console.print(total)
         if scorecard.round:
             console.print(f"Round: {escape(scorecard.round.reason)}")
@@ -95,7 +107,7 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         if session.roles or len(roles) > 1:
             for role, r in roles.items():
                 who = f" ({escape(r.person)})" if r.person else ""
-                console.print(f"  {role}{who}: {r.points:.1f} / {r.max:g}")
+                console.print(f"  {role}{who}: {share_text(r)}")
             if scorecard.team is not None and scorecard.team.penalty:
                 console.print(f"  round penalty: −{scorecard.team.penalty:g}")
             console.print(f"  team total: {scorecard.total:.1f} / {scorecard.max_total:g}")

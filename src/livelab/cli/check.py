@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,22 +12,37 @@ from livelab.cli.common import EXIT_BAD_INPUT
 
 @click.command("check")
 @click.argument("sessions", nargs=-1, required=True, type=click.Path(path_type=Path))
-def check_command(sessions: tuple[Path, ...]) -> None:
-    """Validate SESSIONS (manifest, files, media) without analysing; list every problem."""
-    from livelab.inputs.session import inspect_session
+@click.option(
+    "--rubric",
+    "-r",
+    metavar="NAME|FILE",
+    help="Also check this rubric, and that its language is the session's.",
+)
+@click.pass_obj
+def check_command(obj: dict[str, Any], sessions: tuple[Path, ...], rubric: str | None) -> None:
+    """Validate SESSIONS without analysing them: the manifest, how much of each recording
+    can really be read, products.yaml, ops.csv, chat.jsonl and (with --rubric) the rubric,
+    with the messages the analysis would give. Nothing is decoded or transcribed, so it
+    takes a moment.
+
+    Exit code 0 when every session is fine (warnings allowed), 2 when any has a problem.
+    """
+    from livelab.engine.runner import check_session
 
     failed = 0
     for path in sessions:
-        session, problems = inspect_session(path)
-        if problems:
+        found = check_session(path, rubric, (obj or {}).get("plugins_dirs", ()))
+        for p in found.problems:
+            click.echo(f"error: {p}", err=True)
+        for warning in found.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if found.problems or found.session is None:
             failed += 1
-            for p in problems:
-                click.echo(f"error: {p}", err=True)
-        else:
-            assert session is not None
-            files = ", ".join(f"{k}={v.name}" for k, v in session.files.items())
-            language = (session.language if session.language_source == "stated"
-                        else "language detected when analysed")
-            click.echo(f"ok: {path} — {session.title!r} ({language}; {files})")
+            continue
+        session = found.session
+        files = ", ".join(f"{k}={v.name}" for k, v in session.files.items())
+        language = (session.language if session.language_source == "stated"
+                    else "language detected when analysed")
+        click.echo(f"ok: {path} — {session.title!r} ({language}; {files})")
     if failed:
         raise SystemExit(EXIT_BAD_INPUT)

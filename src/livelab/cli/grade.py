@@ -58,6 +58,12 @@ import click
     type=click.Path(dir_okay=False, path_type=Path),
     help="History database (default: in the user data folder, or $LIVELAB_HISTORY_DB).",
 )
+@click.option(
+    "--include-partial",
+    is_flag=True,
+    help="Count sessions only part of whose recording could be read (a truncated file) in "
+    "the class statistics; by default they are graded, marked partial and left out.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on the terminal.")
 @click.pass_obj
 def grade_command(
@@ -73,6 +79,7 @@ def grade_command(
     model: str | None,
     force: bool,
     db: Path | None,
+    include_partial: bool,
     quiet: bool,
 ) -> None:
     """Grade every session in PATHS into --out: session folders, media files, folders of
@@ -97,6 +104,7 @@ def grade_command(
         plugins_dirs=tuple((obj or {}).get("plugins_dirs", ())),
         db=db,
         force=force,
+        include_partial=include_partial,
     )
     if model is not None:  # a model that cannot be had stops the batch before it starts
         from livelab.api.speech import TranscriberConfig
@@ -119,6 +127,9 @@ def grade_command(
         total = len(result.graded)
         skipped = f", {result.skipped} unchanged (skipped)" if result.skipped else ""
         failed = f"; {result.failed} of {total} failed" if result.failed else ""
+        if result.partial:
+            failed += (f"; {result.partial} partial (a truncated or corrupt recording"
+                       f"{', counted' if include_partial else ', not in the class statistics'})")
         console.print(
             f"graded {total - result.failed} of {total} sessions in {result.seconds:.1f} s"
             f"{skipped}{failed} → {out / 'gradebook.csv'}",

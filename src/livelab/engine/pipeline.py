@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from livelab.api.analysis import Analyzer, Findings, FrameSink, OpsFormat, Signals
+from livelab.api.analysis import Analyzer, Findings, FrameSink, OpsFormat, Signals, clock
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.products import ProductsFile
 from livelab.api.session import Session
@@ -26,11 +26,14 @@ from livelab.engine.cache import Cache, key_of
 from livelab.inputs.products import read_products
 from livelab.media.decode import (
     SAMPLE_RATE,
+    Extent,
     FrameOptions,
     MediaInfo,
+    Track,
     VideoPass,
     decode_audio,
     probe,
+    readable_extent,
 )
 
 #: Called as ``progress(stage, fraction_or_None, message)`` while a session is analysed.
@@ -88,6 +91,9 @@ class Analysis:
     transcript: Transcript | None = None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Why only part of the recording was analysed ("" when all of it was): a truncated
+    #: or corrupt file. ``duration_s`` is then the part that could be read.
+    partial: str = ""
 
 
 def plan(analyzers: Iterable[Analyzer], metrics: Iterable[str] | None) -> list[Analyzer]:
@@ -136,6 +142,15 @@ def analyze_session(
     info = _probed(recording, probes)
     audio_info = info if session.media == recording else _probed(session.media, probes)
     duration = info.duration_s or audio_info.duration_s
+    partial: list[str] = []
+    for path, header in {recording: info, session.media: audio_info}.items():
+        extent = _extent(cache if options.use_cache else None, path, header)
+        if extent.short:
+            duration = min(duration, extent.readable_s)
+            partial.append(
+                f"{path.name}: {extent.describe()}, so it is truncated or corrupt; "
+                "only that part is analysed"
+            )
 
     available = _available_signals(session, info, audio_info)
     runs: dict[str, AnalyzerRun] = {}
@@ -158,7 +173,7 @@ def analyze_session(
                 analyzer.name, analyzer.version, "not run", "; ".join(missing)
             )
             continue
-        key = _analyzer_key(analyzer, session, cache, options, transcriber, formats)
+        key = _analyzer_key(analyzer, session, cache, options, transcriber, formats, duration)
         keys[analyzer.name] = key
         cached = cache.get("findings", analyzer.name, key) if options.use_cache else None
         if cached is not None:
@@ -208,6 +223,14 @@ def analyze_session(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
+    if video is not None and video.problem and not partial:
+        readable = video.last_time
+        if readable < duration - max(1.0, 0.02 * duration):
+            duration = readable
+            partial.append(
+                f"{recording.name}: only {clock(readable)} of {clock(info.duration_s)} could "
+                f"be decoded ({video.problem}); only that part is analysed"
+            )
     if "transcript" in need and transcript is None:
         for a in todo:
             if "transcript" in a.needs:
@@ -256,8 +279,30 @@ def analyze_session(
     say("analyzers", 1.0, "analysis done")
     timings["total"] = time.perf_counter() - started
     return Analysis(
-        session, duration, runs, transcript, {k: round(v, 3) for k, v in timings.items()}, notes
+        session,
+        duration,
+        runs,
+        transcript,
+        {k: round(v, 3) for k, v in timings.items()},
+        notes,
+        "; ".join(partial),
     )
+
+
+def _extent(cache: Cache | None, path: Path, info: MediaInfo) -> Extent:
+    """How much of ``path`` can be read (:func:`readable_extent`), cached by its content."""
+    if cache is None:
+        return readable_extent(path, info)
+    key = key_of(CACHE_FORMAT, cache.digest(path))
+    found = cache.get("extent", path.name, key)
+    if found is not None:
+        return Extent(
+            found["claimed_s"],
+            tuple(Track(k, t["claimed_s"], t["readable_s"]) for k, t in found["tracks"].items()),
+        )
+    extent = readable_extent(path, info)
+    cache.put("extent", path.name, key, extent.to_dict())
+    return extent
 
 
 def transcript_of(
@@ -303,8 +348,11 @@ def _analyzer_key(
     options: AnalysisOptions,
     transcriber: Transcriber | None,
     formats: tuple[OpsFormat, ...] = (),
+    duration_s: float = 0.0,
 ) -> str:
-    inputs: dict[str, Any] = {}
+    # The length analysed is an input of every analyzer (rates, shares, the ops table's
+    # end): it is the recording's, or the readable part of a truncated one.
+    inputs: dict[str, Any] = {"duration_s": round(duration_s, 3)}
     wanted = {s for s in analyzer.wants if s in session.files}
     for signal in sorted(analyzer.needs | wanted):
         if signal in ("audio", "transcript"):

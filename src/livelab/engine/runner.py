@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from livelab.api.analysis import Signals
+from livelab.api.errors import LivelabError, Problem
 from livelab.engine.language import settle_language
 from livelab.engine.pipeline import AnalysisOptions, Progress, analyze_session, plan
 from livelab.engine.plugins import get_analyzers, load_plugins, metric_specs, plugin_infos
@@ -68,3 +70,87 @@ def default_language() -> str:
             return "zh" if value.lower().startswith("zh") else "en"
     current = locale.getlocale()[0] or ""
     return "zh" if current.lower().startswith("zh") else "en"
+
+
+@dataclass(slots=True)
+class Checked:
+    """What ``livelab check`` found in one session: the session when its manifest loads,
+    every problem (each is a reason the analysis would fail or be partial) and warnings."""
+
+    session: Session | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_session(
+    path: Path, rubric: str | None = None, plugins_dirs: Iterable[Path] = ()
+) -> Checked:
+    """Validate a session as the analysis would read it, without decoding or transcribing:
+    the manifest and media headers, how much of each media file can really be read, the
+    product cards, every file an analyzer reads (its :meth:`~livelab.Analyzer.check`) and,
+    when given, the rubric and whether its language is the session's."""
+    from livelab.engine.plugins import ops_formats
+    from livelab.inputs.products import read_products
+    from livelab.inputs.session import inspect_session
+    from livelab.media.decode import MediaInfo, readable_extent
+
+    load_plugins(plugins_dirs)
+    probes: dict[Path, MediaInfo] = {}
+    session, problems = inspect_session(path, probes=probes)
+    found = Checked(session, list(problems))
+    if session is None or problems:
+        return found
+    duration = 0.0
+    for media in dict.fromkeys((session.files["recording"], session.media)):
+        info = probes.get(media)
+        if info is None:
+            continue
+        extent = readable_extent(media, info)
+        duration = min(duration or extent.claimed_s, extent.readable_s)
+        if extent.short:
+            found.problems.append(
+                Problem(media, f"{extent.describe()}: the file is truncated or corrupt")
+            )
+    products = read_products(session.files["products"]) if "products" in session.files else None
+    if products is not None:
+        found.problems.extend(products.problems)
+    signals = Signals(
+        session=session, duration_s=duration, products=products, ops_formats=ops_formats()
+    )
+    files = set(session.files) - {"recording", "audio"}
+    for analyzer in get_analyzers().values():
+        if not (analyzer.needs | analyzer.wants) & files:
+            continue
+        try:
+            found.warnings.extend(analyzer.check(signals))
+        except LivelabError as exc:
+            found.problems.extend(exc.problems)
+        except Exception as exc:  # a plugin's bug is reported, never a traceback
+            found.problems.append(
+                Problem(path, f"analyzer {analyzer.name!r} could not check its inputs: "
+                              f"{type(exc).__name__}: {exc}")
+            )
+    if rubric is not None:
+        try:
+            chosen = resolve_rubric(rubric, session.language)
+        except LivelabError as exc:
+            found.problems.extend(exc.problems)
+        else:
+            if mismatch := language_mismatch(chosen, session):
+                found.problems.append(Problem(rubric, mismatch))
+    found.problems = list({str(p): p for p in found.problems}.values())  # each once
+    found.warnings = list(dict.fromkeys(found.warnings))
+    return found
+
+
+def language_mismatch(rubric: Rubric, session: Session) -> str:
+    """Why ``rubric`` does not fit ``session``'s language ("" when it does): a rubric
+    written for English speaking rates (wpm) scores Mandarin (字/min) wrongly."""
+    if rubric.language in ("any", session.language):
+        return ""
+    source = "stated in session.toml" if session.language_source == "stated" else "detected"
+    return (
+        f"rubric {rubric.id!r} is for {rubric.language!r} sessions, but this session is "
+        f"{session.language!r} ({source}); choose a rubric for {session.language!r} "
+        "or for any language"
+    )

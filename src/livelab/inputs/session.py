@@ -169,13 +169,17 @@ def _inspect_folder(
     return session, []
 
 
-def take_warning(metadata: Mapping[str, Any]) -> str | None:
-    """The line "interrupted take: <reason>" for a scorecard's ``session`` of a take that
-    stopped early (the reports show it above the scores), else ``None``."""
+def session_warnings(metadata: Mapping[str, Any]) -> list[str]:
+    """The lines the reports show above the scores for a scorecard's ``session``: a take
+    that stopped early ("interrupted take: <reason>") and a recording only part of which
+    could be analysed ("partial: <why>"); empty for a whole, complete session."""
+    lines = []
     take = metadata.get("take") or {}
-    if take.get("status", "complete") == "complete":
-        return None
-    return f"interrupted take: {take.get('reason') or 'the recording stopped early'}"
+    if take.get("status", "complete") != "complete":
+        lines.append(f"interrupted take: {take.get('reason') or 'the recording stopped early'}")
+    if metadata.get("partial"):
+        lines.append(f"partial: {metadata['partial']}")
+    return lines
 
 
 def language_line(metadata: Mapping[str, Any]) -> tuple[str, bool] | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -107,6 +108,92 @@ def _duration(container, stream) -> float:  # noqa: ANN001
     if container.duration is not None:
         return container.duration / 1_000_000
     return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """Where a track really ends (its last whole packet) against its header's duration."""
+
+    kind: str
+    claimed_s: float
+    readable_s: float
+
+    def short(self) -> bool:
+        slack = max(Extent.TOLERANCE_S, Extent.TOLERANCE_SHARE * self.claimed_s)
+        return self.claimed_s > 0 and self.readable_s < self.claimed_s - slack
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """How much of a recording can be read, against what its container claims. A
+    truncated download or an unfinished copy claims the full length in its header but
+    holds only the start; a track that is meant to be shorter claims its own length."""
+
+    claimed_s: float
+    tracks: tuple[Track, ...] = ()
+
+    #: Packets' ends and the header's duration differ by a frame or two on whole files.
+    TOLERANCE_S: ClassVar[float] = 1.0
+    TOLERANCE_SHARE: ClassVar[float] = 0.02
+
+    @property
+    def short(self) -> bool:
+        return any(t.short() for t in self.tracks)
+
+    @property
+    def readable_s(self) -> float:
+        """The length every track can be read to: the part that can be analysed."""
+        if not self.short:
+            return self.claimed_s
+        return min(t.readable_s for t in self.tracks if t.short())
+
+    def describe(self) -> str:
+        """"only 00:10 of 01:30 can be read (video 00:10, audio 00:10)"."""
+        shown = ", ".join(f"{t.kind} {clock(t.readable_s)}" for t in self.tracks)
+        return f"only {clock(self.readable_s)} of {clock(self.claimed_s)} can be read ({shown})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claimed_s": self.claimed_s,
+            "readable_s": self.readable_s,
+            "tracks": {t.kind: {"claimed_s": t.claimed_s, "readable_s": t.readable_s}
+                       for t in self.tracks},  # fmt: skip
+        }
+
+
+def readable_extent(path: Path, info: MediaInfo | None = None) -> Extent:
+    """Read every packet's timing (no decoding: tens of milliseconds a minute of video) and
+    compare where the first video and audio tracks really end with what the header claims."""
+    import av
+
+    info = info if info is not None else probe(path)
+    with _open(path) as container:
+        chosen = [
+            s for s in (container.streams.video[:1] + container.streams.audio[:1])
+        ]
+        claims = {s.index: _duration(container, s) for s in chosen}
+        starts = {
+            s.index: float(s.start_time * s.time_base)
+            if s.start_time is not None and s.time_base is not None
+            else 0.0
+            for s in chosen
+        }
+        ends = dict.fromkeys(claims, 0.0)
+        try:
+            for packet in container.demux(*chosen):
+                index = packet.stream.index
+                if packet.pts is None or not packet.size or packet.time_base is None:
+                    continue
+                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                end -= starts[index]
+                if math.isfinite(end) and end > ends[index]:
+                    ends[index] = end
+        except (av.FFmpegError, OSError):
+            pass  # the file ends in garbage: what came before it counts
+        tracks = tuple(
+            Track(s.type, round(claims[s.index], 3), round(ends[s.index], 3)) for s in chosen
+        )
+    return Extent(round(info.duration_s, 3), tracks)
 
 
 def decode_audio(path: Path) -> np.ndarray:

@@ -20,7 +20,9 @@ RESULTS = "results.jsonl"
 # CR, may shift it into one): an anchor named "=HYPERLINK(...)" must stay text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 and shows Chinese names
-BASE_COLUMNS = ("n", "path", "title", "anchor", "team", "total", "max_total", "scorable_fraction")
+BASE_COLUMNS = (
+    "n", "path", "title", "anchor", "team", "total", "max_total", "percent", "scorable_fraction",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +91,12 @@ def gradebook_csv(graded: Sequence[Graded]) -> str:
             who.team,
             _number(sc.total) if sc else "",
             _number(sc.max_total) if sc else "",
+            _number(sc.percent) if sc else "",
             _number(sc.scorable_fraction) if sc else "",
             *(_number(points.get(cid)) for cid in criteria),
-            "ok" if g.ok else "error",
-            " ".join(g.error.split()),  # one line per row, whatever the message held
+            "error" if not g.ok else "partial" if g.entry.partial else "ok",
+            # one line per row, whatever the message held; a partial session says why
+            " ".join((g.error or (sc.session.partial if sc else "")).split()),
         ]
         writer.writerow([neutralise(cell) for cell in row])
     return BOM + buffer.getvalue()

@@ -1,9 +1,11 @@
-"""Small text helpers every view shares: a sparkline, a time span, a file-name slug."""
+"""Small text helpers every view shares: a sparkline, a time span, a file-name slug, and
+how a total and a block of points are said."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from livelab.api.analysis import clock
 
@@ -53,3 +55,30 @@ def slug(text: str, fallback: str = "session", max_len: int = 40) -> str:
     """A file-name-safe form of ``text`` (lower case, words joined by ``-``; Chinese kept)."""
     made = re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-_")
     return made[:max_len].strip("-_") or fallback
+
+
+def percent_text(scorecard: Any) -> str:
+    """What the total is worth, in words every view uses: "90%", "67% of the 95 points that
+    could be scored", "64%: 5 unscored points count as 0"; "" without a rubric."""
+    if scorecard.rubric is None:
+        return ""
+    if scorecard.percent is None:
+        return "nothing could be scored"
+    missing = scorecard.max_total - scorecard.scorable_weight
+    if missing <= 1e-9:
+        return f"{scorecard.percent:.0f}%"
+    if scorecard.unscored == "zero":
+        return f"{scorecard.percent:.0f}%: {missing:g} unscored points count as 0"
+    could = scorecard.scorable_weight
+    return f"{scorecard.percent:.0f}% of the {could:g} points that could be scored"
+
+
+def share_text(share: Any) -> str:
+    """A role's or section's points: "9.0 / 15", "4.0 / 15 (5 could be scored)", or
+    "unscored (nothing could be scored)" — never a 0 that was not earned."""
+    if share.unscored:
+        return f"unscored (none of its {share.max:g} points could be scored)"
+    text = f"{share.points:.1f} / {share.max:g}"
+    if share.scorable is not None and share.scorable < share.max - 1e-9:
+        text += f" ({share.scorable:g} could be scored)"
+    return text

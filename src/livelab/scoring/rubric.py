@@ -266,6 +266,10 @@ class Criterion:
         return _format(template, value, unit)
 
 
+#: How a rubric counts criteria that could not be scored (see :attr:`Rubric.unscored`).
+UNSCORED = ("exclude", "zero")
+
+
 @dataclass(frozen=True, slots=True)
 class Rubric:
     id: str
@@ -279,6 +283,10 @@ class Rubric:
     round: Round | None = None
     judging: Judging = field(default_factory=Judging)
     tie_breaks: tuple[TieBreak, ...] = ()
+    #: How criteria that could not be scored (no ops export, no audio) count: ``exclude``
+    #: (the default: the percentage is of the weight that could be scored, so missing data
+    #: costs nothing) or ``zero`` (they score 0, as a contest that requires the data may want).
+    unscored: str = "exclude"
 
     @property
     def metrics(self) -> set[str]:
@@ -388,6 +396,7 @@ def _parse(path: Path, raw: bytes, data: Any, known: set[str] | None) -> Rubric:
         "round",
         "judging",
         "tie_breaks",
+        "unscored",
     }
     for key in sorted(set(data) - allowed, key=str):
         bad(str(key), f"unknown key (allowed: {', '.join(sorted(allowed))})")
@@ -397,6 +406,9 @@ def _parse(path: Path, raw: bytes, data: Any, known: set[str] | None) -> Rubric:
     language = data.get("language", "any")
     if language not in ("en", "zh", "any"):
         bad("language", f"must be en, zh or any, not {language!r}")
+    unscored = data.get("unscored", "exclude")
+    if unscored not in UNSCORED:
+        bad("unscored", f"must be {' or '.join(UNSCORED)}, not {unscored!r}")
     items = data.get("criteria")
     if not isinstance(items, list) or not items:
         bad("criteria", "must be a non-empty list of criteria")
@@ -428,6 +440,7 @@ def _parse(path: Path, raw: bytes, data: Any, known: set[str] | None) -> Rubric:
         round=round_,
         judging=judging or Judging(),
         tie_breaks=tie_breaks,
+        unscored=unscored,
     )
 
 

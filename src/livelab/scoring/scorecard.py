@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from livelab.api.analysis import Evidence, ItemValue, MetricSpec, Series
+from livelab.api.analysis import Evidence, ItemValue, MetricSpec, Series, clock
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.transcript import Transcript
 from livelab.engine.version import package_version
@@ -52,6 +52,9 @@ class SessionInfo:
     files: dict[str, str] = field(default_factory=dict)
     take: dict[str, Any] | None = None
     duration_s: float = 0.0
+    #: Why only part of the recording was analysed (a truncated or corrupt file), else "";
+    #: ``duration_s`` is then the part that could be read.
+    partial: str = ""
     #: Keys a newer livelab wrote that this one does not know: kept, written back as is.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +73,7 @@ class SessionInfo:
             "files": dict(self.files),
             **({"take": self.take} if self.take is not None else {}),
             "duration_s": self.duration_s,
+            **({"partial": self.partial} if self.partial else {}),
             **self.extra,
         }
 
@@ -89,6 +93,7 @@ class SessionInfo:
             files={str(k): str(v) for k, v in (data.get("files") or {}).items()},
             take=_opt_dict(data.get("take")),
             duration_s=float(data.get("duration_s") or 0.0),
+            partial=str(data.get("partial") or ""),
             extra={k: v for k, v in data.items() if k not in known},
         )
 
@@ -273,6 +278,8 @@ class MetricEntry:
     reason: str | None = None  # set exactly when value is None
     title: str = ""
     by_product: dict[str, ItemValue] = field(default_factory=dict)
+    #: What the metric looked for and did not find (missed selling points), if it says.
+    missed: list[str] = field(default_factory=list)
 
     def label(self, name: str) -> str:
         """How views name the metric: its title, else its name."""
@@ -288,6 +295,7 @@ class MetricEntry:
             **({"reason": self.reason} if self.reason is not None else {}),
             "title": self.title,
             "by_product": {pid: v.to_dict() for pid, v in self.by_product.items()},
+            **({"missed": list(self.missed)} if self.missed else {}),
         }
 
     @classmethod
@@ -305,6 +313,7 @@ class MetricEntry:
                 str(pid): ItemValue.from_dict(v)
                 for pid, v in (data.get("by_product") or {}).items()
             },
+            missed=[str(x) for x in data.get("missed") or []],
         )
 
 
@@ -416,19 +425,30 @@ class PointsShare:
     max: float
     criteria: list[str]
     person: str | None = None  # roles only
+    #: Weight of its criteria that could be scored (``None``: not recorded, before 0.2).
+    scorable: float | None = None
+
+    @property
+    def unscored(self) -> bool:
+        """Nothing in this block could be scored: views show "unscored", not 0."""
+        return self.scorable is not None and self.scorable <= 0 < self.max
 
     def to_dict(self) -> dict[str, Any]:
         head = {} if self.person is None else {"person": self.person}
-        return {**head, "points": self.points, "max": self.max, "criteria": list(self.criteria)}
+        extra = {} if self.scorable is None else {"scorable": self.scorable}
+        return {**head, "points": self.points, "max": self.max, **extra,
+                "criteria": list(self.criteria)}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PointsShare:
         person = data.get("person")
+        scorable = data.get("scorable")
         return cls(
             float(data.get("points") or 0.0),
             float(data.get("max") or 0.0),
             [str(c) for c in data.get("criteria") or []],
             None if person is None else str(person),
+            None if scorable is None else float(scorable),
         )
 
 
@@ -524,6 +544,11 @@ class Scorecard:
     max_total: float = 0.0
     scorable_weight: float = 0.0
     scorable_fraction: float = 0.0
+    #: ``total`` as a percentage: of the scorable weight (``unscored = "exclude"``, the
+    #: default) or of ``max_total`` (``"zero"``); ``None`` when nothing could be scored.
+    percent: float | None = None
+    #: How the rubric counted unscored criteria: ``exclude`` or ``zero``.
+    unscored: str = "exclude"
     criteria: list[CriterionResult] = field(default_factory=list)
     fix_first: list[str] = field(default_factory=list)
     round: RoundResult | None = None
@@ -568,6 +593,11 @@ class Scorecard:
     def ok(self) -> bool:
         return True
 
+    @property
+    def partial(self) -> bool:
+        """Only part of the recording could be analysed (``session.partial`` says why)."""
+        return bool(self.session.partial)
+
     # --- the JSON -------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -581,6 +611,8 @@ class Scorecard:
             "max_total": self.max_total,
             "scorable_weight": self.scorable_weight,
             "scorable_fraction": self.scorable_fraction,
+            "percent": self.percent,
+            "unscored": self.unscored,
             "criteria": [c.to_dict() for c in self.criteria],
             "fix_first": list(self.fix_first),
             "round": None if self.round is None else self.round.to_dict(),
@@ -614,6 +646,10 @@ class GradeError:
 
     @property
     def ok(self) -> bool:
+        return False
+
+    @property
+    def partial(self) -> bool:
         return False
 
     @property
@@ -750,6 +786,8 @@ def _parse(data: Mapping[str, Any], version: int) -> Scorecard:
         max_total=float(data["max_total"]),
         scorable_weight=float(data.get("scorable_weight") or 0.0),
         scorable_fraction=float(data.get("scorable_fraction") or 0.0),
+        percent=_percent_of(data),
+        unscored=str(data.get("unscored") or "exclude"),
         criteria=criteria,
         fix_first=[str(c) for c in data.get("fix_first") or []],
         round=RoundResult.from_dict(round_) if round_ else None,
@@ -772,6 +810,18 @@ def _parse(data: Mapping[str, Any], version: int) -> Scorecard:
         timings=dict(data.get("timings") or {}),
         notes=[str(n) for n in data.get("notes") or []],
     )
+
+
+def _percent_of(data: Mapping[str, Any]) -> float | None:
+    """The recorded percentage, or, for a scorecard written before there was one, the
+    total against the weight that could be scored (what ``exclude`` gives)."""
+    if "percent" in data:
+        value = data["percent"]
+        return None if value is None else float(value)
+    total, weight = float(data.get("total") or 0.0), float(data.get("scorable_weight") or 0.0)
+    if not data.get("rubric") or weight <= 0:
+        return None
+    return round(100 * total / weight, 2)
 
 
 def _upgrade_v1(criteria: list[CriterionResult], metrics: dict[str, MetricEntry]) -> None:
@@ -828,26 +878,41 @@ def build_scorecard(
     from livelab.engine.plugins import get_analyzers
 
     found = [(n, r.findings) for n, r in analysis.runs.items() if r.findings is not None]
+    end = analysis.duration_s
+    timed = [Evidence.from_dict(e.to_dict()) for _, f in found for e in f.evidence]  # rounded
+    inside = [_within(e, end) for e in timed if _starts_before(e.start_s, end)]
     evidence = sorted(
-        (Evidence.from_dict(e.to_dict()) for _, f in found for e in f.evidence),  # rounded
-        key=lambda e: (e.start_s is not None, e.start_s or 0.0, e.metric),  # untimed first
-    )
+        inside, key=lambda e: (e.start_s is not None, e.start_s or 0.0, e.metric)
+    )  # untimed first
     highlights = [
-        HighlightEntry.from_dict({**h.to_dict(), "analyzer": n})
+        HighlightEntry.from_dict(
+            {**h.to_dict(), "end_s": min(h.end_s, end) if end > 0 else h.end_s, "analyzer": n}
+        )
         for n, f in found
         for h in f.highlights
+        if _starts_before(h.start_s, end)
     ]
+    series = [_series_until(s, end) for _, f in found for s in f.series]
+    notes = [*analysis.notes, *(w for _, f in found for w in f.warnings)]
+    if dropped := len(timed) - len(inside):
+        notes.append(
+            f"{dropped} finding(s) timed after the recording's end ({clock(end)}) were left out"
+        )
     titles = {n: a.title for n, a in get_analyzers().items()}
     scorecard = Scorecard(
         livelab_version=package_version(),
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         session=SessionInfo.from_dict(
-            {**analysis.session.metadata(), "duration_s": round(analysis.duration_s, 3)}
+            {
+                **analysis.session.metadata(),
+                "duration_s": round(analysis.duration_s, 3),
+                "partial": analysis.partial,
+            }
         ),
         metrics=_metrics(analysis, specs),
         evidence=evidence,
         highlights=sorted(highlights, key=lambda h: (h.start_s, h.end_s)),
-        series=[s for _, f in found for s in f.series],
+        series=series,
         details={n: f.details for n, f in found if f.details},
         transcript=analysis.transcript,
         analyzers={
@@ -857,9 +922,36 @@ def build_scorecard(
         },
         plugins=[PluginRef.from_dict(p) for p in plugins or []],
         timings=analysis.timings,
-        notes=list(analysis.notes),
+        notes=notes,
     )
     return apply_rubric(scorecard, rubric) if rubric else scorecard
+
+
+def _starts_before(start_s: float | None, end_s: float) -> bool:
+    """Untimed, or timed before the end (an unknown end, 0, keeps everything)."""
+    return start_s is None or end_s <= 0 or start_s < end_s
+
+
+def _within(e: Evidence, end_s: float) -> Evidence:
+    """``e`` with its end cut at the recording's end (an unanswered question's 60 s window
+    or an ops row's minute may run past it)."""
+    if e.end_s is None or end_s <= 0 or e.end_s <= end_s:
+        return e
+    return Evidence(e.start_s, end_s, e.metric, e.message)
+
+
+def _series_until(series: Series, end_s: float) -> Series:
+    """The points of ``series`` that start before the recording's end."""
+    if end_s <= 0 or all(t < end_s for t in series.t):
+        return series
+    keep = [i for i, t in enumerate(series.t) if t < end_s]
+    return Series(
+        series.name,
+        series.unit,
+        tuple(series.t[i] for i in keep),
+        tuple(series.values[i] for i in keep),
+        series.title,
+    )
 
 
 def apply_rubric(
@@ -890,6 +982,9 @@ def apply_rubric(
     scorecard.max_total = round(max_total, 3)
     scorecard.scorable_weight = round(scorable, 3)
     scorecard.scorable_fraction = round(scorable / max_total, 4) if max_total else 0.0
+    scorecard.unscored = rubric.unscored
+    out_of = max_total if rubric.unscored == "zero" else scorable
+    scorecard.percent = round(100 * total / out_of, 2) if out_of > 0 and scorable > 0 else None
     scorecard.criteria = criteria
     scorecard.fix_first = [c.id for c in lost[:3]]
     scorecard.round = round_
@@ -924,6 +1019,7 @@ def _share_of(mine: list[CriterionResult], person: str | None = None) -> PointsS
         round(sum(c.weight for c in mine), 3),
         [c.id for c in mine],
         person,
+        round(sum(c.weight for c in mine if c.scored), 3),
     )
 
 
@@ -943,6 +1039,7 @@ def _metrics(
         else:
             entry.unit = findings.units.get(name, spec.unit)
             entry.by_product = dict(findings.by_product.get(name) or {})
+            entry.missed = list(findings.missed.get(name) or [])
             if name in findings.metrics:
                 entry.value = round(findings.metrics[name], 4)
             else:
@@ -1031,7 +1128,17 @@ def _score_one(
     row.points = round(fraction * c.weight, 3)
     row.outcome = outcome_of(fraction)
     row.feedback = c.feedback_for(row.outcome, row.value, row.unit)
+    if m is not None and m.missed and row.outcome != "pass":
+        row.feedback = _with_missed(row.feedback, m.missed, rubric.language)
     return row
+
+
+def _with_missed(feedback: str, missed: Sequence[str], language: str) -> str:
+    """The feedback, then what was missed: "… Missed: Leak-proof lid, Dishwasher safe."."""
+    shown = list(missed[:6]) + ([f"+{len(missed) - 6}"] if len(missed) > 6 else [])
+    if language == "zh":
+        return f"{feedback}遗漏：{'、'.join(shown)}。"
+    return f"{feedback} Missed: {', '.join(shown)}.".strip()
 
 
 def product_time_rows(

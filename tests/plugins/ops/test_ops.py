@@ -72,7 +72,7 @@ def test_every_formula_on_the_canonical_table() -> None:
     assert f.details["last_row_interval_s"] == 60
     assert f.details["per_product"]["A"]["orders"] == 5
     assert f.details["per_product"]["B"]["gmv"] == pytest.approx(59.9)
-    assert f.evidence[0].message == "peak 200 viewers at 01:00 (row 3)"
+    assert f.evidence[0].message == "peak 200 viewers (row 3)"
 
 
 def test_metric_names_and_analyzer_declaration_match() -> None:
@@ -416,7 +416,13 @@ def test_through_the_core(tmp_path: Path) -> None:
                                                     "ops": DATA / "canonical.csv"})
     run = analyze_session(good, [OpsAnalyzer()]).runs["ops"]
     assert run.status == "ran" and run.findings is not None
-    assert run.findings.metrics["ops.acu"] == 140
+    # The 90 s recording keeps the rows at 00:00 and 01:00 (60 s each): the rows at 03:00
+    # and 04:00 are after its end, so they are named and not counted.
+    assert run.findings.metrics["ops.acu"] == (100 * 60 + 200 * 60) / 120
+    assert run.findings.warnings == [
+        "canonical.csv: 2 of 4 rows (from 03:00) are after the recording's end at 01:30; "
+        "they are not counted"
+    ]
     bad = write(tmp_path, "t,orders\n0,abc\n")
     (tmp_path / "other").mkdir()
     session = Session(root=tmp_path / "other", title="t",
@@ -458,7 +464,7 @@ def test_exits_during_dead_air(tmp_path: Path) -> None:
     assert f.metrics["ops.dead_air_exits"] == 3  # rows 6–8 s and 8–10 s
     # 3 exits in 4 s of silence vs 1 exit in 14.5 s of speech (0.5–19 s minus the silence)
     assert f.metrics["ops.dead_air_exit_ratio"] == pytest.approx((3 / 4) / (1 / 14.5))
-    assert f.evidence[0].message == "dead air 00:06–00:10 (4.0 s): 3.0 exits, online 50 → 47"
+    assert f.evidence[0].message == "dead air (4.0 s): 3.0 exits, online 50 → 47"
     calm = measure_dead_air(table, _words((0, 5), (6, 19)), None, SpeechOptions())
     assert calm.metrics["ops.dead_air_exits"] == 0
     assert calm.unmeasured["ops.dead_air_exit_ratio"].startswith("undefined: no dead air")

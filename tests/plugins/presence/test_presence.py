@@ -209,7 +209,7 @@ def test_off_camera_span_is_found_where_the_face_left(portrait_findings) -> None
     off = [e for e in portrait_findings.evidence if e.metric == "presence.face_visible_ratio"]
     assert len(off) == 1
     assert abs(off[0].start_s - OFF[0]) <= 0.5 and abs(off[0].end_s - OFF[1]) <= 0.5
-    assert off[0].message.startswith("off camera 00:03–00:06")
+    assert off[0].message.startswith("off camera (")
     truth = 1 - (OFF[1] - OFF[0]) / DURATION
     assert abs(portrait_findings.metrics["presence.face_visible_ratio"] - truth) <= 0.05
 

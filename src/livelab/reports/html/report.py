@@ -17,7 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from livelab.api.analysis import clock
-from livelab.inputs.session import language_line, take_warning
+from livelab.inputs.session import language_line, session_warnings
 from livelab.reports.html import charts
 from livelab.reports.html.pages import get, html_lang, render
 
@@ -35,6 +35,20 @@ def render_report(scorecard: Any) -> str:
     return render("report.html.j2", **report_context(scorecard))
 
 
+def _percent(sc: Any) -> str:
+    """The total's percentage in words (:func:`livelab.reports.text.percent_text`)."""
+    from livelab.api.errors import LivelabError
+    from livelab.reports.text import percent_text
+    from livelab.scoring.scorecard import Scorecard, read_scorecard
+
+    if not isinstance(sc, Scorecard):
+        try:
+            sc = read_scorecard(sc)
+        except (LivelabError, KeyError, TypeError, ValueError):
+            return ""
+    return percent_text(sc)
+
+
 def report_context(sc: Any) -> dict[str, Any]:
     session = get(sc, "session", {})
     highlights = _highlights(sc)
@@ -47,6 +61,7 @@ def report_context(sc: Any) -> dict[str, Any]:
         "who": _who(session),
         "facts": _facts(sc),
         "share": float(get(sc, "scorable_fraction", 0.0)),
+        "percent": _percent(sc),
         "fix_first": _fix_first(sc),
         "criteria": _criteria(sc),
         "charts": _charts(sc, duration, highlights, events),
@@ -94,7 +109,7 @@ def _facts(sc: Any) -> list[tuple[str, str, str]]:
     if rubric:
         facts.append(("rubric", str(get(rubric, "title") or get(rubric, "id", "")), "bold"))
     plain = session if isinstance(session, Mapping) else vars_of(session)
-    if warning := take_warning(plain):
+    for warning in session_warnings(plain):
         facts.append(("", warning, "warn"))
     if said := language_line(plain):
         facts.append(("", said[0], "warn" if said[1] else "plain"))

@@ -139,23 +139,38 @@ class RosterRow:
 
 
 def render_class_summary(
-    scorecards: Sequence[Any], links: Sequence[str | None] | None = None
+    scorecards: Sequence[Any],
+    links: Sequence[str | None] | None = None,
+    include_partial: bool = False,
 ) -> str:
     """The class summary page: roster, score distributions, weakest criteria, outliers.
 
     ``scorecards`` may contain error entries (see :func:`is_error_entry`). ``links``, when
-    given, holds one relative URL per entry (its HTML report) or ``None``.
+    given, holds one relative URL per entry (its HTML report) or ``None``. Sessions only
+    part of whose recording could be analysed are in the roster but not in the class
+    statistics, unless ``include_partial``.
     """
-    return render("summary.html.j2", **summary_context(scorecards, links))
+    return render("summary.html.j2", **summary_context(scorecards, links, include_partial))
+
+
+def _is_partial(entry: Any) -> bool:
+    return bool(get(session_of(entry), "partial", ""))
 
 
 def summary_context(
-    scorecards: Sequence[Any], links: Sequence[str | None] | None = None
+    scorecards: Sequence[Any],
+    links: Sequence[str | None] | None = None,
+    include_partial: bool = False,
 ) -> dict[str, Any]:
     entries = list(scorecards)
     names = {i: _who(e, i) for i, e in enumerate(entries)}
-    graded = [(i, e) for i, e in enumerate(entries) if not is_error_entry(e)]
+    graded = [
+        (i, e)
+        for i, e in enumerate(entries)
+        if not is_error_entry(e) and (include_partial or not _is_partial(e))
+    ]
     errors = [i for i, e in enumerate(entries) if is_error_entry(e)]
+    partial = [i for i, e in enumerate(entries) if not is_error_entry(e) and _is_partial(e)]
     stats = _criterion_stats(graded)
     shares = [(i, _share(e)) for i, e in graded if get(e, "criteria")]
     outliers = find_outliers(shares)
@@ -167,8 +182,13 @@ def summary_context(
     lang = "zh-CN" if langs == {"zh"} else ("en" if langs <= {"en"} else "mul")
     values = [v for _, v in shares]
     cards = [
-        ("Sessions graded", f"{len(graded)}"),
+        ("Sessions graded", f"{len(graded) + (0 if include_partial else len(partial))}"),
         ("Could not be graded", f"{len(errors)}"),
+        *(
+            [("Partial recordings" + ("" if include_partial else " (not in the statistics)"),
+              f"{len(partial)}")]
+            if partial else []
+        ),
         ("Mean total", f"{statistics.fmean(values) * 100:.0f}%" if values else "—"),
         ("Median total", f"{statistics.median(values) * 100:.0f}%" if values else "—"),
     ]
@@ -225,6 +245,10 @@ def _roster(
             total=round(float(get(e, "total", 0.0)), 1),
             max_total=float(get(e, "max_total", 0.0)),
             cells=cells,
-            status="ok" if share >= 1 else f"{share * 100:.0f}% scorable",
+            status=(
+                "partial: " + str(get(session, "partial", ""))
+                if get(session, "partial", "")
+                else "ok" if share >= 1 else f"{share * 100:.0f}% scorable"
+            ),
         ))
     return rows

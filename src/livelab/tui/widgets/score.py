@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from livelab.inputs.session import language_line
+from livelab.reports.text import percent_text
 from livelab.tui.data import score_text
 
 if TYPE_CHECKING:
@@ -56,9 +57,8 @@ class SessionSummary(Static):
         text.append("\n")
         text.append(score_text(scorecard.total, scorecard.max_total), style="bold cyan")
         text.append(" points")
-        fraction = scorecard.scorable_fraction
-        if fraction < 1:
-            text.append(f" ({fraction:.0%} of the rubric measured)", style="yellow")
+        if worth := percent_text(scorecard):
+            text.append(f" · {worth}", style="yellow" if scorecard.scorable_fraction < 1 else "")
         if rubric:
             text.append(f"  · {rubric.title or rubric.id}", style="dim")
         if said := language_line(session.to_dict()):
