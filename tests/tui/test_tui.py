@@ -42,8 +42,12 @@ class FakeHistory:
     recorded: list[tuple[Scorecard, str]] = field(default_factory=list)
 
     def record(self, scorecard: Scorecard, kind: str = "analyze") -> int:
+        """As the real one: a recording scored again with the same rubric is updated."""
         self.recorded.append((scorecard, kind))
         session = scorecard.session
+        rubric = scorecard.rubric.id if scorecard.rubric else ""
+        self.rows = [r for r in self.rows if (r.recording_sha256, r.rubric_id) != (
+            session.recording_sha256 or session.path, rubric)]  # fmt: skip
         self.rows.append(
             Attempt(
                 id=len(self.rows) + 1,
@@ -59,14 +63,23 @@ class FakeHistory:
                 max_total=scorecard.max_total,
                 scorable_fraction=scorecard.scorable_fraction,
                 criteria={c.id: c.points for c in scorecard.criteria},
+                recording_sha256=session.recording_sha256 or session.path,
+                percent=scorecard.percent,
+                scored_at=f"2026-12-{len(self.rows) + 1:02d}T10:05:00",
+                titles={c.id: c.title for c in scorecard.criteria},
             )
         )
         return len(self.rows)
 
     def attempts(
-        self, anchor: str | None = None, session_path: str | None = None, limit: int = 200
+        self,
+        anchor: str | None = None,
+        session_path: str | None = None,
+        limit: int = 200,
+        rubric_id: str | None = None,
     ) -> list[Attempt]:
         rows = [r for r in self.rows if anchor is None or r.anchor == anchor]
+        rows = [r for r in rows if rubric_id is None or r.rubric_id == rubric_id]
         return sorted(rows, key=lambda r: r.recorded_at, reverse=True)[:limit]
 
     def anchors(self) -> list[str]:
@@ -88,6 +101,10 @@ def attempt(n: int, path: Path, total: float, pace: float | None, dead_air: floa
         max_total=100.0,
         scorable_fraction=1.0,
         criteria={"speaking-rate": pace, "dead-air": dead_air},
+        recording_sha256=f"{n:064x}",  # each attempt is another recording
+        percent=total,
+        scored_at=f"2026-11-2{n}T10:05:00",
+        titles={"speaking-rate": "Speaking pace", "dead-air": "No dead air"},
     )
 
 
@@ -471,8 +488,9 @@ async def test_progress_shows_the_trend_of_each_criterion(class_folder: Path) ->
         trend = app.screen.query_one("#trend", DataTable)
         rows = {str(trend.get_row_at(i)[0]): trend.get_row_at(i) for i in range(trend.row_count)}
         assert str(rows["Total (%)"][4]) == "+20.0"
-        assert str(rows["speaking-rate"][1]) == "▁ █"  # unscored middle attempt is a gap
-        assert str(rows["dead-air"][4]) == "+3.0"
+        # criteria by their titles; the unscored middle attempt is a gap
+        assert str(rows["Speaking pace"][1]) == "▁ █"
+        assert str(rows["No dead air"][4]) == "+3.0"
         attempts = app.screen.query_one("#attempts", DataTable)
         assert attempts.get_row_at(0)[1] == "AquaKeep bottle — rehearsal 3"  # newest first
 
@@ -482,8 +500,10 @@ async def test_without_history_the_app_says_so(class_folder: Path) -> None:
     app = make_app(folder=class_folder, history=None)
     async with app.run_test(size=(80, 24)) as pilot:
         assert "no history yet" in str(app.screen.query_one("#no-history").render())
-        await pilot.press("p")
-        assert any("No attempts" in str(n.message) for n in app._notifications)
+        await pilot.press("p")  # the highlighted session's anchor, from its session.toml
+        await pilot.pause()
+        summary = str(app.screen.query_one("#progress-summary").render())
+        assert "history is not available" in summary
 
 
 @run_async

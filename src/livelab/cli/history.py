@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,93 +22,113 @@ if TYPE_CHECKING:
     help="History database (default: history.sqlite3 in the user data folder, "
     f"or ${ENV_HISTORY_DB}).",
 )
+@click.option(
+    "--rubric",
+    "-r",
+    metavar="ID",
+    help="Show the trend under this rubric (default: the one ANCHOR was scored with last).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"attempts": [...]}: one entry per recording and rubric, newest first.',
+)
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1), help="Attempts.")
-def history_command(anchor: str | None, db: Path | None, limit: int) -> None:
-    """Show recorded attempts: every anchor, or ANCHOR's attempts and trend per criterion."""
+def history_command(
+    anchor: str | None, db: Path | None, rubric: str | None, as_json: bool, limit: int
+) -> None:
+    """Show recorded attempts: every anchor, or ANCHOR's attempts and trend per criterion.
+
+    An attempt is one recording, recognised by its content: analysing it again (from any
+    path) or re-scoring it updates that attempt. A trend compares attempts scored with the
+    same rubric.
+    """
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     from livelab.api.errors import LivelabError, Problem
-    from livelab.reports.history import History, change_text
+    from livelab.reports.history import History, change_text, trend_rubric
     from livelab.reports.text import sparkline
 
     store = History(db)
     if db is not None and not db.exists():
         raise LivelabError([Problem(db, "no such history database")])
-    console = Console(highlight=False)
-    if anchor is None:
-        attempts = store.attempts(limit=100_000)
-        if not attempts:
-            console.print(f"No attempts recorded yet in {store.path}.")
-            return
-        table = Table(
-            "anchor",
-            "team",
-            "attempts",
-            "latest",
-            "score",
-            "trend",
-            title="Anchors",
-            title_justify="left",
-        )
-        by_anchor: dict[str, list[Attempt]] = {}
-        for a in attempts:
-            by_anchor.setdefault(a.anchor, []).append(a)
-        for name in sorted(by_anchor):
-            mine = by_anchor[name][::-1]  # oldest first
-            last = mine[-1]
-            table.add_row(
-                escape(name) or "(no anchor)",
-                escape(last.team),
-                str(len(mine)),
-                last.recorded_at.replace("T", " ")[:16],
-                f"{last.total:g}/{last.max_total:g}",
-                sparkline([a.total for a in mine], max(a.max_total for a in mine)),
-            )
-        console.print(table)
-        return
-
-    attempts = store.attempts(anchor=anchor, limit=limit)
-    if not attempts:
+    attempts = store.attempts(anchor=anchor, limit=100_000 if anchor is None else limit)
+    if anchor is not None and not attempts:
         known = ", ".join(repr(a) for a in store.anchors()) or "none yet"
         raise LivelabError(
             [Problem(store.path, f"no attempts recorded for anchor {anchor!r} (anchors: {known})")]
         )
-    oldest_first = attempts[::-1]
+    if as_json:
+        chosen = [a for a in attempts if rubric is None or a.rubric_id == rubric]
+        click.echo(json.dumps({"attempts": [a.to_json() for a in chosen]}, ensure_ascii=False,
+                              indent=2))  # fmt: skip
+        return
+    console = Console(highlight=False)
+    if anchor is None:
+        if not attempts:
+            console.print(f"No attempts recorded yet in {store.path}.")
+            return
+        by_anchor: dict[str, list[Attempt]] = {}
+        for a in attempts:
+            by_anchor.setdefault(a.anchor, []).append(a)
+        table = Table(title="Anchors", title_justify="left")
+        # names are what a teacher looks for: they get the room, the rubric wraps
+        table.add_column("anchor", min_width=min(30, max(map(len, by_anchor))), no_wrap=True)
+        for header in ("team", "attempts", "rubric", "latest score", "trend"):
+            table.add_column(header, overflow="fold")
+        for name in sorted(by_anchor):
+            mine = by_anchor[name]
+            under = trend_rubric(mine)
+            scored = [a for a in mine if a.rubric_id == under][::-1]  # oldest first
+            last = scored[-1]
+            table.add_row(
+                escape(name) or "(no anchor)",
+                escape(last.team),
+                str(len({a.recording_sha256 or a.session_path for a in mine})),
+                escape(under or ""),
+                _score(last),
+                sparkline([a.total for a in scored], max(a.max_total for a in scored)),
+            )
+        console.print(table)
+        return
+
+    under = rubric or trend_rubric(attempts)
+    oldest_first = [a for a in attempts if a.rubric_id == under][::-1]
+    if not oldest_first:
+        used = ", ".join(sorted({repr(a.rubric_id) for a in attempts}))
+        raise LivelabError(
+            [Problem(store.path, f"{anchor!r} has no attempt scored with {under!r} ({used})")]
+        )
     table = Table(
-        "#",
-        "when",
-        "kind",
-        "session",
-        "rubric",
-        "score",
-        "scorable",
-        title=f"Attempts of {escape(anchor)}",
+        "#", "recorded", "session", "score", "scorable", "last scored",
+        title=f"Attempts of {escape(anchor)} · rubric {escape(under or '')}",
         title_justify="left",
-    )
+    )  # fmt: skip
     for i, a in enumerate(oldest_first, 1):
         table.add_row(
             str(i),
             a.recorded_at.replace("T", " ")[:16],
-            a.kind,
             escape(a.title),
-            escape(a.rubric_id),
-            f"{a.total:g}/{a.max_total:g}",
+            _score(a),
             f"{a.scorable_fraction:.0%}",
+            f"{a.scored_at.replace('T', ' ')[:16]} ({a.kind})",
         )
     console.print(table)
+    others = sorted({a.rubric_id for a in attempts} - {under})
+    if others:
+        console.print(f"[dim]also scored with: {escape(', '.join(others))} (--rubric)[/dim]")
+    if len(oldest_first) < 2:
+        console.print("One attempt so far: record another take to see a trend.")
+        return
     trend = Table(
-        "criterion",
-        "first",
-        "latest",
-        "change",
-        "trend",
-        title="Trend per criterion (oldest → newest)",
-        title_justify="left",
-    )
+        "criterion", "first", "latest", "change", "trend",
+        title="Trend per criterion (oldest → newest)", title_justify="left",
+    )  # fmt: skip
     trend.add_row(
-        "total",
+        "Total",
         f"{oldest_first[0].total:g}",
         f"{oldest_first[-1].total:g}",
         change_text(oldest_first[0].total, oldest_first[-1].total),
@@ -116,13 +137,19 @@ def history_command(anchor: str | None, db: Path | None, limit: int) -> None:
     ids: list[str] = []
     for a in oldest_first:
         ids.extend(c for c in a.criteria if c not in ids)
+    latest = oldest_first[-1]
     for cid in ids:
         values = [a.criteria.get(cid) for a in oldest_first if cid in a.criteria]
         trend.add_row(
-            escape(cid),
+            escape(latest.title_of(cid)),
             "—" if values[0] is None else f"{values[0]:g}",
             "—" if values[-1] is None else f"{values[-1]:g}",
             change_text(values[0], values[-1]),
             sparkline(values),
         )
     console.print(trend)
+
+
+def _score(a: Attempt) -> str:
+    percent = "" if a.percent is None else f" ({a.percent:.0f}%)"
+    return f"{a.total:g}/{a.max_total:g}{percent}"

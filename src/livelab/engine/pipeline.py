@@ -94,6 +94,8 @@ class Analysis:
     #: Why only part of the recording was analysed ("" when all of it was): a truncated
     #: or corrupt file. ``duration_s`` is then the part that could be read.
     partial: str = ""
+    #: SHA-256 of the recording's bytes: what makes two analyses the same attempt.
+    recording_sha256: str = ""
 
 
 def plan(analyzers: Iterable[Analyzer], metrics: Iterable[str] | None) -> list[Analyzer]:
@@ -286,6 +288,7 @@ def analyze_session(
         {k: round(v, 3) for k, v in timings.items()},
         notes,
         "; ".join(partial),
+        cache.digest(recording),
     )
 
 

@@ -55,6 +55,8 @@ class SessionInfo:
     #: Why only part of the recording was analysed (a truncated or corrupt file), else "";
     #: ``duration_s`` is then the part that could be read.
     partial: str = ""
+    #: SHA-256 of the recording: one attempt, however often it is analysed or re-scored.
+    recording_sha256: str = ""
     #: Keys a newer livelab wrote that this one does not know: kept, written back as is.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -74,6 +76,7 @@ class SessionInfo:
             **({"take": self.take} if self.take is not None else {}),
             "duration_s": self.duration_s,
             **({"partial": self.partial} if self.partial else {}),
+            **({"recording_sha256": self.recording_sha256} if self.recording_sha256 else {}),
             **self.extra,
         }
 
@@ -94,6 +97,7 @@ class SessionInfo:
             take=_opt_dict(data.get("take")),
             duration_s=float(data.get("duration_s") or 0.0),
             partial=str(data.get("partial") or ""),
+            recording_sha256=str(data.get("recording_sha256") or ""),
             extra={k: v for k, v in data.items() if k not in known},
         )
 
@@ -907,6 +911,7 @@ def build_scorecard(
                 **analysis.session.metadata(),
                 "duration_s": round(analysis.duration_s, 3),
                 "partial": analysis.partial,
+                "recording_sha256": analysis.recording_sha256,
             }
         ),
         metrics=_metrics(analysis, specs),

@@ -102,11 +102,22 @@ def open_history(db: Path | None = None) -> Any | None:
         return None
 
 
-def latest_by_session(attempts: Iterable[Any]) -> dict[str, Any]:
-    """The newest attempt per session (attempts come newest first)."""
+def latest_by_session(attempts: Iterable[Any], rubric: str | None = None) -> dict[str, Any]:
+    """Each session's attempt (attempts come newest first): scored with ``rubric`` (an id,
+    or a rubric file whose name is the id) when it was, else the most recently scored."""
+    wanted = Path(rubric).stem if rubric else None
     latest: dict[str, Any] = {}
     for attempt in attempts:
-        latest.setdefault(session_key(attempt.session_path), attempt)
+        key = session_key(attempt.session_path)
+        mine = latest.get(key)
+        if mine is None:
+            latest[key] = attempt
+        elif attempt.recording_sha256 == mine.recording_sha256 and (
+            (attempt.rubric_id == wanted) > (mine.rubric_id == wanted)
+            or (attempt.rubric_id == wanted) == (mine.rubric_id == wanted)
+            and attempt.scored_at > mine.scored_at
+        ):
+            latest[key] = attempt
     return latest
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
@@ -64,7 +65,7 @@ class HomeScreen(Screen[None]):
         rubric = app.rubric or "the session language's default"
         self.query_one("#rubric-line", Static).update(f"Rubric: {rubric}   (r to change)")
         attempts = app.attempts()
-        latest = latest_by_session(attempts)
+        latest = latest_by_session(attempts, app.rubric)
         entries = find_sessions(app.folder)
         self.query_one("#sessions-title", Label).update(
             f"Sessions in {app.folder.name or app.folder}/ ({len(entries)})"
@@ -83,11 +84,12 @@ class HomeScreen(Screen[None]):
         recent = self.query_one("#recent", DataTable)
         recent.clear()
         seen: set[str] = set()
-        for attempt in attempts:
+        for attempt in attempts:  # one row per recording, scored as the sessions list shows
             key = session_key(attempt.session_path)
             if key in seen:
                 continue
             seen.add(key)
+            attempt = latest.get(key, attempt)
             when = when_text(attempt.recorded_at)
             recent.add_row(
                 when,
@@ -146,10 +148,23 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(ProgressScreen(anchor))
 
     def _selected_anchor(self) -> str | None:
+        """The anchor of the highlighted row: a recent attempt's, or the highlighted
+        session's (from its attempts, else its session.toml); else the latest attempt's."""
         attempts: list[Any] = self.app.attempts()
-        if not attempts:
-            return None
         recent = self.query_one("#recent", DataTable)
         if recent.has_focus and recent.row_count:
             return str(recent.get_row_at(recent.cursor_row)[2])
-        return str(attempts[0].anchor)
+        sessions = self.query_one("#sessions", DataTable)
+        if sessions.row_count:
+            path = sessions.coordinate_to_cell_key(Coordinate(sessions.cursor_row, 0)).row_key.value
+            if path:
+                known = latest_by_session(attempts, self.app.rubric).get(session_key(Path(path)))
+                if known is not None:
+                    return str(known.anchor)
+                try:
+                    from livelab.inputs.session import load_session
+
+                    return load_session(Path(path), probe_media=False).anchor
+                except Exception:  # an unreadable session has no anchor to show
+                    return None
+        return str(attempts[0].anchor) if attempts else None

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
+from livelab.reports.history import trend_rubric
 from livelab.reports.text import sparkline
 from livelab.tui.data import score_text, when_text
 
@@ -46,7 +47,11 @@ class ProgressScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        attempts = list(reversed(self.app.attempts(anchor=self.anchor_name)))  # oldest first
+        mine = self.app.attempts(anchor=self.anchor_name)
+        # One rubric's attempts: totals under different rubrics do not compare.
+        under = trend_rubric(mine, self.app.rubric)
+        others = sorted({a.rubric_id for a in mine} - {under})
+        attempts = [a for a in reversed(mine) if a.rubric_id == under]  # oldest first
         summary = self.query_one("#progress-summary", Static)
         trend = self.query_one("#trend", DataTable)
         table = self.query_one("#attempts", DataTable)
@@ -59,7 +64,11 @@ class ProgressScreen(Screen[None]):
             )
             trend.display = table.display = False
             return
-        totals = [a.total / a.max_total * 100 if a.max_total else None for a in attempts]
+        totals = [
+            a.percent if a.percent is not None else (a.total / a.max_total * 100 if a.max_total
+                                                      else None)
+            for a in attempts
+        ]  # fmt: skip
         summary.update(
             Text.assemble(
                 (self.anchor_name or "(no anchor)", "bold"),
@@ -81,26 +90,22 @@ class ProgressScreen(Screen[None]):
             points = [a.criteria.get(cid) for a in attempts]
             seen = [p for p in points if p is not None]
             trend.add_row(
-                cid,
+                attempts[-1].title_of(cid),
                 Text(sparkline(points, relative=True, gap=" "), style="cyan"),
                 f"{seen[0]:.1f}" if seen else "—",
                 f"{seen[-1]:.1f}" if seen else "—",
                 _change(seen[0] if seen else None, seen[-1] if seen else None),
             )
-        # Totals under different rubrics are not comparable: name the rubric when it varies.
-        several_rubrics = len({a.rubric_id for a in attempts}) > 1
-        table.add_columns("When", "Session", *(["Rubric"] if several_rubrics else []), "Score")
-        table.add_column("Kind")
+        table.add_columns("Recorded", "Session", "Score", "Last scored")
         for a in reversed(attempts):  # newest on top, as people read a log
             table.add_row(
                 when_text(a.recorded_at),
                 a.title,
-                *([a.rubric_id] if several_rubrics else []),
                 score_text(a.total, a.max_total),
-                a.kind,
+                when_text(a.scored_at) if a.scored_at else "—",
             )
-        if not several_rubrics:
-            self.query_one("#attempts-title", Label).update(f"Attempts · {attempts[0].rubric_id}")
+        also = f" (also scored with {', '.join(others)})" if others else ""
+        self.query_one("#attempts-title", Label).update(f"Attempts · {under}{also}")
 
 
 def _criterion_ids(attempts: list[Any]) -> list[str]:
