@@ -226,3 +226,42 @@ def test_a_scorecard_from_before_percent_gets_it_on_reading() -> None:
     del raw["percent"], raw["unscored"]  # as livelab wrote it before
     sc = read_scorecard(raw)
     assert sc.percent == pytest.approx(100 * raw["total"] / raw["scorable_weight"], abs=0.01)
+
+
+# -- a rubric for the session ----------------------------------------------------------------
+
+
+def test_a_rubric_of_another_language_is_refused_before_any_work(tmp_path: Path) -> None:
+    zh = tmp_path / "zh"
+    shutil.copytree(SAMPLE.parent / "demo_zh", zh, ignore=shutil.ignore_patterns(".livelab"))
+    done = livelab("analyze", str(zh), "--rubric", "anchor-basics-en", "-q", tmp=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: anchor-basics-en: rubric 'anchor-basics-en' is for 'en' sessions, but this "
+        "session is 'zh' (stated in session.toml); choose a rubric for 'zh' or for any "
+        "language (--force scores it anyway)"
+    )
+    assert not (zh / ".livelab").exists()  # nothing was decoded or cached
+
+
+@pytest.mark.slow
+def test_force_scores_with_a_rubric_of_another_language_in_the_sessions_units(
+    tmp_path: Path,
+) -> None:
+    zh = tmp_path / "zh"
+    shutil.copytree(SAMPLE.parent / "demo_zh", zh, ignore=shutil.ignore_patterns(".livelab"))
+    out = tmp_path / "sc.json"
+    done = livelab("analyze", str(zh), "--rubric", "anchor-basics-en", "--force", "--json",
+                   str(out), "-q", tmp=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    sc = json.loads(out.read_text(encoding="utf-8"))
+    assert sc["rubric"]["id"] == "anchor-basics-en"
+    assert sc["metrics"]["pace.rate_speaking"]["unit"] == "cpm"  # the session's, not wpm
+
+
+def test_check_flags_a_recording_shorter_than_the_rounds_minimum(tmp_path: Path) -> None:
+    done = livelab("check", str(SAMPLE.parent / "demo_zh"), "--rubric",
+                   "contest-live-ecommerce-zh", tmp=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert ("warning: the recording is 01:08 long, shorter than the 29:00 the rubric's round "
+            "asks for") in done.stderr  # fmt: skip

@@ -127,6 +127,7 @@ class GradeTask:
     model: str | None = None
     plugins_dirs: tuple[str, ...] = ()
     whisper_threads: int = 1
+    any_language: bool = False  # --force: a rubric of another language scores anyway
 
 
 def grade_one(
@@ -149,7 +150,7 @@ def grade_one(
     )
     out: dict[str, Any] = {"pid": os.getpid()}
     try:
-        job = Job(Path(task.session), task.rubric, task.run_all, options)
+        job = Job(Path(task.session), task.rubric, task.run_all, options, task.any_language)
         scorecard = score_session(job, report, [Path(d) for d in task.plugins_dirs])
         out["scorecard"] = scorecard.to_dict()
     except LivelabError as exc:
@@ -454,6 +455,7 @@ def run_batch(
                 fps=options.fps,
                 model=options.model,
                 plugins_dirs=tuple(str(Path(d).resolve()) for d in options.plugins_dirs),
+                any_language=options.force,
             )
         )
     if options.executor == "local" and tasks:

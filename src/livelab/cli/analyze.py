@@ -55,6 +55,12 @@ from livelab.cli.common import analysis_options, rubric_opt, session_arg, stage_
     help="Write the --format output to this file (default format: the one whose suffix "
     "the file has, e.g. report.html).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Score with --rubric even when it is for another language than the session's "
+    "(refused by default: an English pace band scores 字/min wrongly).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress or scorecard on the terminal.")
 @click.pass_obj
 def analyze_command(
@@ -69,6 +75,7 @@ def analyze_command(
     db: Path | None,
     fmt: str | None,
     output: Path | None,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Analyse SESSION and print its scorecard.
@@ -88,6 +95,7 @@ def analyze_command(
         db,
         reporter,
         output,
+        force,
     )
 
 
@@ -122,6 +130,7 @@ def analyze_and_show(
     db: Path | None = None,
     reporter: Any = None,
     output: Path | None = None,
+    any_language: bool = False,
 ) -> None:
     from rich.console import Console
 
@@ -133,7 +142,7 @@ def analyze_and_show(
 
     with stage_progress(quiet) as progress:
         scorecard = score_session(
-            Job(session, rubric, run_all, options), progress, obj["plugins_dirs"]
+            Job(session, rubric, run_all, options, any_language), progress, obj["plugins_dirs"]
         )
     # History is a convenience: a database that cannot be written warns, never fails.
     warning = record_quietly(scorecard, "analyze", db)

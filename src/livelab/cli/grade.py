@@ -52,7 +52,12 @@ import click
     help="Video frames sampled per second.",
 )
 @click.option("--model", metavar="NAME|DIR", help="Speech model (see `livelab analyze --help`).")
-@click.option("--force", is_flag=True, help="Grade every session again, even if unchanged.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Grade every session again, even if unchanged, and with --rubric even when it is for "
+    "another language than a session's.",
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from livelab.api.analysis import Signals
+from livelab.api.analysis import Signals, clock
 from livelab.api.errors import LivelabError, Problem
 from livelab.engine.language import settle_language
 from livelab.engine.pipeline import AnalysisOptions, Progress, analyze_session, plan
@@ -25,6 +25,8 @@ class Job:
     rubric: str | None = None
     run_all: bool = False
     options: AnalysisOptions | None = None
+    #: Score with ``rubric`` even when it is for another language than the session's.
+    any_language: bool = False
 
 
 def resolve_rubric(ref: str | Path | None, language: str) -> Rubric:
@@ -41,13 +43,23 @@ def score_session(
     # A named rubric is checked before anything is decoded or cached; the default one
     # follows the language, which may have to be detected first.
     rubric = resolve_rubric(job.rubric, session.language) if job.rubric is not None else None
+    if session.language_source == "stated":  # a stated language is refused at once
+        _refuse_other_language(job, rubric, session)
     threads = (job.options or AnalysisOptions()).whisper_threads
     session = settle_language(session, threads)
+    _refuse_other_language(job, rubric, session)
     rubric = rubric or resolve_rubric(None, session.language)
     analyzers = plan(get_analyzers().values(), None if job.run_all else rubric.metrics)
     analysis = analyze_session(session, analyzers, job.options, progress, probes)
     plugins = [{"name": p.name, "version": p.version, "source": p.source} for p in plugin_infos()]
     return build_scorecard(analysis, rubric, metric_specs(), plugins)
+
+
+def _refuse_other_language(job: Job, rubric: Rubric | None, session: Session) -> None:
+    if rubric is not None and not job.any_language and (
+        mismatch := language_mismatch(rubric, session)
+    ):
+        raise LivelabError([Problem(str(job.rubric), f"{mismatch} (--force scores it anyway)")])
 
 
 def sample_session(language: str = "en") -> Path:
@@ -138,6 +150,13 @@ def check_session(
         else:
             if mismatch := language_mismatch(chosen, session):
                 found.problems.append(Problem(rubric, mismatch))
+            shortest = chosen.round.length_s - chosen.round.tolerance_s if chosen.round else 0
+            if duration and duration < shortest:
+                found.warnings.append(
+                    f"the recording is {clock(duration)} long, shorter than the "
+                    f"{clock(shortest)} the rubric's round asks for: "
+                    f"{chosen.round.assess(duration)['reason'] if chosen.round else ''}"
+                )
     found.problems = list({str(p): p for p in found.problems}.values())  # each once
     found.warnings = list(dict.fromkeys(found.warnings))
     return found
