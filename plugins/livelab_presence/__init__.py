@@ -152,7 +152,7 @@ METRICS = (
 class PresenceAnalyzer(Analyzer):
     name = "presence"
     title = "On camera"
-    version = "7"
+    version = "8"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them
     metrics = METRICS

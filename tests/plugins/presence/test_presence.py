@@ -393,3 +393,45 @@ def test_phone_video_with_a_rotation_is_analysed_upright(tmp_path: Path, turn: i
 
     info = VideoPass(rotated).info
     assert (info.source_width, info.source_height) == (480, 854)  # portrait, as shown
+
+
+# --- faces in low light ---------------------------------------------------------------------
+
+
+def _grid_frames() -> np.ndarray:
+    import av
+
+    path = SHARED_DATA / "video" / "grid" / "bbaf2n.mpg"
+    if not path.is_file():
+        pytest.skip(f"real test data {path} is not present (../shared/data)")
+    with av.open(str(path)) as container:
+        return np.stack([f.to_ndarray(format="bgr24") for f in container.decode(video=0)][::5])
+
+
+def test_a_face_in_near_darkness_is_still_found_on_a_brightened_copy() -> None:
+    """At 2 % of its brightness (measured: CenterFace alone finds 0 of these frames) the
+    face is found on the brightened copy; the frames themselves are not changed."""
+    from livelab_presence.detector import FaceDetector, lift_dark
+
+    frames = _grid_frames()
+    dark = (frames.astype(np.float32) * 0.02).astype(np.uint8)
+    before = dark.copy()
+    found = FaceDetector().detect(dark)
+    assert sum(len(f) > 0 for f in found) == len(dark)
+    assert np.array_equal(dark, before)
+    assert lift_dark(frames) is frames  # a well-lit batch is left alone
+
+
+def test_brightening_invents_no_face_in_dark_frames_without_one() -> None:
+    from livelab_presence.detector import FaceDetector
+
+    rng = np.random.default_rng(0)
+    noise = [(rng.random((288, 360, 3)) * 255 * 0.05).astype(np.uint8) for _ in range(10)]
+    ramp = np.tile(np.linspace(0, 25, 360, dtype=np.float32), (288, 1))
+    ramps = [np.dstack([ramp] * 3).astype(np.uint8) + rng.integers(0, 5, (288, 360, 3),
+                                                                   dtype=np.uint8)
+             for _ in range(5)]  # fmt: skip
+    background = np.ascontiguousarray(_grid_frames()[0][:, :70])  # beside the speaker
+    walls = [(background.astype(np.float32) * lv).astype(np.uint8) for lv in (0.02, 0.05, 0.1)]
+    detector = FaceDetector()
+    assert [len(detector.detect(x)[0]) for x in (*noise, *ramps, *walls)] == [0] * 18
