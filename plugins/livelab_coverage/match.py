@@ -327,7 +327,13 @@ class PhraseIndex:
                 start = s + 1
                 continue
             first, last, w, count = best
-            if joined[:, last].any():
+            # Reach one token further only when the key heard last was heard joined with
+            # the next token ("aqua" + "keep"), not when another key is: "before the deal
+            # ends" must not swallow the "Thanks" after it.
+            window = hits[:, w : w + width]
+            at_last = [r for r, row in enumerate(window) if row.any()
+                       and w + int(np.argmax(row)) == last]  # fmt: skip
+            if any(joined[r, last] for r in at_last):
                 last = min(n - 1, last + 1)
             found.append(Hit(phrase, first, last, tok[first].start, tok[last].end, count / k))
             start = last + 1

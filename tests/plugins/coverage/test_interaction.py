@@ -549,7 +549,7 @@ def test_real_mandarin_recording_through_the_pipeline(tmp_path):
 
 def test_analyzer_declares_needs_wants_and_the_public_metric():
     analyzer = next(a for a in livelab_analyzers() if a.name == "interaction")
-    assert isinstance(analyzer, InteractionAnalyzer) and analyzer.version == "5"
+    assert isinstance(analyzer, InteractionAnalyzer) and analyzer.version == "6"
     assert analyzer.needs == {"transcript", "chat"} and analyzer.wants == {"products"}
     assert [(m.name, m.unit, m.better) for m in analyzer.metrics] == [(METRIC, "ratio", "higher")]
     assert analyzer.options()["answer_within_s"] == 60.0
