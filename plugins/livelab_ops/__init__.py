@@ -48,7 +48,7 @@ class OpsAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops"
     title = "Viewers and orders"
-    version = "4"
+    version = "5"
     needs = frozenset({"ops"})
     metrics = METRICS
 

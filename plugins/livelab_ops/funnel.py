@@ -46,7 +46,7 @@ METRICS = (
 
 
 #: Per-minute series longer than this (about a week) are not drawn.
-MAX_SERIES_MINUTES = 10_000
+MAX_SERIES_POINTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +175,7 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
                        strict=True):
         f.set(spec.name, m.value, m.reason)
 
-    f.series.extend(minute_series(table, intervals))
+    f.series.extend(row_series(table, intervals))
     f.details.update({
         "file": name,
         "format": table.format,
@@ -200,17 +200,22 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
     return f
 
 
-def minute_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]:
-    """Per-minute online (time-weighted mean), orders and gmv (sums of the rows starting in it)."""
+def row_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]:
+    """Online (time-weighted mean), orders and gmv (sums of the rows starting in each bin)
+    at the export's own resolution: bins as wide as its usual row gap (a minute for a
+    per-minute dashboard export, 10 s for a recorded take), so a short take is not one bar."""
     t = table.t
-    start = np.floor(t[0] / 60.0) * 60.0
+    width = float(np.median(np.diff(t))) if len(t) >= 2 else 60.0
+    width = max(1.0, round(width))
+    start = np.floor(t[0] / width) * width
     end = t[-1] + (intervals[-1] if intervals is not None else 0.0)
-    n = max(1, int(np.ceil((end - start) / 60.0)))
-    if n > MAX_SERIES_MINUTES:  # a typo'd time (a year-long session) must not fill memory
+    n = max(1, int(np.ceil((end - start) / width - 1e-9)))
+    if n > MAX_SERIES_POINTS:  # a typo'd time (a year-long session) must not fill memory
         return []
-    edges = start + 60.0 * np.arange(n + 1)
-    bins = np.clip(((t - start) // 60.0).astype(np.int64), 0, n - 1)
-    minutes = tuple(float(x) for x in edges[:-1])
+    edges = start + width * np.arange(n + 1)
+    bins = np.clip(((t - start) // width).astype(np.int64), 0, n - 1)
+    times = tuple(float(x) for x in edges[:-1])
+    each = "minute" if width == 60 else f"{width:g} s"
     out: list[Series] = []
     if "online" in table.columns and intervals is not None:
         online = table.columns["online"]
@@ -221,14 +226,14 @@ def minute_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]
         length = np.diff(covered)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.diff(integral) / length
-        out.append(Series("ops.online_per_minute", "viewers", minutes,
+        out.append(Series("ops.online", "viewers", times,
                           tuple(float(v) if length[i] > 0 else None for i, v in enumerate(mean)),
                           title="Viewers online"))
-    for column, unit, title in (("orders", "orders", "Orders per minute"),
-                                ("gmv", "currency", "GMV per minute")):
+    for column, unit, title in (("orders", "orders", f"Orders per {each}"),
+                                ("gmv", "currency", f"GMV per {each}")):
         if column in table.columns:
             sums = np.bincount(bins, weights=table.columns[column], minlength=n)
-            out.append(Series(f"ops.{column}_per_minute", unit, minutes,
+            out.append(Series(f"ops.{column}", unit, times,
                               tuple(float(v) for v in sums), title=title))
     return out
 

@@ -80,7 +80,7 @@ class PaceOptions:
 class PaceAnalyzer(Analyzer):
     name = "pace"
     title = "Speaking"
-    version = "7"
+    version = "8"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 

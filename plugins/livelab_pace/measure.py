@@ -189,7 +189,7 @@ def _timeline(f: Findings, units: list[Unit], speech: np.ndarray, duration: floa
         if spoken >= _WINDOW_MIN_SPEECH_S:
             speaking_rates.append(counts[i] / spoken * 60.0)
     f.series.append(Series("pace.rate_timeline", unit, tuple(round(t, 3) for t in bounds[:-1]),
-                           tuple(values), title="Speaking rate"))
+                           tuple(values), title=f"Pace per {width:g} s, pauses included"))
     if len(speaking_rates) >= 2 and np.mean(speaking_rates) > 0:
         f.set("pace.rate_variability", float(np.std(speaking_rates) / np.mean(speaking_rates)))
     else:

@@ -74,7 +74,8 @@ def test_every_pack_validates_names_its_source_and_scores_the_cached_sample(anal
         assert rubric.source, f"{name} must say where its weights come from"
         assert rubric.max_total == 100
         started = time.perf_counter()
-        sc = score_session(Job(root, name)).to_dict()
+        # every pack on the English sample, whatever language it is written for
+        sc = score_session(Job(root, name, any_language=True)).to_dict()
         assert time.perf_counter() - started < 3, f"{name} re-analysed instead of re-scoring"
         assert {a["status"] for a in sc["analyzers"].values()} == {"cached"}
         assert 0 < sc["total"] <= sc["max_total"] == 100

@@ -136,7 +136,7 @@ def test_report_shows_scorecard_charts_transcript_and_evidence(sc: dict[str, Any
     assert len(where) == 3 and where == sorted(where)
     # One chart per series, plus the timeline; axes in mm:ss.
     names = [s["name"] for s in sc["series"]]
-    assert {"pace.rate_timeline", "presence.face_visible", "ops.online_per_minute"} <= set(names)
+    assert {"pace.rate_timeline", "presence.face_visible", "ops.online"} <= set(names)
     assert page.count("<svg") == len(names) + 1
     assert "Speaking rate" in page and "Viewers online" in page and ">01:00</text>" in page
     # The transcript, every line time-stamped.

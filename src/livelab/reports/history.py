@@ -3,6 +3,7 @@ their trend."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -182,8 +183,9 @@ class History:
                     (take, rubric.id if rubric else ""),
                 ).fetchone()[0])  # fmt: skip
                 conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
+            except BaseException:  # Ctrl-C included: undo, then let it through unchanged
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
         return rowid
 
@@ -292,7 +294,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
             )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
         raise
 
 

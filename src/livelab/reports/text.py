@@ -82,3 +82,21 @@ def share_text(share: Any) -> str:
     if share.scorable is not None and share.scorable < share.max - 1e-9:
         text += f" ({share.scorable:g} could be scored)"
     return text
+
+
+#: Units whose values are shares of a whole: charts show them on a 0–1 axis.
+SHARE_UNITS = ("0/1", "0-1", "ratio", "share of width", "share of height")
+
+
+def chart_range(values: Sequence[float], unit: str) -> tuple[float, float]:
+    """The value axis every chart uses, so no view magnifies noise: 0–1 for shares, from 0
+    for values that are never negative (a brightness of 0.62–0.64 is a flat line, not a
+    cliff), and a span that is never empty."""
+    lo, hi = min(values), max(values)
+    if unit in SHARE_UNITS and lo >= 0 and hi <= 1:
+        lo, hi = 0.0, 1.0
+    elif lo >= 0:
+        lo = 0.0
+    if hi - lo < 1e-9:
+        hi = lo + (abs(lo) or 1.0)
+    return lo, hi

@@ -82,18 +82,22 @@ def test_metric_names_and_analyzer_declaration_match() -> None:
     assert OpsAnalyzer.needs == frozenset({"ops"})
 
 
-def test_per_minute_series_weight_online_by_time(tmp_path: Path) -> None:
+def test_series_follow_the_exports_rows_and_weight_online_by_time(tmp_path: Path) -> None:
     f = measure(read_ops(DATA / "canonical.csv"))
     series = {s.name: s for s in f.series}
-    assert series["ops.online_per_minute"].t == (0.0, 60.0, 120.0, 180.0, 240.0)
+    assert series["ops.online"].t == (0.0, 60.0, 120.0, 180.0, 240.0)  # a per-minute export
     # the 200-viewer row lasts two minutes: 01:00–03:00
-    assert series["ops.online_per_minute"].values == (100.0, 200.0, 200.0, 150.0, 50.0)
-    assert series["ops.orders_per_minute"].values == (2.0, 3.0, 0.0, 1.0, 0.0)
-    assert series["ops.gmv_per_minute"].values == pytest.approx((198, 297, 0, 59.9, 0))
-    # per-event rows at 30 s steps: one minute mixes two rows half and half
-    path = write(tmp_path, "t,online,orders\n0,10,1\n30,30,2\n60,50,0\n")
-    online = {s.name: s for s in measure(read_ops(path)).series}["ops.online_per_minute"]
-    assert online.values == (20.0, 50.0)
+    assert series["ops.online"].values == (100.0, 200.0, 200.0, 150.0, 50.0)
+    assert series["ops.orders"].values == (2.0, 3.0, 0.0, 1.0, 0.0)
+    assert series["ops.gmv"].values == pytest.approx((198, 297, 0, 59.9, 0))
+    assert series["ops.orders"].title == "Orders per minute"
+    # rows every 10 s (a recorded take): a 60 s take is six bars, not one flat minute
+    rows = "".join(f"{10 * i},{14 + 4 * i},{i % 2}\n" for i in range(6))
+    path = write(tmp_path, "t,online,orders\n" + rows)
+    take = {s.name: s for s in measure(read_ops(path)).series}
+    assert take["ops.online"].t == (0.0, 10.0, 20.0, 30.0, 40.0, 50.0)
+    assert take["ops.online"].values == (14.0, 18.0, 22.0, 26.0, 30.0, 34.0)
+    assert take["ops.orders"].title == "Orders per 10 s"
 
 
 def test_chinese_export_with_wan_yuan_and_thousands() -> None:

@@ -262,4 +262,4 @@ def test_each_filler_is_a_transcript_highlight(tmp_path: Path) -> None:
     ]
     assert PaceAnalyzer.title == "Speaking" and all(m.title for m in PaceAnalyzer.metrics)
     (series,) = f.series
-    assert series.title == "Speaking rate"
+    assert series.title == "Pace per 30 s, pauses included"  # not the scored rate

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from livelab.api.analysis import clock
+from livelab.reports.text import chart_range
 
 #: Timeline colours of the highlight kinds the stylesheet styles (``Highlight.kind``, the
 #: ``mark.hl-KIND`` rules of report.css), in rank order: where highlights overlap, the
@@ -31,7 +32,6 @@ KIND_COLOURS = {
 SPARE_COLOURS = ("#0f8b8d", "#b5487d", "#6b7f1a", "#a65e2e", "#4b5fa6")
 
 #: Units whose values are shares: their charts run from 0 to 1.
-SHARE_UNITS = ("0/1", "0-1", "ratio", "share of width", "share of height")
 
 
 def _text(value: object) -> Markup:
@@ -132,13 +132,7 @@ def line_chart(
     t_max = max([duration, *(x + step for x in ts)] or [1.0]) or 1.0
     if not finite:
         return Markup('<p class="muted small">no values measured</p>')
-    lo, hi = min(finite), max(finite)
-    if unit in SHARE_UNITS and lo >= 0 and hi <= 1:
-        lo, hi = 0.0, 1.0
-    elif lo >= 0:
-        lo = 0.0
-    if hi - lo < 1e-9:
-        hi = lo + (abs(lo) or 1.0)
+    lo, hi = chart_range(finite, unit)
     ystep = nice_step(hi - lo, 4)
     lo = math.floor(lo / ystep) * ystep
     hi = math.ceil(hi / ystep) * ystep

@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from livelab.api.analysis import Series, clock
-from livelab.reports.text import sparkline
+from livelab.reports.text import chart_range, sparkline
 from livelab.tui.data import ordered_series, series_label
 
 if TYPE_CHECKING:
@@ -33,12 +33,17 @@ def series_plot(series: Series, label: str) -> Widget:
             present = [(x, y) for x, y in zip(t, values, strict=True) if y is not None]
             xs = [x for x, _ in present]
             ys = [y for _, y in present]
+            if not ys:
+                plt.title(f"{label}: no values measured")
+                return
             if len(xs) > 12:
                 plt.plot(xs, ys, marker="braille")
                 ticks = xs[:: max(1, len(xs) // 6)]
                 plt.xticks(ticks, [clock(x) for x in ticks])
-            else:  # a few per-minute rows read better as labelled bars than as a line
-                plt.bar([clock(x) for x in xs], ys, width=0.4)
+            else:  # a few per-interval rows: touching bars, one per interval, no gaps
+                plt.bar([clock(x) for x in xs], ys, width=1.0)
+            lo, hi = chart_range(ys, series.unit)  # the HTML report's axis: no magnified noise
+            plt.ylim(lo, hi * 1.05 if hi > 0 else hi)
             plt.title(f"{label} ({series.unit})")
             plt.xlabel("time (mm:ss)")
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import Static
 
-from livelab.inputs.session import language_line
+from livelab.inputs.session import language_line, session_warnings
 from livelab.reports.text import percent_text
 from livelab.tui.data import score_text
 
@@ -61,6 +61,8 @@ class SessionSummary(Static):
             text.append(f" · {worth}", style="yellow" if scorecard.scorable_fraction < 1 else "")
         if rubric:
             text.append(f"  · {rubric.title or rubric.id}", style="dim")
+        for warning in session_warnings(session.to_dict()):  # a partial or interrupted take
+            text.append(f"\n{warning}", style="bold yellow")
         if said := language_line(session.to_dict()):
             text.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
         return text
