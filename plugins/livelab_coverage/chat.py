@@ -27,7 +27,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from livelab import TOPICS, ChatMessage, LivelabError, Problem, Segment, Transcript
+from livelab import TOPICS, ChatMessage, LivelabError, Problem, Segment, Transcript, printable
 from livelab_coverage import phrases
 from livelab_coverage.match import TimedText, keyword_hits
 from livelab_coverage.normalize import CJK
@@ -134,8 +134,10 @@ def _message(path: Path, number: int, raw: bytes, found: list[Problem]) -> ChatM
         return None
     assert isinstance(t, int | float) and isinstance(body, str)
     kind = item.get("kind") or ("question" if looks_like_question(body) else "comment")
+    # What a viewer typed is shown on terminals: no control sequences reach them.
     return ChatMessage(
-        float(t), item.get("user") or "", kind, body, topic or None, item.get("product") or None
+        float(t), printable(str(item.get("user") or "")), kind, printable(body), topic or None,
+        item.get("product") or None,
     )
 
 

@@ -221,3 +221,18 @@ def to_simplified(text: str) -> str:
                        for old, new in zip(text, phrase, strict=True))
     text = _ZHE.sub("着", text)
     return _HALF_PUNCT.sub(lambda m: _FULL[m.group(0)], text)
+
+
+# ESC-introduced sequences (CSI, OSC, …) and every other C0/C1 control but tab and newline.
+_CONTROL = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|.?)"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]",
+    re.DOTALL,
+)
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal control sequences: a session title, product name or chat
+    line is user data, and ``ESC ] 2 ;`` would retitle the terminal (``ESC ] 52`` write the
+    clipboard). Tabs and newlines are kept; everything a reader sees is kept."""
+    return _CONTROL.sub("", text) if text else text

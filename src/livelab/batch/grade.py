@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from livelab.api.errors import LivelabError, Problem
+from livelab.engine.plugins import failure_text, plugin_failures
 from livelab.engine.version import package_version
 from livelab.reports.gradebook import Graded
 from livelab.reports.text import slug
@@ -41,12 +42,12 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[
     (searched recursively) and glob patterns; in the order given, each once."""
     from livelab.inputs.session import MANIFEST
 
-    excluded = {p.resolve() for p in exclude}
+    excluded = {_real(p) for p in exclude}
     found: list[Path] = []
     seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        key = _real(path)
         if key not in seen and key not in excluded:
             seen.add(key)
             found.append(path)
@@ -94,19 +95,37 @@ def _is_media(path: Path) -> bool:
     return path.suffix.lower() in MEDIA_SUFFIXES
 
 
-def _sessions_in(folder: Path, excluded: set[Path], depth: int = 0) -> list[Path]:
+def _real(path: Path) -> Path:
+    """Where ``path`` really is; a symlink loop resolves as far as it goes, never raises."""
+    return Path(os.path.realpath(path))
+
+
+def _sessions_in(
+    folder: Path, excluded: set[Path], depth: int = 0, visited: set[Path] | None = None
+) -> list[Path]:
+    """Sessions under ``folder``: each real folder is searched once (twenty ``ln -s . x``
+    links in a submission once made this search run for ever), at most 6 levels deep."""
     from livelab.inputs.session import MANIFEST
 
+    visited = set() if visited is None else visited
+    real = _real(folder)
+    if real in visited:
+        return []
+    visited.add(real)
     if (folder / MANIFEST).is_file():
         return [folder]
-    if depth > 6 or folder.resolve() in excluded:  # a class tree is shallow; stop at loops
+    if depth > 6 or real in excluded:  # a class tree is shallow
         return []
     sessions: list[Path] = []
-    for child in sorted(folder.iterdir(), key=lambda p: p.name):
+    try:
+        children = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError:  # unreadable: the folder holds no session livelab can grade
+        return []
+    for child in children:
         if child.name.startswith("."):  # .livelab caches, .git, hidden state
             continue
         if child.is_dir():
-            sessions.extend(_sessions_in(child, excluded, depth + 1))
+            sessions.extend(_sessions_in(child, excluded, depth + 1, visited))
         elif child.is_file() and _is_media(child):
             sessions.append(child)
     return sessions
@@ -155,10 +174,10 @@ def grade_one(
         out["scorecard"] = scorecard.to_dict()
     except LivelabError as exc:
         out["error"] = _problems(exc)
-    except Exception as exc:
+    except plugin_failures() as exc:  # a plugin's sys.exit() costs this session only
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-        out["error"] = f"{type(exc).__name__}: {exc}{at}"
+        out["error"] = f"{failure_text(exc)}{at}"
     out["seconds"] = time.perf_counter() - started
     out.update(_usage())
     return out

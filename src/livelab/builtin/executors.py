@@ -46,6 +46,9 @@ def _init_worker(stages: Any) -> None:
     # Ctrl-C in a terminal reaches the whole process group; only the parent decides what
     # to keep and then stops the workers, so they must not die half-way through a write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from livelab.engine.plugins import interrupts_are_plugin_failures
+
+    interrupts_are_plugin_failures()  # so a plugin's KeyboardInterrupt costs its session only
     _exit_with_parent()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from livelab.api.analysis import clock
 from livelab.api.hooks import hookimpl
+from livelab.api.transcript import printable
 from livelab.inputs.session import language_line, session_warnings
 from livelab.reports.text import percent_text, share_text
 from livelab.scoring.scorecard import SCHEMA, Scorecard, read_scorecard
@@ -45,6 +46,9 @@ def _bar(fraction: float, width: int = 10) -> str:
 def print_scorecard(scorecard: Scorecard, console: Any) -> None:
     """Render the scorecard on a rich console: criteria, total, what to fix first, evidence."""
     from rich.markup import escape
+
+    def _safe(text: str) -> str:  # user data: no markup, no terminal control sequences
+        return escape(printable(text))
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -53,9 +57,9 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
     rubric = scorecard.rubric
     metadata = session.to_dict()
     head = Text()
-    head.append(session.title, style="bold")
+    head.append(printable(session.title), style="bold")
     if session.anchor:
-        head.append(f"  ·  {session.anchor}")
+        head.append(f"  ·  {printable(session.anchor)}")
     head.append(f"\n{clock(session.duration_s)} · {session.language}")
     if rubric:
         head.append(f" · rubric {rubric.id}")
@@ -74,7 +78,7 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         measured = format_value(c.value, c.unit)
         if c.scored:
             colour = {"pass": "green", "partial": "yellow", "fail": "red"}[c.outcome]
-            line = Text(c.title, style="bold")
+            line = Text(printable(c.title), style="bold")
             line.append(f"  {measured}", style="cyan")
             table.add_row(
                 Text(_bar(c.fraction or 0.0), style=colour),
@@ -82,17 +86,17 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
                 line,
             )
             if c.feedback:
-                table.add_row("", "", Text(c.feedback, style="dim"))
+                table.add_row("", "", Text(printable(c.feedback), style="dim"))
             for p in c.products or []:  # per-product time allotments
                 planned = "no plan" if p.planned_s is None else f"{p.planned_s:g} s planned"
-                table.add_row("", "", Text(f"{p.name}: {p.actual_s:g} s ({planned})"))
+                table.add_row("", "", Text(printable(f"{p.name}: {p.actual_s:g} s ({planned})")))
         else:
             table.add_row(
                 Text("unscored".ljust(10), style="dim"),
                 f"–/{c.weight:g}",
-                Text(c.title, style="bold dim"),
+                Text(printable(c.title), style="bold dim"),
             )
-            table.add_row("", "", Text(c.reason, style="dim italic"))
+            table.add_row("", "", Text(printable(c.reason), style="dim italic"))
     if scorecard.criteria:
         console.print(table)
         total = Text(f"\nTotal {scorecard.total:.1f} / {scorecard.max_total:g}", style="bold")
@@ -102,11 +106,11 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         )
         console.print(total)
         if scorecard.round:
-            console.print(f"Round: {escape(scorecard.round.reason)}")
+            console.print(f"Round: {_safe(scorecard.round.reason)}")
         roles = scorecard.roles
         if session.roles or len(roles) > 1:
             for role, r in roles.items():
-                who = f" ({escape(r.person)})" if r.person else ""
+                who = f" ({_safe(r.person)})" if r.person else ""
                 console.print(f"  {role}{who}: {share_text(r)}")
             if scorecard.team is not None and scorecard.team.penalty:
                 console.print(f"  round penalty: −{scorecard.team.penalty:g}")
@@ -115,7 +119,7 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         console.print("\n[bold]Fix these first[/bold]")
         for i, c in enumerate(scorecard.fix_first_criteria(), 1):
             console.print(
-                f"  {i}. {escape(c.title)} (−{c.points_lost:.1f} points)  {escape(c.feedback)}"
+                f"  {i}. {_safe(c.title)} (−{c.points_lost:.1f} points)  {_safe(c.feedback)}"
             )
     if scorecard.evidence:
         console.print("\n[bold]Evidence[/bold]")
@@ -125,14 +129,14 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
                 if e.start_s is not None
                 else "—"
             )
-            console.print(f"  {when:>11}  {escape(e.message)}")
+            console.print(f"  {when:>11}  {_safe(e.message)}")
         if len(scorecard.evidence) > 40:
             console.print(f"  … and {len(scorecard.evidence) - 40} more (see the JSON scorecard)")
     for note in scorecard.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+        console.print(f"[yellow]note:[/yellow] {_safe(note)}")
     for name, a in scorecard.analyzers.items():
         if a.status in ("not run", "failed"):
-            console.print(f"[dim]{name}: {a.status} — {escape(a.reason)}[/dim]")
+            console.print(f"[dim]{name}: {a.status} — {_safe(a.reason)}[/dim]")
 
 
 class TerminalReporter:

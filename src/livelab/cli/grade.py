@@ -95,6 +95,7 @@ def grade_command(
     """
     from rich.console import Console
 
+    from livelab.api.transcript import printable
     from livelab.batch.grade import EXIT_SOME_FAILED, BatchOptions, Display, run_batch
 
     options = BatchOptions(
@@ -125,7 +126,8 @@ def grade_command(
             if not g.ok:
                 where = "" if g.error.startswith(g.path) else f"{g.path}: "
                 console.print(
-                    f"error: {where}{g.error}", markup=False, highlight=False, soft_wrap=True
+                    printable(f"error: {where}{g.error}"), markup=False, highlight=False,
+                    soft_wrap=True,
                 )
         for note in result.notes:
             console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)

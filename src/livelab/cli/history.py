@@ -45,8 +45,13 @@ def history_command(
     same rubric.
     """
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as markup_escape
     from rich.table import Table
+
+    from livelab.api.transcript import printable
+
+    def escape(text: str) -> str:  # names from the database: no markup, no control sequences
+        return markup_escape(printable(text))
 
     from livelab.api.errors import LivelabError, Problem
     from livelab.reports.history import History, change_text, trend_rubric

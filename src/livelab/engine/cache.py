@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,28 @@ _DIGESTS = "digests.json"
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that a crash leaves either the old file or the new one, never half."""
+    """Write ``text`` so that a crash leaves either the old file or the new one, never half.
+
+    Only regular files are replaced. A device, FIFO or socket (``/dev/null``,
+    ``/dev/stdout``, a pipe) is written to as a stream: renaming over it would turn the
+    machine's ``/dev/null`` into a plain file when livelab runs as root. A symlink to a
+    regular file stays a link: the file it points to is replaced.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)  # follows links: what a write would reach
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a link loop, a path through a file
+        raise OSError(exc.errno, f"{path}: {exc.strerror}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"{path}: is a folder, not a file")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

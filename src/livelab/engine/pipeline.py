@@ -23,6 +23,7 @@ from livelab.api.session import Session
 from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import Transcript
 from livelab.engine.cache import Cache, key_of
+from livelab.engine.plugins import failure_text, plugin_failures
 from livelab.inputs.products import read_products
 from livelab.media.decode import (
     SAMPLE_RATE,
@@ -260,7 +261,8 @@ def analyze_session(
                 findings = analyzer.analyze(signals)
             if not isinstance(findings, Findings):
                 raise TypeError(f"returned {type(findings).__name__}, not Findings")
-        except Exception as exc:
+            findings = _checked(findings)
+        except plugin_failures() as exc:
             runs[analyzer.name] = _failed(analyzer, exc)
             continue
         runs[analyzer.name] = AnalyzerRun(
@@ -416,7 +418,7 @@ def _audio_and_speech(
     say("transcribe", None, f"transcribing {len(audio) / SAMPLE_RATE:.0f} s of speech")
     try:
         transcript = transcriber.transcribe(audio)
-    except Exception as exc:
+    except plugin_failures() as exc:
         return audio, None, f"transcription failed: {type(exc).__name__}: {exc}"
     timings["transcribe"] = time.perf_counter() - t1
     if cache is not None:  # None: --no-cache, which neither reads nor writes the cache
@@ -453,14 +455,14 @@ def _video_pass(
     for a in frame_analyzers:
         try:
             sinks[a.name] = a.frame_sink(video.info, session, products)
-        except Exception as exc:
+        except plugin_failures() as exc:
             runs[a.name] = _failed(a, exc)
     duration = video.info.duration_s or 1.0
     for batch in video.batches():
         for name in list(sinks):
             try:
                 sinks[name].feed(batch)
-            except Exception as exc:
+            except plugin_failures() as exc:
                 analyzer = next(a for a in frame_analyzers if a.name == name)
                 runs[name] = _failed(analyzer, exc)
                 del sinks[name]
@@ -478,11 +480,41 @@ def _video_pass(
     return video, sinks
 
 
-def _failed(analyzer: Analyzer, exc: Exception) -> AnalyzerRun:
+def _checked(findings: Findings) -> Findings:
+    """A plugin's findings as the scorecard may hold them: a metric that is not a finite
+    number (NaN, inf, a string) is unmeasured, saying so, never scored as 0 or full marks;
+    numpy numbers become plain ones; anything else that is not JSON fails the analyzer."""
+    import json
+    import math
+
+    for name, value in list(findings.metrics.items()):
+        number = value.item() if isinstance(value, np.generic) else value
+        if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(
+            number
+        ):
+            findings.set(name, None, f"the analyzer reported {value!r}, not a finite number")
+        else:
+            findings.metrics[name] = float(number)
+
+    def plain(obj: Any) -> Any:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+        raise TypeError(f"details hold a {type(obj).__name__}, which is not JSON")
+
+    try:
+        data = json.loads(json.dumps(findings.to_dict(), default=plain, allow_nan=False))
+    except ValueError as exc:  # NaN or inf in details or series
+        raise ValueError(f"findings hold a number that is not finite ({exc})") from None
+    return Findings.from_dict(data)
+
+
+def _failed(analyzer: Analyzer, exc: BaseException) -> AnalyzerRun:
     if isinstance(exc, LivelabError):  # bad input (a malformed products.yaml, …), not a bug
         return AnalyzerRun(analyzer.name, analyzer.version, "failed", str(exc))
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
     return AnalyzerRun(
-        analyzer.name, analyzer.version, "failed", f"{type(exc).__name__}: {exc}{at}"
+        analyzer.name, analyzer.version, "failed", f"{failure_text(exc)}{at}"
     )

@@ -52,6 +52,31 @@ class LoadFailure:
 
 _state: dict[str, object] = {"loaded": False}
 _infos: dict[str, PluginInfo] = {}
+
+# What a plugin's own code may raise that costs that plugin only: any exception and
+# sys.exit(); in a grading worker, where Ctrl-C is ignored, a KeyboardInterrupt too (it can
+# only come from the plugin there).
+_PLUGIN_FAILURES: tuple[type[BaseException], ...] = (Exception, SystemExit)
+
+
+def plugin_failures() -> tuple[type[BaseException], ...]:
+    return _PLUGIN_FAILURES
+
+
+def interrupts_are_plugin_failures() -> None:
+    """Called in each grading worker: a KeyboardInterrupt there is a plugin's, not Ctrl-C."""
+    global _PLUGIN_FAILURES
+    _PLUGIN_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
+
+
+def failure_text(exc: BaseException) -> str:
+    """How a plugin's failure reads: "SystemExit: sys.exit(0) called", "ValueError: …"."""
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: the plugin called sys.exit({exc.code!r})"
+    if isinstance(exc, KeyboardInterrupt):
+        return "KeyboardInterrupt: raised by the plugin"
+    return f"{type(exc).__name__}: {exc}"
+
 failures: list[LoadFailure] = []
 
 
@@ -60,10 +85,10 @@ def _register(module: object, info: PluginInfo) -> None:
     try:
         pm.register(module, name=info.name)
         pm.check_pending()
-    except Exception as exc:  # a broken plugin is reported and skipped, never fatal
+    except plugin_failures() as exc:  # a broken plugin is reported and skipped
         if pm.is_registered(module):
             pm.unregister(module)
-        failures.append(LoadFailure(info.name, info.source, f"{type(exc).__name__}: {exc}"))
+        failures.append(LoadFailure(info.name, info.source, failure_text(exc)))
         return
     _infos[info.name] = info
 
@@ -90,9 +115,9 @@ def load_plugins(plugins_dirs: Iterable[Path | str] = ()) -> None:
         version = ep.dist.version if ep.dist else "?"
         try:
             module = ep.load()
-        except Exception as exc:
+        except plugin_failures() as exc:
             failures.append(
-                LoadFailure(ep.name, f"entry point ({dist})", f"{type(exc).__name__}: {exc}")
+                LoadFailure(ep.name, f"entry point ({dist})", failure_text(exc))
             )
             continue
         version = getattr(module, "__version__", version)
@@ -117,9 +142,9 @@ def load_plugins_dir(directory: Path) -> None:
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
-        except Exception as exc:
+        except plugin_failures() as exc:
             sys.modules.pop(name, None)
-            failures.append(LoadFailure(path.stem, str(path), f"{type(exc).__name__}: {exc}"))
+            failures.append(LoadFailure(path.stem, str(path), failure_text(exc)))
             continue
         _register(
             module, PluginInfo(path.stem, str(getattr(module, "__version__", "0")), str(path))
@@ -147,8 +172,8 @@ def get_analyzers() -> dict[str, Analyzer]:
         try:
             result: Any = impl.function()
             provided = list(result or ())
-        except Exception as exc:
-            _fail_once(impl.plugin_name, "livelab_analyzers()", f"{type(exc).__name__}: {exc}")
+        except plugin_failures() as exc:
+            _fail_once(impl.plugin_name, "livelab_analyzers()", failure_text(exc))
             continue
         for analyzer in provided:
             problem = _check_analyzer(analyzer, found, metrics)

@@ -10,7 +10,13 @@ from livelab.api.analysis import Signals, clock
 from livelab.api.errors import LivelabError, Problem
 from livelab.engine.language import settle_language
 from livelab.engine.pipeline import AnalysisOptions, Progress, analyze_session, plan
-from livelab.engine.plugins import get_analyzers, load_plugins, metric_specs, plugin_infos
+from livelab.engine.plugins import (
+    get_analyzers,
+    load_plugins,
+    metric_specs,
+    plugin_failures,
+    plugin_infos,
+)
 from livelab.inputs.session import Session, load_probed_session
 from livelab.scoring.rubric import Rubric, find_rubric, load_rubric, shipped
 from livelab.scoring.scorecard import Scorecard, build_scorecard
@@ -137,7 +143,7 @@ def check_session(
             found.warnings.extend(analyzer.check(signals))
         except LivelabError as exc:
             found.problems.extend(exc.problems)
-        except Exception as exc:  # a plugin's bug is reported, never a traceback
+        except plugin_failures() as exc:  # a plugin's bug is reported, never a traceback
             found.problems.append(
                 Problem(path, f"analyzer {analyzer.name!r} could not check its inputs: "
                               f"{type(exc).__name__}: {exc}")

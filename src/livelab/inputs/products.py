@@ -24,6 +24,7 @@ from livelab.api.products import (
     Promotion,
     SellingPoint,
 )
+from livelab.api.transcript import printable
 from livelab.inputs.yamlfile import load_yaml
 
 _PRODUCT_KEYS = frozenset(
@@ -233,7 +234,7 @@ def _text(bad: Any, item: dict, key: str, required: bool = False) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         bad(key, f"must be text, not {_kind(value)}")
         return ""
-    text = str(value).strip()
+    text = printable(str(value)).strip()
     if required and not text:
         bad(key, "is empty")
     return text
@@ -253,7 +254,7 @@ def _texts(bad: Any, item: dict, key: str) -> tuple[str, ...]:
         if isinstance(v, bool) or not isinstance(v, str | int | float) or not str(v).strip():
             bad(f"{key}[{j}]", f"must be non-empty text, not {_kind(v)}")
         else:
-            out.append(str(v).strip())
+            out.append(printable(str(v)).strip())
     return tuple(out)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from livelab.api.errors import LivelabError, Problem, SessionError
 from livelab.api.session import Session
+from livelab.api.transcript import printable
 
 if TYPE_CHECKING:
     from livelab.media.decode import MediaInfo
@@ -101,7 +102,7 @@ def _inspect_folder(
         if not isinstance(value, str):
             bad(key, f"must be a string, not {_type_name(value)}")
         else:
-            text[key] = value.strip()
+            text[key] = printable(value).strip()
     language = data.get("language", "en")
     if language not in LANGUAGES:
         bad("language", f"must be one of {', '.join(LANGUAGES)}, not {language!r}")
@@ -159,7 +160,7 @@ def _inspect_folder(
         language=language,
         anchor=text.get("anchor", ""),
         team=text.get("team", ""),
-        roles=dict(roles),
+        roles={printable(k): printable(v) for k, v in roles.items()},
         recorded_at=str(recorded_at),
         files=files,
         manifest=manifest,
@@ -212,8 +213,11 @@ def confine(root: Path, relative: str) -> tuple[Path | None, str]:
     candidate = Path(relative)
     if candidate.is_absolute() or relative.startswith(("/", "\\")) or ":" in candidate.parts[0]:
         return None, f"{relative!r} is an absolute path; use a path relative to the session folder"
-    base = root.resolve()
-    target = (base / candidate).resolve()
+    try:
+        base = root.resolve()
+        target = (base / candidate).resolve()
+    except (RuntimeError, OSError):  # Python raises RuntimeError for a symlink loop
+        return None, f"{relative!r} is a symlink loop (it points to itself)"
     if not target.is_relative_to(base):
         return None, f"{relative!r} points outside the session folder"
     if not target.exists():

@@ -266,6 +266,9 @@ class Criterion:
         return _format(template, value, unit)
 
 
+#: The largest weight, length or penalty a rubric may give: sums of such numbers stay finite.
+MAX_NUMBER = 1e6
+
 #: How a rubric counts criteria that could not be scored (see :attr:`Rubric.unscored`).
 UNSCORED = ("exclude", "zero")
 
@@ -316,11 +319,40 @@ def outcome_of(fraction: float) -> str:
 
 def _format(template: str, value: float | None, unit: str) -> str:
     try:
-        return template.format_map(
+        text = template.format_map(
             {"value": value if value is not None else float("nan"), "unit": unit}
         )
-    except (ValueError, KeyError, IndexError, AttributeError):
+    except (ValueError, KeyError, IndexError, AttributeError, OverflowError):
         return template
+    return text if len(text) <= MAX_FEEDBACK else text[:MAX_FEEDBACK] + "…"
+
+
+#: A feedback line is a sentence: longer text is cut, and a template that asks for a field
+#: wider than this is refused (``{value:>50000000}`` once made a 50 MB scorecard).
+MAX_FEEDBACK = 1000
+_MAX_FIELD = 40
+
+
+def _template_problem(template: str) -> str:
+    """Why a feedback template is refused ("" when it is fine): too long, a field other than
+    {value} and {unit}, or a width or precision over 40."""
+    import re
+    import string
+
+    if len(template) > MAX_FEEDBACK:
+        return f"is {len(template)} characters long; keep it under {MAX_FEEDBACK}"
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"is not a valid template ({exc}); write {{{{ and }}}} for literal braces"
+    for _text, name, spec, _conversion in fields:
+        if name is None:
+            continue
+        if name not in ("value", "unit"):
+            return f"uses {{{name}}}; only {{value}} and {{unit}} are filled in"
+        if any(int(n) > _MAX_FIELD for n in re.findall(r"\d+", spec or "")):
+            return f"asks for a {{{name}:{spec}}} field wider than {_MAX_FIELD} characters"
+    return ""
 
 
 # --- finding and loading rubrics -----------------------------------------------------
@@ -466,8 +498,10 @@ def _parse_round(raw: Any, bad: Any) -> Round | None:
         value = raw.get(key, default)
         if value is None:
             bad(f"round.{key}", "is required (the round length in seconds)")
-        elif not (_is_number(value) or value == math.inf) or value < 0:
-            bad(f"round.{key}", f"must be a number of 0 or more, not {value!r}")
+        elif not (_is_number(value) or (key == "max_penalty" and value == math.inf)) or value < 0:
+            bad(f"round.{key}", f"must be a finite number of 0 or more, not {value!r}")
+        elif value != math.inf and value > MAX_NUMBER:
+            bad(f"round.{key}", f"must be at most {MAX_NUMBER:g}, not {value!r}")
         else:
             values[key] = float(value)
     if values.get("length_s") == 0:
@@ -600,8 +634,8 @@ def _parse_criterion(item: Any, index: int, bad: Any, known: set[str] | None) ->
         fail("section", "must be a section name")
         section = ""
     weight: Any = item.get("weight")
-    if not _is_number(weight) or weight <= 0:
-        fail("weight", "must be a number greater than 0")
+    if not _is_number(weight) or weight <= 0 or weight > MAX_NUMBER:
+        fail("weight", f"must be a number greater than 0 and at most {MAX_NUMBER:g}")
     role = item.get("role", "")
     if role and role not in ROLES:
         fail("role", f"must be one of {', '.join(ROLES)}, not {role!r}")
@@ -611,6 +645,10 @@ def _parse_criterion(item: Any, index: int, bad: Any, known: set[str] | None) ->
     ):
         fail("feedback", f"must map outcomes ({', '.join(OUTCOMES)}) to texts")
         feedback = {}
+    for outcome, template in dict(feedback).items():
+        if problem := _template_problem(template):
+            fail(f"feedback.{outcome}", problem)
+            feedback.pop(outcome)
     rule: Rule | None
     if metric.startswith(JUDGE_PREFIX):
         if "rule" in item:

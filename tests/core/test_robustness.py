@@ -1,0 +1,277 @@
+"""Bad luck and hostile input that must not stop, falsify or damage anything: outputs that
+are special files, and plugins that exit or raise KeyboardInterrupt (issue 19, first part)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from livelab.engine.cache import write_atomic
+from tests.conftest import SAMPLE
+from tests.core.test_batch import analysed_sample  # noqa: F401  (the pre-analysed sample)
+
+
+def test_a_device_is_written_to_never_replaced(tmp_path: Path) -> None:
+    """`--json /dev/null` as root once turned the machine's /dev/null into a plain file. A
+    device node made in the temporary folder stands in for it (root only)."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    write_atomic(device, "discarded")
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    assert not list(tmp_path.glob(".null.*"))  # no temporary file left beside it
+
+
+def test_a_fifo_gets_the_text_and_stays_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    write_atomic(fifo, "hello\n")
+    reader.join(timeout=10)
+    assert got == ["hello\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_link_to_a_file_stays_a_link_and_a_folder_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_atomic(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        write_atomic(tmp_path, "x")
+
+
+EXITING_PLUGIN = '''
+import os, sys
+import livelab
+from livelab import Analyzer, Findings, MetricSpec
+
+class Rude(Analyzer):
+    name = "rude"
+    version = "1"
+    needs = frozenset({"audio"})
+    metrics = (MetricSpec("rude.x", "count", "x"),)
+
+    def analyze(self, signals):
+        what = signals.session.root.name
+        if what == "exits":
+            sys.exit(0)
+        if what == "interrupts":
+            raise KeyboardInterrupt
+        f = Findings()
+        f.set("rude.x", 1.0)
+        return f
+
+@livelab.hookimpl
+def livelab_analyzers():
+    return [Rude()]
+'''
+
+
+def _livelab(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LIVELAB_HISTORY_DB": str(tmp / "history.sqlite3")}
+    return subprocess.run([sys.executable, "-m", "livelab.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=600)  # fmt: skip
+
+
+@pytest.fixture
+def rude_plugin(tmp_path: Path) -> Path:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "rude.py").write_text(EXITING_PLUGIN, encoding="utf-8")
+    return folder
+
+
+def test_a_plugin_that_exits_or_interrupts_costs_its_own_result_only(
+    tmp_path: Path, rude_plugin: Path
+) -> None:
+    """sys.exit(0) in an analyzer once ended `grade` after the first session with exit 0; a
+    KeyboardInterrupt gave exit 130 and an empty gradebook."""
+    import shutil
+
+    klass = tmp_path / "class"
+    for name in ("exits", "interrupts", "fine"):
+        shutil.copytree(SAMPLE, klass / name, ignore=shutil.ignore_patterns(".livelab"))
+    out = tmp_path / "grades"
+    done = _livelab("--plugins-dir", str(rude_plugin), "grade", str(klass), "--out", str(out),
+                    "--rubric", "anchor-basics-en", tmp=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "graded 3 of 3 sessions" in done.stderr
+    rows = [json.loads(x) for x in (out / "results.jsonl").read_text("utf-8").splitlines()]
+    # The rubric does not use the plugin's metric, so it is not even run: the totals stand.
+    assert all(r["total"] > 80 for r in rows)
+    everything = _livelab("--plugins-dir", str(rude_plugin), "grade", str(klass), "--out",
+                          str(tmp_path / "all"), "--all", tmp=tmp_path)  # fmt: skip
+    assert everything.returncode == 0, everything.stderr
+    rows = [json.loads(x) for x in (tmp_path / "all" / "results.jsonl").read_text().splitlines()]
+    rude = {Path(r["session"]["path"]).parent.name: r["analyzers"]["rude"] for r in rows}
+    assert rude["exits"]["status"] == "failed"
+    assert "SystemExit: the plugin called sys.exit(0)" in rude["exits"]["reason"]
+    assert rude["interrupts"]["status"] == "failed"
+    assert "KeyboardInterrupt: raised by the plugin" in rude["interrupts"]["reason"]
+    assert rude["fine"]["status"] == "ran"
+    assert all(r["total"] > 80 for r in rows)  # the built-in results are all there
+
+
+def test_a_plugin_that_exits_when_imported_is_reported_and_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "bye.py").write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    listed = _livelab("--plugins-dir", str(folder), "plugins", tmp=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "bye" in listed.stdout + listed.stderr
+    assert "sys.exit(3)" in listed.stdout + listed.stderr
+
+
+def test_terminal_control_sequences_in_user_data_never_reach_the_terminal(
+    tmp_path: Path,
+    analysed_sample,  # noqa: F811
+) -> None:
+    """An OSC 2 title in session.toml and an OSC 52 (clipboard) chat line were printed raw by
+    analyze and history."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from livelab.cli import cli
+
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    toml = session / "session.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('title = "', 'title = "\\u001b]2;pwned\\u0007', 1)
+    text = text.replace('anchor = "', 'anchor = "\\u001b[31m', 1)
+    toml.write_text(text, encoding="utf-8")
+    with (session / "chat.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"t": 5, "user": "\x1b]52;c;SGVsbG8=\x07eve", "kind": "question",
+                            "text": "how much\x1b[2J?"}) + "\n")  # fmt: skip
+    db = tmp_path / "history.sqlite3"
+    done = CliRunner().invoke(cli, ["analyze", str(session), "--all", "--db", str(db),
+                                    "--json", str(tmp_path / "sc.json")])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "\x1b" not in done.output and "pwned" not in done.output
+    assert "AquaKeep bottle" in done.output  # the rest of the title is kept
+    sc = json.loads((tmp_path / "sc.json").read_text(encoding="utf-8"))
+    assert "\x1b" not in json.dumps(sc, ensure_ascii=False)
+    shown = CliRunner().invoke(cli, ["history", "--db", str(db)])
+    assert shown.exit_code == 0 and "\x1b" not in shown.output and "Demo Student" in shown.output
+
+
+
+# -- numbers that are not numbers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"round": {"length_s": float("inf")}}, "round.length_s: must be a finite number"),
+        ({"weight": 1e308}, "weight: must be a number greater than 0 and at most 1e+06"),
+        ({"feedback": {"pass": "{value:>50000000}"}}, "wider than 40 characters"),
+        ({"feedback": {"pass": "{secret}"}}, "uses {secret}; only {value} and {unit}"),
+    ],
+    ids=["inf round", "huge weight", "huge field", "unknown field"],
+)
+def test_a_rubric_with_numbers_out_of_range_is_refused_naming_the_key(
+    tmp_path: Path, change: dict, message: str
+) -> None:
+    import yaml
+
+    from livelab.scoring.rubric import RubricError, load_rubric
+    from tests.conftest import REPO
+
+    data = yaml.safe_load((REPO / "rubrics" / "anchor-basics-en.yaml").read_text("utf-8"))
+    if "round" in change:
+        data.update(change)
+    else:
+        data["criteria"][0].update(change)
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RubricError, match=message.replace("{", r"\{").replace("}", r"\}")
+                       .replace("+", r"\+")):  # fmt: skip
+        load_rubric(path)
+
+
+def test_a_plugins_nan_inf_and_numpy_values_are_unmeasured_or_plain(tmp_path: Path) -> None:
+    """A NaN metric scored 0 and an inf one full marks; an np.int64 in the details crashed
+    the cache write."""
+    import numpy as np
+
+    from livelab import Analyzer, Findings, MetricSpec
+    from livelab.engine.pipeline import AnalysisOptions, analyze_session
+    from livelab.inputs.session import load_session
+    from tests.conftest import write_media
+
+    class Odd(Analyzer):
+        name = "odd"
+        version = "1"
+        needs = frozenset({"audio"})
+        metrics = tuple(MetricSpec(f"odd.{k}", "count", k) for k in ("nan", "inf", "np", "ok"))
+
+        def analyze(self, signals):  # noqa: ANN001, ANN201
+            f = Findings()
+            f.metrics.update({"odd.nan": float("nan"), "odd.inf": float("inf"),
+                              "odd.np": np.float32(2.5), "odd.ok": 1.0})  # fmt: skip
+            f.details["count"] = np.int64(3)
+            f.details["array"] = np.arange(3)
+            return f
+
+    media = write_media(tmp_path / "a.mp4", seconds=1.0)
+    run = analyze_session(load_session(media), [Odd()], AnalysisOptions()).runs["odd"]
+    assert run.status == "ran", run.reason
+    f = run.findings
+    assert f.metrics == {"odd.np": 2.5, "odd.ok": 1.0}
+    assert "not a finite number" in f.unmeasured["odd.nan"]
+    assert "not a finite number" in f.unmeasured["odd.inf"]
+    assert f.details == {"count": 3, "array": [0, 1, 2]}
+    again = analyze_session(load_session(media), [Odd()], AnalysisOptions()).runs["odd"]
+    assert again.status == "cached" and again.findings.details == f.details
+
+
+# -- symlinks -----------------------------------------------------------------------------------
+
+
+def test_links_to_the_folder_itself_do_not_make_discovery_endless(tmp_path: Path) -> None:
+    """Twenty `ln -s . lN` links once made session discovery never finish (8 took 7.7 s)."""
+    import time
+
+    from livelab.batch.grade import discover
+    from tests.conftest import write_media
+
+    klass = tmp_path / "class"
+    (klass / "alice").mkdir(parents=True)
+    write_media(klass / "alice" / "take.mp4", seconds=0.5)
+    for i in range(20):
+        (klass / f"l{i}").symlink_to(".")
+    (klass / "self.mp4").symlink_to("self.mp4")
+    started = time.perf_counter()
+    found = discover([klass])
+    assert time.perf_counter() - started < 5
+    assert [p.name for p in found] == ["take.mp4"]
+
+
+def test_a_recording_that_links_to_itself_is_one_clear_error_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from livelab.cli import cli
+
+    bad = tmp_path / "class" / "loop"
+    bad.mkdir(parents=True)
+    (bad / "loop.mp4").symlink_to("loop.mp4")
+    (bad / "session.toml").write_text('recording = "loop.mp4"\n', encoding="utf-8")
+    checked = CliRunner().invoke(cli, ["check", str(bad)])
+    assert checked.exit_code == 2 and "Traceback" not in checked.output
+    assert "recording: 'loop.mp4' is a symlink loop" in checked.output
