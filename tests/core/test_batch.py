@@ -353,3 +353,33 @@ def test_ray_gives_the_same_results_as_local(tmp_path, analysed_sample, history_
         assert a.scorecard.total == b.scorecard.total
         assert a.scorecard.criteria == b.scorecard.criteria
         assert a.scorecard.metrics == b.scorecard.metrics
+
+
+def test_a_second_grade_into_the_same_out_is_refused_while_the_first_runs(
+    tmp_path, analysed_sample, plugin_dir
+):
+    """Two runs into one --out once both exited 0 while the last one's gradebook, results
+    and state replaced the other's."""
+    cls = tmp_path / "class"
+    for i in range(3):
+        copy_session(analysed_sample, cls / f"s{i}")
+    out = tmp_path / "out"
+    env = _env(tmp_path, LIVELAB_TEST_SLOW="1.0")
+    args = [sys.executable, "-m", "livelab.cli", "--plugins-dir", str(plugin_dir), "grade",
+            str(cls), "--out", str(out), "--all", "--workers", "1"]  # fmt: skip
+    first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lock = out / ".livelab-grade" / "lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.05)
+    second = _livelab("--plugins-dir", str(plugin_dir), *args[5:], env=env)
+    assert second.returncode == 2, second.stderr
+    assert f"error: {out}: another livelab grade (pid {first.pid}) is writing here" in (
+        second.stderr
+    )
+    _out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert len(read_gradebook(out / "gradebook.csv")) == 3
+    again = _livelab("--plugins-dir", str(plugin_dir), *args[5:], env=_env(tmp_path))
+    assert again.returncode == 0, again.stderr  # the lock went with the first run

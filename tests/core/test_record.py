@@ -490,3 +490,23 @@ def test_a_nearly_full_disk_stops_the_take_before_it_is_full(
     assert result.reason == "the disk is nearly full (150 MB left) at 00:05"
     assert manifest(tmp_path / "take")["take"]["reason"] == result.reason
     assert playable_seconds(tmp_path / "take" / "recording.mp4") >= 4.5
+
+
+def test_a_second_recorder_into_the_same_new_folder_is_refused(tmp_path: Path) -> None:
+    """Two takes started into one new folder both said "take complete" while their frames
+    interleaved into one unreadable recording.mp4."""
+    folder = tmp_path / "take"
+    first = start_livelab(*record_args(folder, "--seed", "1", "--duration", "20s"))
+    lock = folder / ".recording.lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not lock.exists():
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.05)
+    second = run_livelab(*record_args(folder, "--seed", "2", "--duration", "20s"))
+    assert second.returncode == 2, second.stderr
+    assert (f"{folder}: another livelab record is writing a take here" in second.stderr
+            or f"{folder}: already exists and is not an empty folder" in second.stderr)  # fmt: skip
+    _out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert manifest(folder)["take"]["seed"] == 1 and not lock.exists()
+    assert playable_seconds(folder / "recording.mp4") == pytest.approx(20.0, abs=0.6)

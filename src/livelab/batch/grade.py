@@ -419,6 +419,45 @@ class _Outputs:
                 self.notes.append(note)
 
 
+def _exclusive(out: Path) -> Any:
+    """Hold ``out`` for this run: two grade runs into one folder would each overwrite the
+    other's gradebook and state. The lock is the kernel's (flock), so a killed run never
+    leaves it behind."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def held() -> Any:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock, as before
+            yield
+            return
+        folder = out / ".livelab-grade"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "lock", "a+", encoding="utf-8") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                who = handle.read().strip() or "another process"
+                raise LivelabError(
+                    [Problem(out, f"another livelab grade ({who}) is writing here; wait for it "
+                                  "to finish or choose another --out")]
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    return held()
+
+
 def run_batch(
     paths: Sequence[str | Path],
     options: BatchOptions,
@@ -448,102 +487,103 @@ def run_batch(
     if not sessions:
         raise LivelabError("no sessions to grade")
     out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):  # a second grade into the same --out stops here, saying so
 
-    state = _State(out)
-    fingerprints = _Fingerprints(options, rubric_path)
-    slots: list[Graded | None] = [None] * len(sessions)
-    result = BatchResult(graded=[])
-    outputs = _Outputs(out, result.notes, options.include_partial)
-    tasks: list[GradeTask] = []
-    keys: dict[int, tuple[str, str | None, dict[str, str]]] = {}
-    for n, path in enumerate(sessions, 1):
-        key = str(path.resolve())
-        fingerprint, meta = fingerprints.of(path)
-        keys[n] = (key, fingerprint, meta)
-        previous = None if options.force else state.done(key, fingerprint)
-        if previous is not None:
-            slots[n - 1] = Graded(n, str(path), previous)
-            result.skipped += 1
-            continue
-        tasks.append(
-            GradeTask(
-                n=n,
-                session=str(path),
-                rubric=None if rubric_path is None else str(rubric_path),
-                run_all=options.run_all,
-                fps=options.fps,
-                model=options.model,
-                plugins_dirs=tuple(str(Path(d).resolve()) for d in options.plugins_dirs),
-                any_language=options.force,
+        state = _State(out)
+        fingerprints = _Fingerprints(options, rubric_path)
+        slots: list[Graded | None] = [None] * len(sessions)
+        result = BatchResult(graded=[])
+        outputs = _Outputs(out, result.notes, options.include_partial)
+        tasks: list[GradeTask] = []
+        keys: dict[int, tuple[str, str | None, dict[str, str]]] = {}
+        for n, path in enumerate(sessions, 1):
+            key = str(path.resolve())
+            fingerprint, meta = fingerprints.of(path)
+            keys[n] = (key, fingerprint, meta)
+            previous = None if options.force else state.done(key, fingerprint)
+            if previous is not None:
+                slots[n - 1] = Graded(n, str(path), previous)
+                result.skipped += 1
+                continue
+            tasks.append(
+                GradeTask(
+                    n=n,
+                    session=str(path),
+                    rubric=None if rubric_path is None else str(rubric_path),
+                    run_all=options.run_all,
+                    fps=options.fps,
+                    model=options.model,
+                    plugins_dirs=tuple(str(Path(d).resolve()) for d in options.plugins_dirs),
+                    any_language=options.force,
+                )
             )
-        )
-    if options.executor == "local" and tasks:
-        # Share the cores out: each worker's speech thread(s) run beside its video pass.
-        from dataclasses import replace
+        if options.executor == "local" and tasks:
+            # Share the cores out: each worker's speech thread(s) run beside its video pass.
+            from dataclasses import replace
 
-        from livelab.builtin.executors import default_workers
-        from livelab.engine.pipeline import whisper_threads_for
+            from livelab.builtin.executors import default_workers
+            from livelab.engine.pipeline import whisper_threads_for
 
-        running = min(options.workers or default_workers(), len(tasks))
-        tasks = [replace(t, whisper_threads=whisper_threads_for(running)) for t in tasks]
-    if display is not None:
-        display.start(len(sessions), result.skipped, tasks)
-    history_warned = False
-    try:
-        results = executor.map(
-            grade_one,
-            tasks,
-            options.workers,
-            on_stage=display.stage if display is not None else None,
-            address=options.ray_address,
-        )
-        with closing(results):
-            for task, outcome in results:
-                key, fingerprint, meta = keys[task.n]
-                entry: Entry
-                if isinstance(outcome, BaseException):
-                    entry = GradeError(task.session, _reason(outcome), meta)
-                elif "scorecard" in outcome:
-                    entry = read_scorecard(outcome["scorecard"])
-                else:
-                    entry = GradeError(task.session, outcome["error"], meta)
-                graded = Graded(task.n, task.session, entry)
-                if isinstance(outcome, dict):
-                    stats = result.worker_stats.setdefault(
-                        outcome["pid"],
-                        {"sessions": 0, "seconds": 0.0, "cpu_s": 0.0, "max_rss_kb": 0},
-                    )
-                    stats["sessions"] += 1
-                    stats["seconds"] += outcome["seconds"]
-                    stats["cpu_s"] = max(stats["cpu_s"], outcome["cpu_s"])
-                    stats["max_rss_kb"] = max(stats["max_rss_kb"], outcome["max_rss_kb"])
-                slots[task.n - 1] = graded
-                result.newly_graded += 1
-                if isinstance(entry, Scorecard):
-                    scorecard = entry
-                    state.save(key, fingerprint, scorecard)
-                    outputs.report(task.n, scorecard)
-                    if options.history:
-                        warning = record_quietly(scorecard, "grade", options.db)
-                        if warning and not history_warned:
-                            result.notes.append(warning)
-                            history_warned = True
-                else:
-                    state.forget(key)
-                outputs.tables(slots)
-                if display is not None:
-                    display.finished(task, graded)
-    finally:
-        # Also on Ctrl-C: the outputs hold every session that finished, nothing half-done.
-        for g in slots:
-            if g is not None and g.scorecard is not None:
-                outputs.report(g.n, g.scorecard, only_if_missing=True)
-        outputs.tables(slots)
+            running = min(options.workers or default_workers(), len(tasks))
+            tasks = [replace(t, whisper_threads=whisper_threads_for(running)) for t in tasks]
         if display is not None:
-            display.stop()
-        result.graded = [g for g in slots if g is not None]
-    result.seconds = time.perf_counter() - started
-    return result
+            display.start(len(sessions), result.skipped, tasks)
+        history_warned = False
+        try:
+            results = executor.map(
+                grade_one,
+                tasks,
+                options.workers,
+                on_stage=display.stage if display is not None else None,
+                address=options.ray_address,
+            )
+            with closing(results):
+                for task, outcome in results:
+                    key, fingerprint, meta = keys[task.n]
+                    entry: Entry
+                    if isinstance(outcome, BaseException):
+                        entry = GradeError(task.session, _reason(outcome), meta)
+                    elif "scorecard" in outcome:
+                        entry = read_scorecard(outcome["scorecard"])
+                    else:
+                        entry = GradeError(task.session, outcome["error"], meta)
+                    graded = Graded(task.n, task.session, entry)
+                    if isinstance(outcome, dict):
+                        stats = result.worker_stats.setdefault(
+                            outcome["pid"],
+                            {"sessions": 0, "seconds": 0.0, "cpu_s": 0.0, "max_rss_kb": 0},
+                        )
+                        stats["sessions"] += 1
+                        stats["seconds"] += outcome["seconds"]
+                        stats["cpu_s"] = max(stats["cpu_s"], outcome["cpu_s"])
+                        stats["max_rss_kb"] = max(stats["max_rss_kb"], outcome["max_rss_kb"])
+                    slots[task.n - 1] = graded
+                    result.newly_graded += 1
+                    if isinstance(entry, Scorecard):
+                        scorecard = entry
+                        state.save(key, fingerprint, scorecard)
+                        outputs.report(task.n, scorecard)
+                        if options.history:
+                            warning = record_quietly(scorecard, "grade", options.db)
+                            if warning and not history_warned:
+                                result.notes.append(warning)
+                                history_warned = True
+                    else:
+                        state.forget(key)
+                    outputs.tables(slots)
+                    if display is not None:
+                        display.finished(task, graded)
+        finally:
+            # Also on Ctrl-C: the outputs hold every session that finished, nothing half-done.
+            for g in slots:
+                if g is not None and g.scorecard is not None:
+                    outputs.report(g.n, g.scorecard, only_if_missing=True)
+            outputs.tables(slots)
+            if display is not None:
+                display.stop()
+            result.graded = [g for g in slots if g is not None]
+        result.seconds = time.perf_counter() - started
+        return result
 
 
 def _problems(exc: LivelabError) -> str:

@@ -66,6 +66,7 @@ class TakeResult:
 
 #: The take's files, as the manifest names them.
 RECORDING, CHAT, OPS = "recording.mp4", "chat.jsonl", "ops.csv"
+LOCK = ".recording.lock"  # held while a take is recorded; removed when it ends
 OPS_COLUMNS = (
     "t",
     "online",
@@ -564,10 +565,48 @@ class Recorder:
             self.planned_s = self.camera.length_s
         self.audience = Audience(product_infos(cards), o.language, o.seed, o.params)
         self.listener = Listener(transcriber, detector, background=o.realtime)
-        o.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._claim(o.folder)
+        except BaseException:
+            self._close_sources()
+            raise
         self._copy_products(cards)
         self.started = dt.datetime.now().replace(microsecond=0)
         self._write_manifest("interrupted", UNFINISHED, 0.0)
+
+    def _claim(self, folder: Path) -> None:
+        """Make ``folder`` this take's alone: a second ``record`` into it (started at the same
+        moment, both seeing it empty) would interleave two recordings into one unreadable
+        file. The lock is the kernel's (flock): a killed recorder never leaves it behind."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock: TextIO | None = open(folder / LOCK, "a+", encoding="utf-8")  # noqa: SIM115
+        try:
+            import fcntl
+
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # not POSIX: no lock
+            pass
+        except BlockingIOError:
+            self._release(unlink=False)  # the other recorder's lock file stays
+            raise LivelabError(
+                f"{folder}: another livelab record is writing a take here "
+                "(each take gets a new folder)"
+            ) from None
+        if any(p.name != LOCK for p in folder.iterdir()):  # the other one got here first
+            self._release()
+            raise LivelabError(
+                f"{folder}: already exists and is not an empty folder "
+                "(each take gets a new folder, so no take is overwritten)"
+            )
+
+    def _release(self, unlink: bool = True) -> None:
+        lock: TextIO | None = getattr(self, "_lock", None)
+        self._lock = None
+        if lock is not None:
+            if unlink:
+                with contextlib.suppress(OSError):
+                    Path(lock.name).unlink()
+            lock.close()
 
     def _copy_products(self, cards: Sequence[ProductCard]) -> None:
         source = self.options.products
@@ -641,6 +680,7 @@ class Recorder:
                 except OSError as exc:
                     status, reason = "interrupted", reason or _write_failure(exc, t)
             self._close_sources()
+            self._release()
             try:
                 self._write_manifest(status, reason, t)
             except OSError as exc:  # the manifest on disk still says "interrupted"
