@@ -24,14 +24,17 @@ def shared(relative: str) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory):
-    """Split models and the history database go to temporary places, never the user's."""
+    """Split models, the history database and the cache key go to temporary places, never
+    the user's."""
     import os
 
     from livelab.builtin.whisper_models import ENV_CACHE_DIR
+    from livelab.engine.cache import ENV_KEY_FILE
     from livelab.reports.history import ENV_HISTORY_DB
 
     private = {
         ENV_CACHE_DIR: str(tmp_path_factory.mktemp("livelab-cache")),
+        ENV_KEY_FILE: str(tmp_path_factory.mktemp("livelab-key") / "cache.key"),
         ENV_HISTORY_DB: str(tmp_path_factory.mktemp("livelab-data") / "history.sqlite3"),
     }
     old = {k: os.environ.get(k) for k in private}

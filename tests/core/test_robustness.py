@@ -275,3 +275,36 @@ def test_a_recording_that_links_to_itself_is_one_clear_error_not_a_traceback(
     checked = CliRunner().invoke(cli, ["check", str(bad)])
     assert checked.exit_code == 2 and "Traceback" not in checked.output
     assert "recording: 'loop.mp4' is a symlink loop" in checked.output
+
+
+# -- a submitted folder's cache is untrusted -------------------------------------------------
+
+
+def test_an_edited_or_foreign_cache_is_never_trusted(
+    tmp_path: Path,
+    analysed_sample,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Editing .livelab/findings/ops@*.json to "ops.gmv": 1e6 once gave full marks as
+    "cached", even with --force; a cache written on another machine was trusted too."""
+    import shutil
+
+    from livelab.engine.runner import Job, score_session
+
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)  # sealed by this run's key: all cached
+    first = score_session(Job(session, run_all=True))
+    assert {a.status for a in first.analyzers.values()} == {"cached"}
+    real_gmv = first.metrics["ops.gmv"].value
+    (ops,) = (session / ".livelab" / "findings").glob("ops@*.json")
+    forged = json.loads(ops.read_text(encoding="utf-8"))
+    forged["findings"]["metrics"]["ops.gmv"] = 1e6
+    ops.write_text(json.dumps(forged), encoding="utf-8")
+    again = score_session(Job(session, run_all=True))
+    assert again.analyzers["ops"].status == "ran"  # recomputed, not the forged value
+    assert again.metrics["ops.gmv"].value == real_gmv
+    # Another machine's key: nothing it wrote is reused.
+    monkeypatch.setenv("LIVELAB_KEY_FILE", str(tmp_path / "other.key"))
+    elsewhere = score_session(Job(session, rubric="anchor-basics-en"))
+    assert "cached" not in {a.status for a in elsewhere.analyzers.values()}
+    assert elsewhere.total == pytest.approx(first.total, abs=0.5)  # the same recording

@@ -147,6 +147,7 @@ class GradeTask:
     plugins_dirs: tuple[str, ...] = ()
     whisper_threads: int = 1
     any_language: bool = False  # --force: a rubric of another language scores anyway
+    use_cache: bool = True
 
 
 def grade_one(
@@ -166,6 +167,7 @@ def grade_one(
         frames=FrameOptions(sample_fps=task.fps),
         model=task.model,
         whisper_threads=task.whisper_threads,
+        use_cache=task.use_cache,
     )
     out: dict[str, Any] = {"pid": os.getpid()}
     try:
@@ -213,6 +215,8 @@ class BatchOptions:
     history: bool = True
     #: Count sessions only part of whose recording could be read in the class statistics.
     include_partial: bool = False
+    #: Read and write the sessions' analysis caches (``--no-cache``: analyse everything).
+    use_cache: bool = True
 
 
 @dataclass(slots=True)
@@ -515,6 +519,7 @@ def run_batch(
                     model=options.model,
                     plugins_dirs=tuple(str(Path(d).resolve()) for d in options.plugins_dirs),
                     any_language=options.force,
+                    use_cache=options.use_cache,
                 )
             )
         if options.executor == "local" and tasks:

@@ -64,6 +64,12 @@ import click
     help="History database (default: in the user data folder, or $LIVELAB_HISTORY_DB).",
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Analyse every session afresh, without reading or writing its .livelab cache "
+    "(a submitted folder's cache is already ignored unless this machine wrote it).",
+)
+@click.option(
     "--include-partial",
     is_flag=True,
     help="Count sessions only part of whose recording could be read (a truncated file) in "
@@ -84,6 +90,7 @@ def grade_command(
     model: str | None,
     force: bool,
     db: Path | None,
+    no_cache: bool,
     include_partial: bool,
     quiet: bool,
 ) -> None:
@@ -111,6 +118,7 @@ def grade_command(
         db=db,
         force=force,
         include_partial=include_partial,
+        use_cache=not no_cache,
     )
     if model is not None:  # a model that cannot be had stops the batch before it starts
         from livelab.api.speech import TranscriberConfig

@@ -1,10 +1,17 @@
-"""The per-session analysis cache in ``.livelab/``: content hashes and cached results."""
+"""The per-session analysis cache in ``.livelab/``: content hashes and cached results.
+
+Every entry is sealed with an HMAC under a key this user's machine made (``cache.key`` in
+the user data folder): a submitted folder's ``.livelab`` is untrusted input, so an entry
+that was edited, or written on another machine, is recomputed, never reused."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import stat
 import tempfile
 from pathlib import Path
@@ -48,6 +55,50 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: Where this user's cache key lives (tests point it at a temporary file).
+ENV_KEY_FILE = "LIVELAB_KEY_FILE"
+
+
+@functools.lru_cache(maxsize=4)
+def _machine_key(where: str) -> bytes:
+    """32 random bytes made once per user (file mode 0600); an in-memory key when the file
+    cannot be made, so nothing is trusted across runs rather than something forged."""
+    path = Path(where)
+    try:
+        stored = path.read_bytes()[:64]
+        return stored if len(stored) >= 16 else secrets.token_bytes(32)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return secrets.token_bytes(32)
+    key = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes()[:64]
+    except OSError:
+        pass
+    return key
+
+
+def machine_key() -> bytes:
+    where = os.environ.get(ENV_KEY_FILE)
+    if not where:
+        import platformdirs
+
+        where = str(Path(platformdirs.user_data_dir("livelab")) / "cache.key")
+    return _machine_key(where)
+
+
+def _seal(kind: str, name: str, entry: dict[str, Any]) -> str:
+    """HMAC-SHA256 of a cache entry under this user's key."""
+    blob = json.dumps([kind, name, entry], sort_keys=True, ensure_ascii=False, default=str)
+    return hmac.new(machine_key(), blob.encode(), hashlib.sha256).hexdigest()
 
 
 def key_of(*parts: Any) -> str:
@@ -96,17 +147,27 @@ class Cache:
         return self._digests
 
     def get(self, kind: str, name: str, key: str) -> dict[str, Any] | None:
+        """The entry stored under ``key``, if this machine's user wrote it: a cache that came
+        with a submitted folder (edited to give full marks, or made elsewhere) is ignored."""
         path = self._path(kind, name, key)
         try:
             data = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) and data.get("key") == key else None
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        seal = data.pop("seal", None)
+        if not isinstance(seal, str) or not hmac.compare_digest(seal, _seal(kind, name, data)):
+            return None
+        return data
 
     def put(self, kind: str, name: str, key: str, data: dict[str, Any]) -> None:
-        """Store ``data``; older entries of the same ``name`` are dropped (one per analyzer)."""
+        """Store ``data``, sealed with this user's key; older entries of the same ``name``
+        are dropped (one per analyzer)."""
         path = self._path(kind, name, key)
-        self._write(path, json.dumps({**data, "key": key}, ensure_ascii=False))
+        entry = {**data, "key": key}
+        entry["seal"] = _seal(kind, name, entry)
+        self._write(path, json.dumps(entry, ensure_ascii=False))
         for old in path.parent.glob(f"{name}@*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
