@@ -72,8 +72,10 @@ def write_media(
     audio: bool = True,
     fps: int = 10,
     size: tuple[int, int] = (160, 120),
+    audio_seconds: float | None = None,
 ) -> Path:
-    """Encode a small real media file with PyAV: moving gradient video and/or a 440 Hz tone."""
+    """Encode a small real media file with PyAV: moving gradient video and/or a 440 Hz tone
+    (``audio_seconds`` long when given, else as long as the video)."""
     import av
 
     with av.open(str(path), "w") as out:
@@ -101,7 +103,7 @@ def write_media(
             for packet in vs.encode():
                 out.mux(packet)
         if as_ is not None:
-            t = np.arange(int(seconds * 16000)) / 16000
+            t = np.arange(int((audio_seconds or seconds) * 16000)) / 16000
             tone = (0.2 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
             step = 1024
             for i in range(0, len(tone), step):

@@ -308,3 +308,58 @@ def test_an_edited_or_foreign_cache_is_never_trusted(
     elsewhere = score_session(Job(session, rubric="anchor-basics-en"))
     assert "cached" not in {a.status for a in elsewhere.analyzers.values()}
     assert elsewhere.total == pytest.approx(first.total, abs=0.5)  # the same recording
+
+
+def test_a_short_video_track_with_long_audio_is_as_long_as_its_audio(tmp_path: Path) -> None:
+    """A 3 s video track with 90 s of speech was taken as 3 s long: 4240 words per minute."""
+    from livelab import Analyzer, Findings, MetricSpec
+    from livelab.engine.pipeline import AnalysisOptions, analyze_session
+    from livelab.inputs.session import load_session
+    from livelab.media.decode import probe
+    from tests.conftest import write_media
+
+    class Length(Analyzer):
+        name = "length"
+        version = "1"
+        needs = frozenset({"audio"})
+        metrics = (MetricSpec("length.s", "s", "what the analyzers are told"),)
+
+        def analyze(self, signals):  # noqa: ANN001, ANN201
+            f = Findings()
+            f.set("length.s", signals.duration_s)
+            f.details["audio_s"] = len(signals.audio) / signals.SAMPLE_RATE
+            return f
+
+    media = write_media(tmp_path / "short_video.mp4", seconds=3.0, audio_seconds=20.0)
+    assert probe(media).duration_s == pytest.approx(20.0, abs=0.1)
+    analysis = analyze_session(load_session(media), [Length()], AnalysisOptions(use_cache=False))
+    run = analysis.runs["length"]
+    assert analysis.duration_s == pytest.approx(20.0, abs=0.1) and not analysis.partial
+    assert run.findings.metrics["length.s"] == pytest.approx(run.findings.details["audio_s"],
+                                                             abs=0.1)  # fmt: skip
+
+
+def test_an_output_that_cannot_be_written_is_one_error_after_the_scorecard(
+    tmp_path: Path,
+    analysed_sample,  # noqa: F811
+) -> None:
+    """A --json that could not be written was a traceback after the whole analysis, and the
+    scorecard was never printed. (A path through a file fails for root too, unlike a
+    read-only folder.)"""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from livelab.cli import cli
+
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("")
+    target = blocker / "scorecard.json"
+    done = CliRunner().invoke(cli, ["analyze", str(session), "--json", str(target),
+                                    "--db", str(tmp_path / "h.sqlite3")])  # fmt: skip
+    assert done.exit_code == 2 and "Traceback" not in done.output
+    assert "Total " in done.output  # the scorecard is shown
+    assert f"error: {target}: could not be written" in done.output
+    assert "JSON scorecard written" not in done.output

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from livelab.cli.common import analysis_options, rubric_opt, session_arg, stage_progress
+from livelab.cli.common import (
+    EXIT_BAD_INPUT,
+    analysis_options,
+    rubric_opt,
+    session_arg,
+    stage_progress,
+)
 
 
 @click.command("analyze")
@@ -148,17 +155,40 @@ def analyze_and_show(
     warning = record_quietly(scorecard, "analyze", db)
     if warning:
         click.echo(warning, err=True)
-    if json_path is not None:
-        write_scorecard(scorecard, json_path)
+    # A file that cannot be written (read-only, full disk) is one error line after the
+    # scorecard, never a traceback that throws the analysis's result away.
+    failed: list[str] = []
+
+    def save(path: Path, write: Any) -> bool:
+        try:
+            write()
+        except OSError as exc:
+            failed.append(f"error: {path}: could not be written ({exc.strerror or exc})")
+            return False
+        return True
+
+    wrote_json = json_path is not None and save(
+        json_path, lambda: write_scorecard(scorecard, json_path)
+    )
+    wrote_output = False
     if reporter is not None and (output is not None or reporter.name != "terminal"):
         text = reporter.render(scorecard.to_dict())
         if output is None:  # asked for: printed even with --quiet
             click.echo(text, nl=False)
+            _fail_if(failed)
             return
-        write_atomic(output, text)
+        wrote_output = save(output, lambda: write_atomic(output, text))
     if not quiet:
         print_scorecard(scorecard, Console())
-        if json_path is not None:
+        if wrote_json:
             click.echo(f"\nJSON scorecard written to {json_path}")
-        if reporter is not None and output is not None:
+        if wrote_output:
             click.echo(f"{reporter.name} written to {output}")
+    _fail_if(failed)
+
+
+def _fail_if(failed: list[str]) -> None:
+    for line in failed:
+        click.echo(line, err=True)
+    if failed:
+        sys.exit(EXIT_BAD_INPUT)
