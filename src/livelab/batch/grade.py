@@ -9,13 +9,14 @@ re-scores every session from its analysis cache in ``<session>/.livelab/``.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -423,43 +424,38 @@ class _Outputs:
                 self.notes.append(note)
 
 
-def _exclusive(out: Path) -> Any:
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
     """Hold ``out`` for this run: two grade runs into one folder would each overwrite the
     other's gradebook and state. The lock is the kernel's (flock), so a killed run never
     leaves it behind."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def held() -> Any:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    folder = out / ".livelab-grade"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a+", encoding="utf-8") as handle:
         try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock, as before
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            who = handle.read().strip() or "another process"
+            raise LivelabError(
+                [Problem(out, f"another livelab grade ({who}) is writing here; wait for it "
+                              "to finish or choose another --out")]
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
             yield
-            return
-        folder = out / ".livelab-grade"
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "lock", "a+", encoding="utf-8") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.seek(0)
-                who = handle.read().strip() or "another process"
-                raise LivelabError(
-                    [Problem(out, f"another livelab grade ({who}) is writing here; wait for it "
-                                  "to finish or choose another --out")]
-                ) from None
+        finally:
             handle.seek(0)
             handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    return held()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_batch(

@@ -101,6 +101,15 @@ def _seal(kind: str, name: str, entry: dict[str, Any]) -> str:
     return hmac.new(machine_key(), blob.encode(), hashlib.sha256).hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def key_of(*parts: Any) -> str:
     """A stable hash of JSON-serialisable parts."""
     blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
@@ -127,11 +136,7 @@ class Cache:
         entry = memo.get(str(path))
         if entry and entry[:2] == stamp:
             return str(entry[2])
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()
+        digest = file_sha256(path)
         memo[str(path)] = [*stamp, digest]
         self._write(self.directory / _DIGESTS, json.dumps(memo, indent=0))
         return digest

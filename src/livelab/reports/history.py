@@ -248,7 +248,7 @@ def trend_rubric(attempts: Iterable[Attempt], preferred: str | None = None) -> s
 def _recording_sha256(session: SessionInfo) -> str:
     """For a scorecard written before it recorded the recording's hash: the hash of the
     recording still at its path, else "" (the attempt is then keyed by its path)."""
-    import hashlib
+    from livelab.engine.cache import file_sha256
 
     if not session.path:
         return ""
@@ -256,13 +256,9 @@ def _recording_sha256(session: SessionInfo) -> str:
     name = session.files.get("recording")
     media = where.parent / name if where.name == "session.toml" and name else where
     try:
-        h = hashlib.sha256()
-        with media.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        return file_sha256(media)
     except OSError:
         return ""
-    return h.hexdigest()
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

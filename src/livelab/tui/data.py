@@ -106,16 +106,17 @@ def latest_by_session(attempts: Iterable[Any], rubric: str | None = None) -> dic
     """Each session's attempt (attempts come newest first): scored with ``rubric`` (an id,
     or a rubric file whose name is the id) when it was, else the most recently scored."""
     wanted = Path(rubric).stem if rubric else None
+
+    def preference(a: Any) -> tuple[bool, str]:
+        return a.rubric_id == wanted, a.scored_at
+
     latest: dict[str, Any] = {}
-    for attempt in attempts:
+    for attempt in attempts:  # the newest recording of a session first; older ones ignored
         key = session_key(attempt.session_path)
         mine = latest.get(key)
-        if mine is None:
-            latest[key] = attempt
-        elif attempt.recording_sha256 == mine.recording_sha256 and (
-            (attempt.rubric_id == wanted) > (mine.rubric_id == wanted)
-            or (attempt.rubric_id == wanted) == (mine.rubric_id == wanted)
-            and attempt.scored_at > mine.scored_at
+        if mine is None or (
+            attempt.recording_sha256 == mine.recording_sha256
+            and preference(attempt) > preference(mine)
         ):
             latest[key] = attempt
     return latest
