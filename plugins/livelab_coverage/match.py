@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -182,9 +183,11 @@ class PhraseIndex:
         self._uni_vocab, self._uni_ids = _vocabulary(self.unigrams)
         self._bi_vocab, self._bi_ids = _vocabulary(self.bigrams)
         self._cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
-        self._readings: list[str] | None = None  # toneless pinyin per token, when needed
-        self._reading_text = ""
-        self._reading_starts = np.zeros(0, dtype=np.int64)
+        # Toneless pinyin of the transcript, built when a phrase is first matched by sound.
+        self._syllables: list[Syllable] | None = None
+        self._syllable_token: list[int] = []
+        self._syllable_at: dict[str, list[int]] = {}
+        self._token_first_syllable: list[int] = []
 
     def _similarity(self, keys: tuple[str, ...], exact: bool) -> tuple[np.ndarray, np.ndarray]:
         """(keys × tokens) similarity 0–100 of each key to each token (alone, or joined with
@@ -252,26 +255,54 @@ class PhraseIndex:
         toneless pinyin, with at least one hanzi, starting and ending on whole tokens. A
         number reads as it is said (10 → shi, so 一盒食片 is 一盒10片). Contiguous and
         whole, because a homophone of a single scattered character is too easy to find
-        by chance."""
+        by chance. One syllable may be alike only under a character's rarer reading (露
+        is lu, and lou in 露面: 不露水 is 不漏水) when another character is the phrase's
+        own: 元有 does not become 原味 through 有's classical reading wei."""
         needle = _phrase_reading(phrase)
-        if needle.count("|") - 1 < min_syllables:
+        if len(needle) < min_syllables:
             return []
-        if self._readings is None:
-            self._readings = [toneless_pinyin(t) for t in self.unigrams]
-            self._reading_text = "|" + "|".join(self._readings) + "|"
-            self._reading_starts = np.cumsum([1] + [len(r) + 1 for r in self._readings])[:-1]
-        starts = self._reading_starts
-        out: list[Hit] = []
+        if self._syllables is None:
+            self._index_syllables()
+        assert self._syllables is not None
+        heard, owner, where = self._syllables, self._syllable_token, self._syllable_at
+        starts = self._token_first_syllable
         tok = self.text.tokens
-        at = self._reading_text.find(needle)
-        while at >= 0:
-            first = int(np.searchsorted(starts, at + 1, side="right")) - 1
-            end = at + len(needle) - 1  # the "|" after the last syllable
-            last = int(np.searchsorted(starts, end - 1, side="right")) - 1
-            if starts[first] == at + 1 and starts[last] + len(self._readings[last]) == end:
-                out.append(Hit(phrase, first, last, tok[first].start, tok[last].end, 1.0))
-            at = self._reading_text.find(needle, at + 1)
+        n = len(heard)
+        found: set[int] = set()
+        for reading in needle[0].readings:
+            found.update(where.get(reading, ()))
+        out: list[Hit] = []
+        for s in sorted(found):
+            end = s + len(needle)  # one past the last syllable
+            if end > n or starts[owner[s]] != s or (end < n and starts[owner[end]] != end):
+                continue
+            pairs = list(zip(heard[s:end], needle, strict=True))
+            if not all(h.readings & w.readings for h, w in pairs):
+                continue
+            rare = sum(h.usual != w.usual for h, w in pairs)
+            if rare > 1 or (rare and not any(h.char and h.char == w.char for h, w in pairs)):
+                continue
+            first, last = owner[s], owner[end - 1]
+            out.append(Hit(phrase, first, last, tok[first].start, tok[last].end, 1.0))
         return _non_overlapping(out)
+
+    def _index_syllables(self) -> None:
+        """Each token's syllables, flattened, with the token each belongs to and, per
+        reading, where it is heard."""
+        heard: list[Syllable] = []
+        owner: list[int] = []
+        firsts: list[int] = []
+        for i, token in enumerate(self.unigrams):
+            firsts.append(len(heard))
+            for syllable in syllables(token):
+                heard.append(syllable)
+                owner.append(i)
+        where: dict[str, list[int]] = {}
+        for at, syllable in enumerate(heard):
+            for reading in syllable.readings:
+                where.setdefault(reading, []).append(at)
+        self._syllables, self._syllable_token = heard, owner
+        self._syllable_at, self._token_first_syllable = where, firsts
 
     def _find_keys(self, phrase: str, keys: Keys | None = None) -> list[Hit]:
         keys = keys if keys is not None else phrase_keys(phrase, self.text.language)
@@ -358,30 +389,41 @@ class PhraseIndex:
         return merged
 
 
+class Syllable(NamedTuple):
+    """One spoken syllable: its usual toneless reading, every reading it may have, and
+    the hanzi it is written with ("" for a digit's or a Latin word's)."""
+
+    usual: str
+    readings: frozenset[str]
+    char: str
+
+
 @lru_cache(maxsize=65536)
-def toneless_pinyin(token: str) -> str:
-    """A token's toneless reading, syllables joined by ``|``: a hanzi's most common one
-    (``pypinyin``: 保 and 宝 are both ``bao``); a number as it is said in Mandarin
-    (``24`` → ``er|shi|si``); anything else (a Latin word) as it is."""
+def syllables(token: str) -> tuple[Syllable, ...]:
+    """A token's syllables in toneless pinyin: a hanzi's (``pypinyin``: 保 and 宝 are both
+    ``bao``; 露 is usually ``lu``, also ``lou``); a number's as it is said in Mandarin
+    (``24`` → ``er``, ``shi``, ``si``); anything else (a Latin word) as it is."""
     if CJK.fullmatch(token):
         from pypinyin import Style, pinyin  # only Mandarin sessions load its dictionaries
 
-        return str(pinyin(token, style=Style.NORMAL, heteronym=False)[0][0])
+        readings = pinyin(token, style=Style.NORMAL, heteronym=True)[0]
+        return (Syllable(readings[0], frozenset(readings), token),)
     if re.fullmatch(r"\d+(?:\.\d+)?", token):
         from livelab import read_zh_number
 
-        return "|".join(toneless_pinyin(c) for c in read_zh_number(token))
-    return token
+        said = (s for c in read_zh_number(token) for s in syllables(c))
+        return tuple(Syllable(s.usual, s.readings, "") for s in said)
+    return (Syllable(token, frozenset({token}), ""),)
 
 
 @lru_cache(maxsize=8192)
-def _phrase_reading(phrase: str) -> str:
-    """``|``-delimited toneless syllables of a Mandarin phrase of two tokens or more with a
-    hanzi among them, else ``"|"`` (no syllables: never matched by sound)."""
+def _phrase_reading(phrase: str) -> tuple[Syllable, ...]:
+    """The syllables of a Mandarin phrase of two tokens or more with a hanzi among them;
+    else none (never matched by sound)."""
     toks = [t.text for t in tokens(normalize(phrase, "zh"))]
     if len(toks) < 2 or not any(CJK.fullmatch(t) for t in toks):
-        return "|"
-    return "|" + "|".join(toneless_pinyin(t) for t in toks) + "|"
+        return ()
+    return tuple(s for t in toks for s in syllables(t))
 
 
 def _non_overlapping(hits: list[Hit]) -> list[Hit]:

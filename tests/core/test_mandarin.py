@@ -99,6 +99,8 @@ def _index(text: str) -> PhraseIndex:
     ("今天这款宝温杯特别好", "保温杯"),
     ("全场包油哦", "包邮"),
     ("内胆是316不绣钢", "316不锈钢"),
+    ("内胆是316步秀刚的", "316不锈钢"),  # every character differs, all sound alike
+    ("万一倒了也不露水", "不漏水"),  # 露 is usually lu; lou (露面) is its other reading
 ])
 def test_homophones_the_recogniser_writes_are_found(heard, phrase):
     hits = _index(heard).find(phrase, homophones=2)
@@ -111,6 +113,9 @@ def test_homophones_the_recogniser_writes_are_found(heard, phrase):
     ("时没问题。夏天装冰水，保冷", "补水保湿"),  # 时 reads like 湿, but scattered
     ("这个包装很好看", "包邮"),
     ("大家好", "包邮"),
+    ("一百九十九元，有售后保障", "原味"),  # 有 reads wei only in classical Chinese
+    ("不露面", "不漏水"),  # one syllable alike only under a rare reading is not enough
+    ("露露水", "漏漏水"),  # nor two syllables alike only under rare readings
 ])
 def test_scattered_or_different_sounds_are_not_matches(heard, phrase):
     assert _index(heard).find(phrase, homophones=2) == []
