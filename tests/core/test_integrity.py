@@ -265,3 +265,43 @@ def test_check_flags_a_recording_shorter_than_the_rounds_minimum(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert ("warning: the recording is 01:08 long, shorter than the 29:00 the rubric's round "
             "asks for") in done.stderr  # fmt: skip
+
+
+def _leaping_video(path: Path, after_packets: int = 60, leap_s: float = 1e10) -> Path:
+    """The sample's first 150 video packets with every timestamp after the first 60 moved
+    1e10 s on, as a broken muxer writes them (a real, decodable H.264 stream)."""
+    import av
+
+    with av.open(str(SAMPLE / "pitch.mp4")) as source, av.open(str(path), "w") as out:
+        video = source.streams.video[0]
+        copy = out.add_stream_from_template(video)
+        leap = int(leap_s / video.time_base)
+        for i, packet in enumerate(source.demux(video)):
+            if packet.dts is None:
+                continue
+            if i >= 150:
+                break
+            if i >= after_packets:
+                packet.pts += leap
+                packet.dts += leap
+            packet.stream = copy
+            out.mux(packet)
+    return path
+
+
+def test_timestamps_that_leap_ahead_end_the_readable_part(tmp_path: Path) -> None:
+    """A 1e10 s leap once made sampling step 2e10 times; now the part before it is read and
+    the session is marked partial, not 317 years long with 0 % on camera."""
+    video = _leaping_video(tmp_path / "leap.mkv")
+    extent = readable_extent(video)
+    assert probe(video).duration_s > 1e9 and extent.short
+    assert 2.0 < extent.readable_s < 3.0  # 60 packets of 25 fps
+    assert extent.tracks[0].jump_s > 1e9
+    out = tmp_path / "sc.json"
+    done = livelab("analyze", str(video), "--json", str(out), tmp=tmp_path)
+    assert done.returncode == 0, done.stderr
+    sc = json.loads(out.read_text(encoding="utf-8"))
+    assert sc["session"]["duration_s"] == pytest.approx(extent.readable_s, abs=0.5)
+    assert "timestamps jump to" in sc["session"]["partial"]
+    seen = sc["metrics"]["presence.face_visible_ratio"]["value"]
+    assert seen is not None and seen > 0.5  # the anchor is on camera in those 2.4 s

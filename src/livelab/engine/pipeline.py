@@ -30,7 +30,6 @@ from livelab.media.decode import (
     Extent,
     FrameOptions,
     MediaInfo,
-    Track,
     VideoPass,
     decode_audio,
     probe,
@@ -298,13 +297,10 @@ def _extent(cache: Cache | None, path: Path, info: MediaInfo) -> Extent:
     """How much of ``path`` can be read (:func:`readable_extent`), cached by its content."""
     if cache is None:
         return readable_extent(path, info)
-    key = key_of(CACHE_FORMAT, cache.digest(path))
+    key = key_of(CACHE_FORMAT, "leaps", cache.digest(path))
     found = cache.get("extent", path.name, key)
     if found is not None:
-        return Extent(
-            found["claimed_s"],
-            tuple(Track(k, t["claimed_s"], t["readable_s"]) for k, t in found["tracks"].items()),
-        )
+        return Extent.from_dict(found)
     extent = readable_extent(path, info)
     cache.put("extent", path.name, key, extent.to_dict())
     return extent

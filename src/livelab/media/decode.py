@@ -119,6 +119,9 @@ class Track:
     kind: str
     claimed_s: float
     readable_s: float
+    #: Where the timestamps jumped to, when they leap far ahead (a broken muxer's
+    #: 1e10 s): the track is read up to the leap. 0 when they run on.
+    jump_s: float = 0.0
 
     def short(self) -> bool:
         slack = max(Extent.TOLERANCE_S, Extent.TOLERANCE_SHARE * self.claimed_s)
@@ -149,18 +152,35 @@ class Extent:
             return self.claimed_s
         return min(t.readable_s for t in self.tracks if t.short())
 
+    #: A gap this long between one packet and the next is a broken timeline, not a pause:
+    #: a recorder that stalls repeats frames, it does not skip an hour.
+    MAX_GAP_S: ClassVar[float] = 3600.0
+
     def describe(self) -> str:
         """"only 00:10 of 01:30 can be read (video 00:10, audio 00:10)"."""
-        shown = ", ".join(f"{t.kind} {clock(t.readable_s)}" for t in self.tracks)
+        shown = ", ".join(
+            f"{t.kind} {clock(t.readable_s)}"
+            + (f", then its timestamps jump to {clock(t.jump_s)}" if t.jump_s else "")
+            for t in self.tracks
+        )
         return f"only {clock(self.readable_s)} of {clock(self.claimed_s)} can be read ({shown})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "claimed_s": self.claimed_s,
             "readable_s": self.readable_s,
-            "tracks": {t.kind: {"claimed_s": t.claimed_s, "readable_s": t.readable_s}
+            "tracks": {t.kind: {"claimed_s": t.claimed_s, "readable_s": t.readable_s,
+                                "jump_s": t.jump_s}
                        for t in self.tracks},  # fmt: skip
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Extent:
+        tracks = tuple(
+            Track(kind, t["claimed_s"], t["readable_s"], t.get("jump_s", 0.0))
+            for kind, t in data["tracks"].items()
+        )
+        return cls(data["claimed_s"], tracks)
 
 
 def readable_extent(path: Path, info: MediaInfo | None = None) -> Extent:
@@ -181,19 +201,26 @@ def readable_extent(path: Path, info: MediaInfo | None = None) -> Extent:
             for s in chosen
         }
         ends = dict.fromkeys(claims, 0.0)
+        jumps = dict.fromkeys(claims, 0.0)
         try:
             for packet in container.demux(*chosen):
                 index = packet.stream.index
                 if packet.pts is None or not packet.size or packet.time_base is None:
                     continue
-                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-                end -= starts[index]
-                if math.isfinite(end) and end > ends[index]:
+                if jumps[index]:
+                    continue  # past a leap: nothing after it is on the recording's timeline
+                begin = float(packet.pts * packet.time_base) - starts[index]
+                end = begin + float((packet.duration or 0) * packet.time_base)
+                if math.isfinite(begin) and begin > ends[index] + Extent.MAX_GAP_S:
+                    jumps[index] = begin
+                elif math.isfinite(end) and end > ends[index]:
                     ends[index] = end
         except (av.FFmpegError, OSError):
             pass  # the file ends in garbage: what came before it counts
         tracks = tuple(
-            Track(s.type, round(claims[s.index], 3), round(ends[s.index], 3)) for s in chosen
+            Track(s.type, round(claims[s.index], 3), round(ends[s.index], 3),
+                  round(jumps[s.index], 3))
+            for s in chosen
         )
     return Extent(round(info.duration_s, 3), tracks)
 
@@ -290,8 +317,9 @@ class VideoPass:
                     t = float(frame.pts * stream.time_base) - start
                     if t + 1e-6 < next_t:
                         continue
-                    while next_t <= t + 1e-6:
-                        next_t += interval
+                    # The next sample time after t, computed, not stepped to: a timestamp
+                    # that jumps to 1e10 s must not mean 2e10 steps.
+                    next_t = (np.floor((t + 1e-6) / interval) + 1) * interval
                     frames.append(self._upright(frame))
                     times.append(t)
                     if len(frames) >= self.options.batch_size:
