@@ -54,7 +54,7 @@ def test_a_link_to_a_file_stays_a_link_and_a_folder_is_refused(tmp_path: Path) -
 
 
 EXITING_PLUGIN = '''
-import os, sys
+import os, sys, time
 import livelab
 from livelab import Analyzer, Findings, MetricSpec
 
@@ -70,6 +70,15 @@ class Rude(Analyzer):
             sys.exit(0)
         if what == "interrupts":
             raise KeyboardInterrupt
+        if what == "hangs":
+            while True:
+                pass
+        if what == "stuck":  # deaf to the time limit's exception: stopped from outside
+            while True:
+                try:
+                    time.sleep(0.05)
+                except BaseException:
+                    pass
         f = Findings()
         f.set("rude.x", 1.0)
         return f
@@ -123,6 +132,50 @@ def test_a_plugin_that_exits_or_interrupts_costs_its_own_result_only(
     assert "KeyboardInterrupt: raised by the plugin" in rude["interrupts"]["reason"]
     assert rude["fine"]["status"] == "ran"
     assert all(r["total"] > 80 for r in rows)  # the built-in results are all there
+
+
+def test_a_plugin_that_hangs_is_stopped_at_the_time_limit(
+    tmp_path: Path, rude_plugin: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    """An analyzer that never returns once kept a grade worker busy for good. Now an
+    analyzer over the limit fails alone; a session deaf to the limit is stopped from
+    outside and becomes an error row naming the stage; the batch goes on."""
+    import shutil
+
+    klass = tmp_path / "class"
+    for name in ("hangs", "stuck", "fine"):
+        shutil.copytree(analysed_sample, klass / name)  # cached: only the plugin runs
+    out = tmp_path / "grades"
+    done = _livelab("--plugins-dir", str(rude_plugin), "grade", str(klass), "--out", str(out),
+                    "--all", "--timeout", "4", "-j", "2", tmp=tmp_path)  # fmt: skip
+    assert done.returncode == 1, done.stderr  # one session failed
+    assert "graded 2 of 3 sessions" in done.stderr
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text("utf-8").splitlines()]
+    rows = {Path(r["session"]["path"]).parent.name: r for r in lines if "error" not in r}
+    assert set(rows) == {"hangs", "fine"}
+    hung = rows["hangs"]["analyzers"]["rude"]
+    assert hung["status"] == "failed" and "time limit of 4 s" in hung["reason"]
+    assert rows["hangs"]["metrics"]["rude.x"]["value"] is None
+    assert rows["hangs"]["total"] == pytest.approx(rows["fine"]["total"])  # the rest stand
+    assert rows["fine"]["metrics"]["rude.x"]["value"] == 1.0
+    import csv
+
+    with (out / "gradebook.csv").open(encoding="utf-8-sig") as f:
+        stuck = next(r for r in csv.DictReader(f) if r["path"].endswith("stuck"))
+    assert "stopped after 14 s while analysing: rude" in stuck["error"]
+    assert "time limit" in stuck["error"]
+
+    # analyze: the same limit, and a watchdog for the session the limit cannot reach.
+    hangs = _livelab("--plugins-dir", str(rude_plugin), "analyze", str(klass / "hangs"),
+                     "--all", "--timeout", "3", "--json", str(tmp_path / "h.json"),
+                     tmp=tmp_path)  # fmt: skip
+    assert hangs.returncode == 0, hangs.stderr
+    scorecard = json.loads((tmp_path / "h.json").read_text("utf-8"))
+    assert scorecard["analyzers"]["rude"]["status"] == "failed"
+    stuck_run = _livelab("--plugins-dir", str(rude_plugin), "analyze", str(klass / "stuck"),
+                         "--all", "--timeout", "2", tmp=tmp_path)  # fmt: skip
+    assert stuck_run.returncode == 2
+    assert "stopped after 12 s while analysing: rude" in stuck_run.stderr
 
 
 def test_a_plugin_that_exits_when_imported_is_reported_and_skipped(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from livelab.api.errors import LivelabError, Problem
+from livelab.engine.limits import hard_limit
 from livelab.engine.plugins import failure_text, plugin_failures
 from livelab.engine.version import package_version
 from livelab.reports.gradebook import Graded
@@ -149,6 +150,8 @@ class GradeTask:
     whisper_threads: int = 1
     any_language: bool = False  # --force: a rubric of another language scores anyway
     use_cache: bool = True
+    #: The session's time limit in seconds (0: none), worked out when the batch starts.
+    timeout_s: float = 0.0
 
 
 def grade_one(
@@ -169,6 +172,7 @@ def grade_one(
         model=task.model,
         whisper_threads=task.whisper_threads,
         use_cache=task.use_cache,
+        time_limit_s=task.timeout_s,
     )
     out: dict[str, Any] = {"pid": os.getpid()}
     try:
@@ -218,6 +222,9 @@ class BatchOptions:
     include_partial: bool = False
     #: Read and write the sessions' analysis caches (``--no-cache``: analyse everything).
     use_cache: bool = True
+    #: Each session's time limit in seconds (``--timeout``; 0: none); None: scaled with
+    #: its recording's length.
+    timeout: float | None = None
 
 
 @dataclass(slots=True)
@@ -516,6 +523,7 @@ def run_batch(
                     plugins_dirs=tuple(str(Path(d).resolve()) for d in options.plugins_dirs),
                     any_language=options.force,
                     use_cache=options.use_cache,
+                    timeout_s=_time_limit(path, options.timeout),
                 )
             )
         if options.executor == "local" and tasks:
@@ -537,6 +545,8 @@ def run_batch(
                 options.workers,
                 on_stage=display.stage if display is not None else None,
                 address=options.ray_address,
+                # A worker still busy a while after its session's limit is stopped.
+                time_limit=lambda t: hard_limit(t.timeout_s) if t.timeout_s else None,
             )
             with closing(results):
                 for task, outcome in results:
@@ -587,6 +597,23 @@ def run_batch(
         return result
 
 
+def _time_limit(path: Path, asked: float | None) -> float:
+    """The session's limit: ``asked``, else scaled with its recording's length (a session
+    that cannot be read gets the fixed allowance: it fails in its worker, saying why)."""
+    from livelab.engine.runner import session_limit
+    from livelab.inputs.session import inspect_session
+    from livelab.media.decode import MediaInfo
+
+    if asked is not None:
+        return asked
+    probes: dict[Path, MediaInfo] = {}
+    try:
+        inspect_session(path, probes=probes)
+    except (LivelabError, OSError):
+        pass
+    return session_limit(None, probes.values())
+
+
 def _problems(exc: LivelabError) -> str:
     """Every problem on one line (a gradebook cell), each naming its file."""
     return "; ".join(" ".join(str(p).split()) for p in exc.problems)
@@ -595,10 +622,14 @@ def _problems(exc: LivelabError) -> str:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, LivelabError):
         return _problems(exc)
-    from livelab.builtin.executors import WorkerDied
+    from livelab.builtin.executors import TimedOut, WorkerDied
 
     if isinstance(exc, WorkerDied):
         return str(exc)
+    if isinstance(exc, TimedOut):
+        where = f" while {exc.stage}" if exc.stage else ""
+        return (f"stopped after {exc.seconds:g} s{where}: the worker did not stop at the "
+                "session's time limit (--timeout sets it)")
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -5,6 +5,8 @@ items finish; ``result`` is whatever ``fn`` returned, or the exception that stop
 (a worker process that died becomes a :class:`WorkerDied`). ``report(stage, fraction,
 message)`` sends a progress message back to the caller's ``on_stage(item, stage,
 fraction, message)`` when the back-end can (the local pool can; Ray drops them).
+``time_limit(item)``: seconds after which an item still running is stopped (its worker
+killed) and comes back as :class:`TimedOut`; None for no limit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,16 @@ RAY_HINT = 'the ray executor needs Ray: pip install "livelab[ray]"'
 
 class WorkerDied(RuntimeError):
     """The process running an item exited (crashed, killed, out of memory)."""
+
+
+class TimedOut(RuntimeError):
+    """The item was still running after its ``time_limit``, so its worker was stopped.
+    ``stage``: the last progress message it sent."""
+
+    def __init__(self, seconds: float, stage: str = ""):
+        super().__init__(f"still running after {seconds:g} s")
+        self.seconds = seconds
+        self.stage = stage
 
 
 def default_workers() -> int:
@@ -99,7 +111,8 @@ class LocalExecutor:
 
     A worker that dies takes only its own item down: items that were running when the pool
     broke are retried one at a time in a fresh pool, and the one that kills it again is
-    reported as :class:`WorkerDied`.
+    reported as :class:`WorkerDied`. An item past its ``time_limit`` is :class:`TimedOut`:
+    the pool is stopped and the items running beside it start again in a fresh one.
     """
 
     name: str = "local"
@@ -111,9 +124,11 @@ class LocalExecutor:
         items: list[Any],
         workers: int = 0,
         on_stage: OnStage | None = None,
+        time_limit: Callable[[Any], float | None] | None = None,
         **options: Any,
     ) -> Iterator[tuple[Any, Any]]:
         import multiprocessing
+        import time
         from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
@@ -123,10 +138,15 @@ class LocalExecutor:
         context = multiprocessing.get_context("spawn")
         # A SimpleQueue writes synchronously: a message sent before a result is never lost,
         # even if that worker dies right after.
-        stages = context.SimpleQueue() if on_stage is not None else None
+        # Progress also tells a late item's stage, so it is collected with a time limit too.
+        wanted = on_stage is not None or time_limit is not None
+        stages = context.SimpleQueue() if wanted else None
         todo: deque[int] = deque(range(len(items)))
         suspects: deque[int] = deque()  # were running when a worker died
         running: dict[Future[Any], tuple[int, bool]] = {}  # → (item index, running alone)
+        started: dict[Future[Any], float] = {}
+        last_stage: dict[int, str] = {}  # item index → its last progress message
+        limits = [time_limit(item) if time_limit else None for item in items]
         pool: ProcessPoolExecutor | None = None
 
         def new_pool() -> ProcessPoolExecutor:
@@ -138,14 +158,16 @@ class LocalExecutor:
             )
 
         def drain() -> None:
-            while stages is not None and on_stage is not None:
+            while stages is not None:
                 try:
                     if stages.empty():
                         return
                     index, stage, fraction, message = stages.get()
                 except (OSError, EOFError, ValueError):
                     return
-                on_stage(items[index], stage, fraction, message)
+                last_stage[index] = message or stage
+                if on_stage is not None:
+                    on_stage(items[index], stage, fraction, message)
 
         finished = False
         try:
@@ -156,13 +178,34 @@ class LocalExecutor:
                 if suspects or any(alone for _index, alone in running.values()):
                     if suspects and not running:
                         index = suspects.popleft()
-                        running[pool.submit(_call, fn, index, items[index])] = (index, True)
+                        future = pool.submit(_call, fn, index, items[index])
+                        running[future], started[future] = (index, True), time.monotonic()
                 else:
                     while todo and len(running) < workers:
                         index = todo.popleft()
-                        running[pool.submit(_call, fn, index, items[index])] = (index, False)
+                        future = pool.submit(_call, fn, index, items[index])
+                        running[future], started[future] = (index, False), time.monotonic()
                 done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
                 drain()
+                now = time.monotonic()
+                late = [
+                    f for f, (index, _alone) in running.items()
+                    if f not in done and limits[index] is not None
+                    and now - started[f] > limits[index]  # type: ignore[operator]
+                ]  # fmt: skip
+                if late:
+                    # Stop the pool (its workers cannot be stopped one by one): the late
+                    # items are reported, the others start again from the beginning.
+                    _stop(pool)
+                    for future in late:
+                        index, _alone = running.pop(future)
+                        stage = last_stage.get(index, "")
+                        yield items[index], TimedOut(limits[index] or 0.0, stage)
+                    for index, alone in running.values():
+                        (suspects if alone else todo).appendleft(index)
+                    running.clear()
+                    pool = new_pool()
+                    continue
                 broken = False
                 for future in done:
                     index, alone = running.pop(future)
@@ -251,8 +294,11 @@ class RayExecutor:
         workers: int = 0,
         on_stage: OnStage | None = None,
         address: str | None = None,
+        time_limit: Callable[[Any], float | None] | None = None,
         **options: Any,
     ) -> Iterator[tuple[Any, Any]]:
+        import time
+
         ray = _ray()
         started_here = False
         if not ray.is_initialized():
@@ -275,12 +321,21 @@ class RayExecutor:
         limit = workers or len(items) or 1
         todo = deque(range(len(items)))
         running: dict[Any, int] = {}
+        started: dict[Any, float] = {}
+        limits = [time_limit(item) if time_limit else None for item in items]
         try:
             while todo or running:
                 while todo and len(running) < limit:
                     index = todo.popleft()
-                    running[task.remote(fn_ref, items[index])] = index
+                    ref = task.remote(fn_ref, items[index])
+                    running[ref], started[ref] = index, time.monotonic()
                 done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+                now = time.monotonic()
+                for ref in [r for r in running if r not in done]:
+                    seconds = limits[running[ref]]
+                    if seconds is not None and now - started[ref] > seconds:
+                        ray.cancel(ref, force=True)
+                        yield items[running.pop(ref)], TimedOut(seconds)
                 for ref in done:
                     index = running.pop(ref)
                     try:

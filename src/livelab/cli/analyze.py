@@ -14,6 +14,7 @@ from livelab.cli.common import (
     rubric_opt,
     session_arg,
     stage_progress,
+    timeout_opt,
 )
 
 
@@ -41,6 +42,7 @@ from livelab.cli.common import (
     help="Video frames sampled per second.",
 )
 @click.option("--no-cache", is_flag=True, help="Ignore and do not update the analysis cache.")
+@timeout_opt
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -79,6 +81,7 @@ def analyze_command(
     model: str | None,
     fps: float,
     no_cache: bool,
+    timeout: float | None,
     db: Path | None,
     fmt: str | None,
     output: Path | None,
@@ -97,7 +100,7 @@ def analyze_command(
         rubric,
         json_path,
         run_all,
-        analysis_options(model, fps, no_cache),
+        analysis_options(model, fps, no_cache, timeout),
         quiet,
         db,
         reporter,
@@ -149,7 +152,8 @@ def analyze_and_show(
 
     with stage_progress(quiet) as progress:
         scorecard = score_session(
-            Job(session, rubric, run_all, options, any_language), progress, obj["plugins_dirs"]
+            Job(session, rubric, run_all, options, any_language), progress,
+            obj["plugins_dirs"], watchdog=True,
         )
     # History is a convenience: a database that cannot be written warns, never fails.
     warning = record_quietly(scorecard, "analyze", db)

@@ -51,11 +51,27 @@ def stage_progress(quiet: bool) -> Iterator[Any]:
         yield update
 
 
-def analysis_options(model: str | None, fps: float, no_cache: bool) -> Any:
+def analysis_options(
+    model: str | None, fps: float, no_cache: bool, timeout: float | None = None
+) -> Any:
     from livelab.engine.pipeline import AnalysisOptions
     from livelab.media.decode import FrameOptions
 
-    return AnalysisOptions(frames=FrameOptions(sample_fps=fps), model=model, use_cache=not no_cache)
+    return AnalysisOptions(
+        frames=FrameOptions(sample_fps=fps), model=model, use_cache=not no_cache,
+        time_limit_s=timeout,
+    )  # fmt: skip
+
+
+timeout_opt = click.option(
+    "--timeout",
+    metavar="SECONDS",
+    type=click.FloatRange(0),
+    default=None,
+    help="Stop analysing a session after this long (0: no limit). Default: 300 s plus twice "
+    "the recording's length. An analyzer still running then fails alone (its metrics are "
+    "unscored); a session stuck elsewhere stops with an error naming the stage.",
+)
 
 
 session_arg = click.argument("session", type=click.Path(path_type=Path))

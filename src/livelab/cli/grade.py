@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from livelab.cli.common import timeout_opt
+
 
 @click.command("grade")
 @click.argument("paths", nargs=-1, required=True)
@@ -69,6 +71,7 @@ import click
     help="Analyse every session afresh, without reading or writing its .livelab cache "
     "(a submitted folder's cache is already ignored unless this machine wrote it).",
 )
+@timeout_opt
 @click.option(
     "--include-partial",
     is_flag=True,
@@ -91,6 +94,7 @@ def grade_command(
     force: bool,
     db: Path | None,
     no_cache: bool,
+    timeout: float | None,
     include_partial: bool,
     quiet: bool,
 ) -> None:
@@ -119,6 +123,7 @@ def grade_command(
         force=force,
         include_partial=include_partial,
         use_cache=not no_cache,
+        timeout=timeout,
     )
     if model is not None:  # a model that cannot be had stops the batch before it starts
         from livelab.api.speech import TranscriberConfig

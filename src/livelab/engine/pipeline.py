@@ -6,10 +6,11 @@ pass (CTranslate2 and FFmpeg release the GIL), so the two overlap.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from livelab.api.products import ProductsFile
 from livelab.api.session import Session
 from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import Transcript
+from livelab.engine import limits
 from livelab.engine.cache import Cache, key_of
 from livelab.engine.plugins import failure_text, plugin_failures
 from livelab.inputs.products import read_products
@@ -61,6 +63,9 @@ class AnalysisOptions:
     whisper_threads: int = field(default_factory=lambda: whisper_threads_for())
     beam_size: int = 5
     use_cache: bool = True
+    #: The session's time limit in seconds (``--timeout``); None: scaled with the
+    #: recording's length (:func:`livelab.engine.limits.default_limit`); 0: none.
+    time_limit_s: float | None = None
 
     def transcriber_config(self, language: str) -> TranscriberConfig:
         return TranscriberConfig(
@@ -199,31 +204,27 @@ def analyze_session(
     audio: np.ndarray | None = None
     speech_error = ""
     audio_job: Future[tuple[np.ndarray | None, Transcript | None, str]] | None = None
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livelab-audio")
-    try:
-        if need_audio:
-            audio_job = pool.submit(
-                _audio_and_speech,
-                session,
-                cache if options.use_cache else None,
-                transcriber if "transcript" in need else None,
-                transcript,
-                timings,
-                say,
-            )
-        frame_analyzers = [a for a in todo if "frames" in a.needs]
-        video = None
-        sinks: dict[str, FrameSink] = {}
-        if frame_analyzers:
-            video, sinks = _video_pass(
-                session, info, products, frame_analyzers, options.frames, runs, timings, notes,
-                say,
-            )
-        if audio_job is not None:
-            audio, fresh, speech_error = audio_job.result()
-            transcript = fresh or transcript
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    if need_audio:
+        audio_job = _in_background(
+            _audio_and_speech,
+            session,
+            cache if options.use_cache else None,
+            transcriber if "transcript" in need else None,
+            transcript,
+            timings,
+            say,
+        )
+    frame_analyzers = [a for a in todo if "frames" in a.needs]
+    video = None
+    sinks: dict[str, FrameSink] = {}
+    if frame_analyzers:
+        video, sinks = _video_pass(
+            session, info, products, frame_analyzers, options.frames, runs, timings, notes,
+            say,
+        )
+    if audio_job is not None:
+        audio, fresh, speech_error = audio_job.result()
+        transcript = fresh or transcript
 
     if video is not None and video.problem and not partial:
         readable = video.last_time
@@ -261,6 +262,15 @@ def analyze_session(
             if not isinstance(findings, Findings):
                 raise TypeError(f"returned {type(findings).__name__}, not Findings")
             findings = _checked(findings)
+        except limits.TimeLimit as exc:  # this analyzer used the time up; the rest go on
+            runs[analyzer.name] = AnalyzerRun(
+                analyzer.name, analyzer.version, "failed",
+                f"stopped: it ran past the session's time limit of {exc.seconds:g} s",
+            )  # fmt: skip
+            deadline = limits.current()
+            if deadline is not None:
+                deadline.grace()
+            continue
         except plugin_failures() as exc:
             runs[analyzer.name] = _failed(analyzer, exc)
             continue
@@ -426,6 +436,21 @@ def _audio_and_speech(
         )
     say("transcribe", 1.0, f"transcribed ({len(transcript.words)} words)")
     return audio, transcript, ""
+
+
+def _in_background(fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    """``fn(*args)`` in a daemon thread: a session stopped at its time limit while the
+    speech model is busy must not leave the process waiting on it at exit."""
+    job: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            job.set_result(fn(*args))
+        except BaseException as exc:  # noqa: B036 - handed to the waiting thread
+            job.set_exception(exc)
+
+    threading.Thread(target=run, name="livelab-audio", daemon=True).start()
+    return job
 
 
 def _video_pass(

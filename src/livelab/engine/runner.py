@@ -8,6 +8,7 @@ from pathlib import Path
 
 from livelab.api.analysis import Signals, clock
 from livelab.api.errors import LivelabError, Problem
+from livelab.engine import limits
 from livelab.engine.language import settle_language
 from livelab.engine.pipeline import AnalysisOptions, Progress, analyze_session, plan
 from livelab.engine.plugins import (
@@ -18,6 +19,7 @@ from livelab.engine.plugins import (
     plugin_infos,
 )
 from livelab.inputs.session import Session, load_probed_session
+from livelab.media.decode import MediaInfo
 from livelab.scoring.rubric import Rubric, find_rubric, load_rubric, shipped
 from livelab.scoring.scorecard import Scorecard, build_scorecard
 
@@ -40,9 +42,14 @@ def resolve_rubric(ref: str | Path | None, language: str) -> Rubric:
 
 
 def score_session(
-    job: Job, progress: Progress | None = None, plugins_dirs: Iterable[Path] = ()
+    job: Job,
+    progress: Progress | None = None,
+    plugins_dirs: Iterable[Path] = (),
+    watchdog: bool = False,
 ) -> Scorecard:
-    """Load, validate, analyse and score one session; raises LivelabError on bad input."""
+    """Load, validate, analyse and score one session; raises LivelabError on bad input,
+    and when the session runs past its time limit (:mod:`livelab.engine.limits`; with
+    ``watchdog``, a hang the limit cannot interrupt ends the process)."""
     load_plugins(plugins_dirs)
     session: Session
     session, probes = load_probed_session(job.session)  # the media's one probe
@@ -51,14 +58,28 @@ def score_session(
     rubric = resolve_rubric(job.rubric, session.language) if job.rubric is not None else None
     if session.language_source == "stated":  # a stated language is refused at once
         _refuse_other_language(job, rubric, session)
-    threads = (job.options or AnalysisOptions()).whisper_threads
-    session = settle_language(session, threads)
-    _refuse_other_language(job, rubric, session)
-    rubric = rubric or resolve_rubric(None, session.language)
-    analyzers = plan(get_analyzers().values(), None if job.run_all else rubric.metrics)
-    analysis = analyze_session(session, analyzers, job.options, progress, probes)
+    options = job.options or AnalysisOptions()
+    limit = session_limit(options.time_limit_s, probes.values())
+    try:
+        with limits.time_limit(limit, watchdog) as deadline:
+            progress = limits.tracking(progress, deadline)
+            session = settle_language(session, options.whisper_threads)
+            _refuse_other_language(job, rubric, session)
+            rubric = rubric or resolve_rubric(None, session.language)
+            analyzers = plan(get_analyzers().values(), None if job.run_all else rubric.metrics)
+            analysis = analyze_session(session, analyzers, options, progress, probes)
+    except limits.TimeLimit as exc:
+        raise LivelabError([Problem(job.session, str(exc))]) from None
     plugins = [{"name": p.name, "version": p.version, "source": p.source} for p in plugin_infos()]
     return build_scorecard(analysis, rubric, metric_specs(), plugins)
+
+
+def session_limit(asked: float | None, media: Iterable[MediaInfo]) -> float:
+    """The time limit for a session whose media headers are ``media``: ``asked``
+    (``--timeout``; 0 for none), else scaled with the longest track."""
+    if asked is not None:
+        return asked
+    return limits.default_limit(max((m.duration_s for m in media), default=0.0))
 
 
 def _refuse_other_language(job: Job, rubric: Rubric | None, session: Session) -> None:
@@ -110,7 +131,7 @@ def check_session(
     from livelab.engine.plugins import ops_formats
     from livelab.inputs.products import read_products
     from livelab.inputs.session import inspect_session
-    from livelab.media.decode import MediaInfo, readable_extent
+    from livelab.media.decode import readable_extent
 
     load_plugins(plugins_dirs)
     probes: dict[Path, MediaInfo] = {}
