@@ -10,7 +10,8 @@ times and absolute paths are not compared. Regenerated on purpose once since, wi
 results an instructor can trust: evidence ends with the recording, messages no longer repeat
 the time the evidence carries, each filler is evidence, counts have units ("silences"),
 interactions per viewer are not a percentage, feedback names what was missed, and the
-total's percentage of the scorable weight is recorded.
+total's percentage of the scorable weight is recorded. Edited by hand once: demo_zh's leak-proof
+point is heard twice (密封, and 不露水 for 不漏水 through 露's other reading, lou).
 """
 
 from __future__ import annotations
