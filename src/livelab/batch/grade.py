@@ -63,6 +63,9 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[
             candidates, explicit = [Path(m) for m in matches], False
         else:
             path = Path(raw).expanduser()
+            if path.is_symlink() and not path.exists():  # a loop, or a link to nowhere:
+                add(path)  # graded as an error row that says which, like any bad session
+                continue
             if not path.exists():
                 raise LivelabError(
                     [Problem(path, "no such session folder, media file or folder of sessions")]
@@ -290,15 +293,17 @@ class _State:
 
 
 def _stamps(paths: Iterable[Path]) -> list[list[Any]]:
+    """Each input's stamp. The ctime (and inode) are in it because no program can set them
+    back: an edit that keeps the size and restores the mtime still counts as a change."""
     out = []
     for p in sorted(set(paths)):
         st = p.stat()
-        out.append([str(p), st.st_size, st.st_mtime_ns])
+        out.append([str(p), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
     return out
 
 
 class _Fingerprints:
-    """What a grade depends on: input file stamps (size, mtime), rubric hash, plugin and
+    """What a grade depends on: input file stamps (size, times, inode), rubric hash, plugin and
     analyzer versions and the analysis options. ``None`` means "always grade"."""
 
     def __init__(self, options: BatchOptions, rubric_path: Path | None):
@@ -344,6 +349,11 @@ class _Fingerprints:
         files = list(session.files.values())
         if session.manifest is not None:
             files.append(session.manifest)
+        if "products" in session.files:  # the cards' pictures are inputs of presence
+            from livelab.inputs.products import read_products
+
+            cards = read_products(session.files["products"]).cards
+            files += [c.image for c in cards if c.image is not None and c.image.is_file()]
         try:
             stamps = _stamps(files)
         except OSError:
@@ -396,16 +406,23 @@ class _Outputs:
         if self.html is None:
             notes.append("HTML reports skipped: livelab.html is not available in this install")
 
-    def report(self, n: int, scorecard: Scorecard, only_if_missing: bool = False) -> None:
+    def report(self, n: int, scorecard: Scorecard) -> None:
+        """Write session ``n``'s report, unless the file already says exactly that: a
+        skipped session's report is rewritten when a run with other sessions left another
+        student's report under its name."""
         if self.html is None:
             return
         from livelab.engine.cache import write_atomic
 
         path = self.out / "reports" / report_name(n, scorecard)
-        if only_if_missing and path.exists():
-            return
         try:
-            write_atomic(path, self.html.render_report(scorecard))
+            page = self.html.render_report(scorecard)
+            try:
+                if path.read_text(encoding="utf-8") == page:
+                    return
+            except (OSError, ValueError):
+                pass
+            write_atomic(path, page)
         except Exception as exc:  # a report bug must not lose the grades
             self.notes.append(f"report {path.name} failed: {type(exc).__name__}: {exc}")
 
@@ -504,7 +521,7 @@ def run_batch(
         tasks: list[GradeTask] = []
         keys: dict[int, tuple[str, str | None, dict[str, str]]] = {}
         for n, path in enumerate(sessions, 1):
-            key = str(path.resolve())
+            key = str(_real(path))
             fingerprint, meta = fingerprints.of(path)
             keys[n] = (key, fingerprint, meta)
             previous = None if options.force else state.done(key, fingerprint)
@@ -588,7 +605,7 @@ def run_batch(
             # Also on Ctrl-C: the outputs hold every session that finished, nothing half-done.
             for g in slots:
                 if g is not None and g.scorecard is not None:
-                    outputs.report(g.n, g.scorecard, only_if_missing=True)
+                    outputs.report(g.n, g.scorecard)
             outputs.tables(slots)
             if display is not None:
                 display.stop()

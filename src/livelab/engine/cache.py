@@ -95,10 +95,22 @@ def machine_key() -> bytes:
     return _machine_key(where)
 
 
-def _seal(kind: str, name: str, entry: dict[str, Any]) -> str:
+def _seal(kind: str, name: str, entry: Any) -> str:
     """HMAC-SHA256 of a cache entry under this user's key."""
     blob = json.dumps([kind, name, entry], sort_keys=True, ensure_ascii=False, default=str)
     return hmac.new(machine_key(), blob.encode(), hashlib.sha256).hexdigest()
+
+
+def _real_dirs_under(home: Path) -> bool:
+    """Whether ``home`` and every folder in it are real folders, not links (or absent)."""
+    if home.is_symlink():
+        return False
+    if not home.exists():
+        return True
+    try:
+        return not any(p.is_symlink() for p in home.iterdir())
+    except OSError:
+        return False
 
 
 def file_sha256(path: Path) -> str:
@@ -117,8 +129,11 @@ def key_of(*parts: Any) -> str:
 
 
 class Cache:
-    """Results keyed by content: a file's hash is remembered by (size, mtime) so an
-    unchanged recording is not re-read; results live in one JSON file each.
+    """Results keyed by content: a file's hash is remembered by its stamp (size, mtime,
+    ctime, inode) so an unchanged recording is not re-read; results live in one JSON file
+    each. The stamp includes the ctime, which no program can set back: an edit that keeps
+    the size and restores the mtime (``touch -r``) is hashed again. Remembered hashes are
+    sealed like every entry, so a forged one is ignored.
 
     A cache directory that cannot be written (read-only media) disables caching
     instead of failing the analysis.
@@ -128,20 +143,34 @@ class Cache:
         self.directory = directory
         self._digests: dict[str, list[Any]] | None = None
         self.writable = True
+        # Where the folder really is, found without following a link at its own name: a
+        # ``.livelab`` (or a folder in it) linked out of the session is never read or
+        # written, so nothing is written, or deleted, outside the session.
+        self._home = directory.parent.resolve() / directory.name
+        self.outside = directory.is_symlink() or not _real_dirs_under(self._home)
+        if self.outside:
+            self.writable = False
 
     def digest(self, path: Path) -> str:
         st = path.stat()
         memo = self._load_digests()
-        stamp = [st.st_size, st.st_mtime_ns]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
         entry = memo.get(str(path))
-        if entry and entry[:2] == stamp:
-            return str(entry[2])
+        if (
+            isinstance(entry, list) and len(entry) == len(stamp) + 2
+            and entry[: len(stamp)] == stamp
+            and isinstance(entry[-1], str)
+            and hmac.compare_digest(entry[-1], _seal("digest", str(path), entry[:-1]))
+        ):  # fmt: skip
+            return str(entry[-2])
         digest = file_sha256(path)
-        memo[str(path)] = [*stamp, digest]
+        memo[str(path)] = [*stamp, digest, _seal("digest", str(path), [*stamp, digest])]
         self._write(self.directory / _DIGESTS, json.dumps(memo, indent=0))
         return digest
 
     def _load_digests(self) -> dict[str, list[Any]]:
+        if self._digests is None and self.outside:
+            self._digests = {}
         if self._digests is None:
             try:
                 self._digests = json.loads((self.directory / _DIGESTS).read_text("utf-8"))
@@ -154,6 +183,8 @@ class Cache:
     def get(self, kind: str, name: str, key: str) -> dict[str, Any] | None:
         """The entry stored under ``key``, if this machine's user wrote it: a cache that came
         with a submitted folder (edited to give full marks, or made elsewhere) is ignored."""
+        if self.outside:
+            return None
         path = self._path(kind, name, key)
         try:
             data = json.loads(path.read_text("utf-8"))
@@ -173,6 +204,8 @@ class Cache:
         entry = {**data, "key": key}
         entry["seal"] = _seal(kind, name, entry)
         self._write(path, json.dumps(entry, ensure_ascii=False))
+        if not self.writable:
+            return
         for old in path.parent.glob(f"{name}@*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
@@ -184,6 +217,10 @@ class Cache:
         if not self.writable:
             return
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not _real_dirs_under(self._home) or path.is_symlink():
+                self.writable, self.outside = False, True  # a link appeared: stop
+                return
             write_atomic(path, text)
         except OSError:
             self.writable = False

@@ -145,6 +145,11 @@ def analyze_session(
     timings: dict[str, float] = {}
     notes: list[str] = []
     cache = Cache(session.cache_dir)
+    if cache.outside and options.use_cache:
+        notes.append(
+            f"{session.cache_dir.name} (or a folder in it) links out of the session folder, "
+            "so the analysis neither read nor wrote a cache"
+        )
     recording = session.files["recording"]
     info = _probed(recording, probes)
     audio_info = info if session.media == recording else _probed(session.media, probes)
@@ -173,6 +178,11 @@ def analyze_session(
     formats = _ops_formats() if "ops" in present and any(
         "ops" in a.needs | a.wants for a in analyzers
     ) else ()
+    # The product cards, read once for every analyzer that needs or wants them; their
+    # pictures are inputs too (a replaced image with the same products.yaml).
+    products: ProductsFile | None = None
+    if "products" in present and any("products" in a.needs | a.wants for a in analyzers):
+        products = read_products(session.files["products"])
     for analyzer in analyzers:
         missing = [available[s] for s in sorted(analyzer.needs) if available.get(s) is not True]
         if missing:
@@ -180,7 +190,9 @@ def analyze_session(
                 analyzer.name, analyzer.version, "not run", "; ".join(missing)
             )
             continue
-        key = _analyzer_key(analyzer, session, cache, options, transcriber, formats, duration)
+        key = _analyzer_key(
+            analyzer, session, cache, options, transcriber, formats, duration, products
+        )
         keys[analyzer.name] = key
         cached = cache.get("findings", analyzer.name, key) if options.use_cache else None
         if cached is not None:
@@ -195,10 +207,6 @@ def analyze_session(
 
     transcript = _cached_transcript(session, cache, transcriber, options)
     need = set().union(*(a.needs for a in todo)) if todo else set()
-    # The product cards, read once for every analyzer that needs or wants them.
-    products: ProductsFile | None = None
-    if "products" in present and any("products" in a.needs | a.wants for a in todo):
-        products = read_products(session.files["products"])
     need_audio = bool(need & {"audio"}) or ("transcript" in need and transcript is None)
 
     audio: np.ndarray | None = None
@@ -360,6 +368,7 @@ def _analyzer_key(
     transcriber: Transcriber | None,
     formats: tuple[OpsFormat, ...] = (),
     duration_s: float = 0.0,
+    products: ProductsFile | None = None,
 ) -> str:
     # The length analysed is an input of every analyzer (rates, shares, the ops table's
     # end): it is the recording's, or the readable part of a truncated one.
@@ -376,6 +385,12 @@ def _analyzer_key(
             inputs[signal] = cache.digest(session.files[signal])
             if signal == "ops":  # the formats decide which columns the headers are
                 inputs["ops_formats"] = [[f.name, sorted(f.columns.items())] for f in formats]
+            if signal == "products" and products is not None:
+                inputs["images"] = [
+                    [c.id, cache.digest(c.image) if c.image.is_file() else None]
+                    for c in products.cards
+                    if c.image is not None
+                ]
     return key_of(
         CACHE_FORMAT, analyzer.name, analyzer.version, analyzer.options(), session.language, inputs
     )
