@@ -36,6 +36,11 @@ from livelab_coverage.normalize import CJK
 MAX_CHAT_BYTES = 64 * 2**20
 #: Stop listing after this many problems: the first few show what is wrong with the file.
 MAX_PROBLEMS = 20
+#: What one viewer can type: live rooms cap a message at a few hundred characters. Longer
+#: lines are refused, so a 50 MB line cannot make matching take hours (it once took 600 s
+#: and 15.5 GB).
+MAX_MESSAGE_CHARS = 1000
+MAX_LINE_BYTES = 64 * 2**10
 _QUESTION_MARKS = ("?", "？")
 
 
@@ -89,6 +94,14 @@ def read_chat(path: Path | str) -> list[ChatMessage]:
     return messages
 
 
+def _finite(t: float) -> bool:
+    """A number of seconds a float can hold (a 400-digit integer cannot)."""
+    try:
+        return math.isfinite(t) and abs(t) < 1e12
+    except OverflowError:
+        return False
+
+
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -99,6 +112,10 @@ def _message(path: Path, number: int, raw: bytes, found: list[Problem]) -> ChatM
     def bad(key: str, message: str) -> None:
         found.append(Problem(path, message, f"{line}, key {key!r}" if key else line))
 
+    if len(raw) > MAX_LINE_BYTES:
+        bad("", f"is {len(raw):,} bytes long; a chat line may be at most "
+                f"{MAX_LINE_BYTES // 2**10} KiB")  # fmt: skip
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -115,7 +132,7 @@ def _message(path: Path, number: int, raw: bytes, found: list[Problem]) -> ChatM
     t = item.get("t")
     if "t" not in item:
         bad("t", "missing (seconds from the start of the recording)")
-    elif isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+    elif isinstance(t, bool) or not isinstance(t, int | float) or not _finite(t):
         bad("t", f"must be a number of seconds, not {_kind(t)} ({_show(t)})")
     elif t < 0:
         bad("t", f"must not be negative ({_show(t)})")
@@ -124,6 +141,9 @@ def _message(path: Path, number: int, raw: bytes, found: list[Problem]) -> ChatM
         bad("text", "missing (what the viewer wrote)")
     elif not isinstance(body, str):
         bad("text", f"must be a string, not {_kind(body)}")
+    elif len(body) > MAX_MESSAGE_CHARS:
+        bad("text", f"is {len(body):,} characters long; a chat message may be at most "
+                    f"{MAX_MESSAGE_CHARS:,}")  # fmt: skip
     for key in ("user", "kind", "product"):
         if item.get(key) is not None and not isinstance(item[key], str):
             bad(key, f"must be a string, not {_kind(item[key])}")

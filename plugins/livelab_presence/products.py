@@ -41,6 +41,11 @@ class ProductMatcher:
     """Matches every product image against frames; keeps only descriptors of the references."""
 
     def __init__(self, products: list[ProductImage], options: MatchOptions | None = None):
+        import os
+
+        # The core refuses PNG and JPEG pictures over 50 MP from their headers; this is
+        # OpenCV's own limit for every other format (its default is 1 G pixels).
+        os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", "50000000")
         import cv2
 
         self.options = options or MatchOptions()
@@ -50,7 +55,12 @@ class ProductMatcher:
         self._refs: list[tuple[np.ndarray, np.ndarray, np.ndarray] | None] = []
         ref_orb = cv2.ORB.create(nfeatures=800)
         for product in products:
-            image = cv2.imread(str(product.path), cv2.IMREAD_GRAYSCALE)
+            try:
+                image = cv2.imread(str(product.path), cv2.IMREAD_GRAYSCALE)
+            except cv2.error:  # over the pixel limit
+                raise LivelabError(
+                    [Problem(product.path, "has more than 50 million pixels (resize it)")]
+                ) from None
             if image is None:
                 raise LivelabError([Problem(product.path, "cannot be read as an image")])
             scale = self.options.reference_size / max(image.shape)

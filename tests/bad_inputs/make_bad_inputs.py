@@ -180,6 +180,99 @@ def build(out: Path) -> list[Case]:
     return cases
 
 
+def build_hostile(out: Path) -> list[Case]:
+    """The second corpus: what a hostile or unlucky user did to livelab (issue 19). Each
+    case once hung, exhausted memory, wrote outside its folder or crashed."""
+    out.mkdir(parents=True, exist_ok=True)
+    cases: list[Case] = []
+
+    def add(name: str, path: Path, expect: str | None, analyzer: str = "",
+            reason: str = "", partial: bool = False) -> None:
+        cases.append(Case(name, path, expect, analyzer, reason, partial))
+
+    clip = _encode(out / "clip.mp4", [np.full((72, 96, 3), 60 + i, np.uint8) for i in range(50)])
+    voice = _tone_wav(out / "voice.wav")
+    good = {"pitch.mp4": clip, "voice.wav": voice}
+    base = 'title = "t"\nrecording = "pitch.mp4"\naudio = "voice.wav"\n'
+    products = (SAMPLE / "products.yaml").read_text(encoding="utf-8")
+
+    leap = [np.full((72, 96, 3), 30 * i, np.uint8) for i in range(6)]
+    _encode(out / "leap.mkv", leap, [0.0, 0.04, 0.08, 0.12, 1e10, 1e10 + 0.04])
+    add("timestamps leap to 1e10 s (mkv)", out / "leap.mkv", None, partial=True)
+    self_link = out / "self_link.mp4"
+    if not self_link.is_symlink():
+        os.symlink(self_link.name, self_link)
+    add("a recording that links to itself", self_link, "symlink loop")
+    add("a 100 KiB session.toml",
+        _session(out / "big_manifest", base + "# " + "x" * 100_000 + "\n", good),
+        "may be at most 64 KiB")
+    links = _session(out / "links", base, good)
+    for i in range(20):
+        if not (links / f"l{i}").is_symlink():
+            os.symlink(".", links / f"l{i}")
+    add("20 links to the session folder itself", links, None)
+    add("a session folder named summary", _session(out / "summary", base, good), None)
+
+    chat = 'chat = "chat.jsonl"\n'
+    long_line = '{"t": 1, "text": "' + "买" * 2_000_000 + '"}\n'
+    add("a 6 MB chat line",
+        _session(out / "chat_long", base + chat, {**good, "chat.jsonl": long_line.encode()}),
+        None, "interaction", "a chat line may be at most 64 KiB")
+    long_text = '{"t": 1, "text": "' + "x" * 5000 + '"}\n'
+    add("a 5000-character chat message",
+        _session(out / "chat_text", base + chat, {**good, "chat.jsonl": long_text.encode()}),
+        None, "interaction", "a chat message may be at most 1,000")
+    digits = '{"t": ' + "9" * 400 + ', "text": "hi"}\n{"t": "x", "text": "hi"}\n'
+    add("a chat t of 400 digits",
+        _session(out / "chat_digits", base + chat, {**good, "chat.jsonl": digits.encode()}),
+        None, "interaction", "line 1, key 't': must be a number of seconds")
+
+    card = 'products = "products.yaml"\n'
+    phrase = products.replace('"leak proof"', '"' + "leak " * 180_000 + '"')
+    assert phrase != products
+    add("an 880 KB selling-point phrase",
+        _session(out / "long_phrase", base + card, {**good, "products.yaml": phrase.encode(),
+                                                     "bottle.png": SAMPLE / "bottle.png"}),
+        None, "coverage", "characters long; at most 200")
+    many = "products:\n" + "".join(
+        f"  - {{id: p{i}, name: P{i}, price: 1}}\n" for i in range(10_000))
+    add("10 000 product cards",
+        _session(out / "many_products", base + card, {**good, "products.yaml": many.encode()}),
+        None, "coverage", "has 10000 product cards; a session may list at most 200")
+    broken = "products:\n" + "".join(f"  - {{id: p{i}, price: -1}}\n" for i in range(150))
+    add("150 invalid cards (the error lists 20 and how many more)",
+        _session(out / "broken_cards", base + card, {**good, "products.yaml": broken.encode()}),
+        None, "coverage", "more problems (fix these first)")
+    huge = _huge_png(out / "huge.png")
+    big_picture = products.replace("image: bottle.png", "image: huge.png")
+    add("a 30000×30000 px product picture",
+        _session(out / "huge_picture", base + card, {**good, "products.yaml": big_picture.encode(),
+                                                      "huge.png": huge}),
+        None, "coverage", "is 30000×30000 pixels")
+    return cases
+
+
+def _huge_png(path: Path, side: int = 30000) -> Path:
+    """A real, valid grey PNG of side × side pixels that compresses to under 1 MB."""
+    import struct
+    import zlib
+
+    if path.exists():
+        return path
+    row = b"\x00" + bytes(side)
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
+                     + chunk(b"IEND", b""))
+    return path
+
+
 RUBRIC_BOMB = ("a: &a [x, x, x, x, x, x, x, x, x]\n"
                + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
                          for p, c in zip("abcdefgh", "bcdefghi", strict=True))
@@ -188,5 +281,6 @@ RUBRIC_DEEP = "id: x\ntitle: x\ncriteria: " + "[" * 5000 + "]" * 5000 + "\n"
 
 
 if __name__ == "__main__":
-    for case in build(Path(sys.argv[1] if len(sys.argv) > 1 else "bad_inputs_out")):
+    where = Path(sys.argv[1] if len(sys.argv) > 1 else "bad_inputs_out")
+    for case in build(where / "first") + build_hostile(where / "hostile"):
         print(f"{case.name:45} {case.path}")

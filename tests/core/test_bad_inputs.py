@@ -1,21 +1,29 @@
-"""The bad-input corpus through `livelab analyze`: one clear line, the right exit code, no
-traceback, no partial output; a bad part of a session never stops its other analyzers."""
+"""The bad-input corpora through `livelab analyze` and `livelab grade`: one clear line, the
+right exit code, no traceback, no partial output; a bad part of a session never stops its
+other analyzers. The first corpus is broken files; the second (``build_hostile``) is what a
+hostile or unlucky user did (issue 19): each of its cases once hung, exhausted memory, wrote
+outside its folder or crashed."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from livelab.cli import cli
-from tests.bad_inputs.make_bad_inputs import build
+from tests.bad_inputs.make_bad_inputs import build, build_hostile
+
+
+def _both(out: Path) -> list:
+    return build(out / "first") + build_hostile(out / "hostile")
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> dict:
-    cases = build(tmp_path_factory.mktemp("bad_inputs"))
+    cases = _both(tmp_path_factory.mktemp("bad_inputs"))
     return {c.name: c for c in cases}
 
 
@@ -24,7 +32,7 @@ def case_names() -> list[str]:
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        return [c.name for c in build(Path(d))]
+        return [c.name for c in _both(Path(d))]
 
 
 @pytest.mark.parametrize("name", case_names())
@@ -72,7 +80,8 @@ def test_the_whole_corpus_in_one_grade_batch(corpus, tmp_path):
     rows = {row["path"]: row for row in read_gradebook(out / "gradebook.csv")}
     assert len(rows) == len(cases)
     for case in cases:
-        row = next(r for p, r in rows.items() if Path(p).resolve() == case.path.resolve())
+        row = next(r for p, r in rows.items()
+                   if os.path.realpath(p) == os.path.realpath(case.path))
         if case.expect is None:
             wanted = "partial" if case.partial else "ok"
             assert row["status"] == wanted, (case.name, row["error"])
@@ -80,3 +89,6 @@ def test_the_whole_corpus_in_one_grade_batch(corpus, tmp_path):
             assert row["status"] == "error" and case.expect in row["error"], (case.name, row)
             assert "\n" not in row["error"]
     assert len((out / "results.jsonl").read_text("utf-8").splitlines()) == len(cases)
+    # A session folder named "summary" has its own report; the class summary stays.
+    summary = (out / "summary.html").read_text("utf-8")
+    assert summary.count('href="reports/') >= sum(c.expect is None for c in cases)

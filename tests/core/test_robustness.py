@@ -416,3 +416,73 @@ def test_an_output_that_cannot_be_written_is_one_error_after_the_scorecard(
     assert "Total " in done.output  # the scorecard is shown
     assert f"error: {target}: could not be written" in done.output
     assert "JSON scorecard written" not in done.output
+
+
+def test_an_edit_that_keeps_size_and_mtime_and_a_new_product_picture_are_seen(
+    tmp_path: Path, analysed_sample  # noqa: F811
+) -> None:
+    """ops.csv edited with the same size and its old mtime once reused the old GMV (in the
+    cache and in grade's skip); a replaced product picture kept the old presence result."""
+    import shutil
+
+    from livelab.engine.runner import Job, score_session
+
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    first = score_session(Job(session, run_all=True))
+    out = tmp_path / "grades"
+    graded = _livelab("grade", str(session), "--out", str(out), "--all", tmp=tmp_path)
+    assert graded.returncode == 0, graded.stderr
+    ops = session / "ops.csv"
+    before = ops.stat()
+    text = ops.read_text(encoding="utf-8")
+    assert "139.93" in text
+    ops.write_text(text.replace("139.93", "939.93"), encoding="utf-8")  # +800, same size
+    os.utime(ops, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert ops.stat().st_size == before.st_size and ops.stat().st_mtime_ns == before.st_mtime_ns
+    again = score_session(Job(session, run_all=True))
+    assert again.analyzers["ops"].status == "ran"
+    assert again.metrics["ops.gmv"].value == pytest.approx(first.metrics["ops.gmv"].value + 800)
+    regraded = _livelab("grade", str(session), "--out", str(out), "--all", tmp=tmp_path)
+    assert regraded.returncode == 0 and "unchanged (skipped)" not in regraded.stderr
+    row = json.loads((out / "results.jsonl").read_text("utf-8").splitlines()[0])
+    assert row["metrics"]["ops.gmv"]["value"] == again.metrics["ops.gmv"].value
+
+    # A forged remembered hash (the old file's digest under the new stamp) is not believed.
+    memo_path = session / ".livelab" / "digests.json"
+    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    entry = memo[str(ops)]
+    entry[-2] = "0" * 64
+    memo_path.write_text(json.dumps(memo), encoding="utf-8")
+    assert score_session(Job(session, run_all=True)).analyzers["ops"].status == "cached"
+
+    picture = session / "bottle.png"
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(picture), np.full((120, 80, 3), (0, 0, 255), np.uint8))  # a red block
+    replaced = score_session(Job(session, run_all=True))
+    assert replaced.analyzers["presence"].status == "ran"
+    assert replaced.analyzers["ops"].status == "cached"
+
+
+def test_a_skipped_sessions_report_is_rewritten_when_another_was_left_under_its_name(
+    tmp_path: Path, analysed_sample  # noqa: F811
+) -> None:
+    """After re-grading with another set of sessions, summary.html once linked a row to
+    another student's report: a skipped session only wrote its report if none was there."""
+    from tests.core.test_batch import copy_session
+
+    a = copy_session(analysed_sample, tmp_path / "class" / "a", title="Take A")
+    b = copy_session(analysed_sample, tmp_path / "class" / "b", title="Take B")
+    out = tmp_path / "grades"
+    first = _livelab("grade", str(a), str(b), "--out", str(out), tmp=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (report,) = (out / "reports").glob("1-*.html")
+    assert "Take A" in report.read_text(encoding="utf-8")
+    again = _livelab("grade", str(b), "--out", str(out), tmp=tmp_path)  # b is now row 1
+    assert again.returncode == 0 and "1 unchanged (skipped)" in again.stderr, again.stderr
+    page = report.read_text(encoding="utf-8")
+    assert "Take B" in page and "Take A" not in page
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert f"reports/{report.name}" in summary and "Take A" not in summary

@@ -21,12 +21,26 @@ class Problem:
 
 
 class LivelabError(Exception):
-    """A problem with the user's input or usage (exit code 2), not a bug."""
+    """A problem with the user's input or usage (exit code 2), not a bug. At most
+    :attr:`MAX_PROBLEMS` are kept, then one saying how many more there were: a file with
+    10 000 broken cards gets a readable error, not 2.7 MB of one."""
+
+    MAX_PROBLEMS = 20
 
     def __init__(self, problems: Sequence[Problem] | str):
         if isinstance(problems, str):
             problems = [Problem("livelab", problems)]
-        self.problems = list(problems)
+        problems = list(problems)
+        if len(problems) > self.MAX_PROBLEMS + 1:  # (+1: an error made from a capped one)
+            more = len(problems) - self.MAX_PROBLEMS
+            rest = {str(p.file) for p in problems[self.MAX_PROBLEMS :]}
+            problems = problems[: self.MAX_PROBLEMS] + [
+                Problem(
+                    rest.pop() if len(rest) == 1 else "livelab",
+                    f"… and {more} more problem{'s' if more > 1 else ''} (fix these first)",
+                )
+            ]
+        self.problems = problems
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

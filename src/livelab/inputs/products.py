@@ -43,6 +43,14 @@ _PRODUCT_KEYS = frozenset(
     }
 )
 _POINT_KEYS = frozenset({"id", "label", "phrasings"})
+#: Caps that keep matching time bounded whatever a products file holds (10 000 cards took
+#: 270 s on a 12 s clip; an 880 KB phrasing 51 s and 2 GB). A live room's rundown is a few
+#: dozen products; a phrasing is what a person says in one breath.
+MAX_PRODUCTS = 200
+MAX_TEXT_CHARS = 200
+MAX_LIST = 50
+#: Largest product picture read (decoded it is width × height bytes, grey): 50 MP.
+MAX_IMAGE_PIXELS = 50_000_000
 _PROMOTION_KEYS = frozenset({"price", "terms"})
 
 
@@ -81,6 +89,9 @@ def load_products(path: Path | str) -> tuple[ProductCard, ...]:
         check.bad("products", f"must be a list of product cards, not {_kind(items)}")
     elif isinstance(items, list) and not items:
         check.bad("products", "is empty; list at least one product card")
+    elif isinstance(items, list) and len(items) > MAX_PRODUCTS:
+        raise LivelabError([Problem(path, f"has {len(items)} product cards; a session may "
+                                    f"list at most {MAX_PRODUCTS}", "products")])  # fmt: skip
     products: list[ProductCard] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items if isinstance(items, list) else []):
@@ -222,7 +233,42 @@ def _image(bad: Any, raw: Any, folder: Path) -> Path | None:
     if not target.is_file():
         bad("image", f"file {raw!r} does not exist")
         return None
+    size = image_size(target)
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        bad("image", f"{raw!r} is {size[0]}×{size[1]} pixels; a product picture may have at "
+                     f"most {MAX_IMAGE_PIXELS // 1_000_000} million (resize it)")  # fmt: skip
+        return None
     return target
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG's or JPEG's header, without decoding it; None for other
+    formats or a header that cannot be read (the decoder's own limit then applies)."""
+    import struct
+
+    try:
+        with path.open("rb") as f:
+            head = f.read(32)
+            if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+                w, h = struct.unpack(">II", head[16:24])
+                return int(w), int(h)
+            if head[:2] != b"\xff\xd8":
+                return None
+            f.seek(2)
+            for _ in range(1000):  # segments before the frame header
+                marker = f.read(2)
+                if len(marker) < 2 or marker[0] != 0xFF:
+                    return None
+                if marker[1] in (0xD8, 0x01) or 0xD0 <= marker[1] <= 0xD7:
+                    continue
+                (length,) = struct.unpack(">H", f.read(2))
+                if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
+                    h, w = struct.unpack(">xHH", f.read(5))
+                    return int(w), int(h)
+                f.seek(length - 2, 1)
+    except (OSError, struct.error):
+        return None
+    return None
 
 
 def _text(bad: Any, item: dict, key: str, required: bool = False) -> str:
@@ -233,6 +279,9 @@ def _text(bad: Any, item: dict, key: str, required: bool = False) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         bad(key, f"must be text, not {_kind(value)}")
+        return ""
+    if len(str(value)) > MAX_TEXT_CHARS:
+        bad(key, f"is {len(str(value))} characters long; at most {MAX_TEXT_CHARS}")
         return ""
     text = printable(str(value)).strip()
     if required and not text:
@@ -249,10 +298,15 @@ def _texts(bad: Any, item: dict, key: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         bad(key, f"must be a list of text, not {_kind(value)}")
         return ()
+    if len(value) > MAX_LIST:
+        bad(key, f"has {len(value)} entries; at most {MAX_LIST}")
+        return ()
     out: list[str] = []
     for j, v in enumerate(value):
         if isinstance(v, bool) or not isinstance(v, str | int | float) or not str(v).strip():
             bad(f"{key}[{j}]", f"must be non-empty text, not {_kind(v)}")
+        elif len(str(v)) > MAX_TEXT_CHARS:
+            bad(f"{key}[{j}]", f"is {len(str(v))} characters long; at most {MAX_TEXT_CHARS}")
         else:
             out.append(printable(str(v)).strip())
     return tuple(out)

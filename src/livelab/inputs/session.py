@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,6 +61,13 @@ def inspect_session(
     if path.name == MANIFEST and path.is_file():
         return _inspect_folder(path.parent, probe_media, probes)
     if not path.exists():
+        if path.is_symlink():
+            try:
+                path.resolve(strict=True)
+            except (RuntimeError, OSError) as exc:
+                loop = isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP
+                what = "a symlink loop (it points to itself)" if loop else "a broken link"
+                return None, [Problem(path, f"is {what}")]
         return None, [Problem(path, "no such session folder or media file")]
     if path.suffix.lower() not in MEDIA_SUFFIXES:
         return None, [
@@ -74,6 +82,9 @@ def inspect_session(
     return (None if problems else session), problems
 
 
+MAX_MANIFEST_BYTES = 64 * 1024
+
+
 def _inspect_folder(
     root: Path, probe_media: bool, probes: dict[Path, MediaInfo] | None = None
 ) -> tuple[Session | None, list[Problem]]:
@@ -81,6 +92,10 @@ def _inspect_folder(
     if not manifest.is_file():
         return None, [Problem(root, f"no {MANIFEST} in this folder (a session folder needs one)")]
     try:
+        size = manifest.stat().st_size
+        if size > MAX_MANIFEST_BYTES:  # a manifest is a few lines: 1 GB once took 2.1 GB
+            return None, [Problem(manifest, f"is {size:,} bytes; a {MANIFEST} may be at most "
+                                            f"{MAX_MANIFEST_BYTES // 1024} KiB")]  # fmt: skip
         data = tomllib.loads(manifest.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:
         return None, [Problem(manifest, f"not UTF-8 text (byte {exc.start})")]
