@@ -486,3 +486,31 @@ def test_a_skipped_sessions_report_is_rewritten_when_another_was_left_under_its_
     assert "Take B" in page and "Take A" not in page
     summary = (out / "summary.html").read_text(encoding="utf-8")
     assert f"reports/{report.name}" in summary and "Take A" not in summary
+
+
+def test_a_cache_folder_linked_out_of_the_session_is_never_written(
+    tmp_path: Path, analysed_sample  # noqa: F811
+) -> None:
+    """.livelab linked out of the folder once got the cache written, and an old findings
+    file deleted, outside the session."""
+    import shutil
+
+    from livelab.engine.runner import Job, score_session
+
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session, ignore=shutil.ignore_patterns(".livelab"))
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "findings").mkdir(parents=True)
+    keep = elsewhere / "findings" / "ops@0123.json"
+    keep.write_text("{}", encoding="utf-8")
+    (session / ".livelab").symlink_to(elsewhere)
+    scorecard = score_session(Job(session, rubric="anchor-basics-en"))
+    assert scorecard.total > 50
+    assert any("links out of the session folder" in n for n in scorecard.notes)
+    assert sorted(p.name for p in elsewhere.rglob("*")) == ["findings", "ops@0123.json"]
+    # A folder inside .livelab that links out is refused the same way.
+    (session / ".livelab").unlink()
+    (session / ".livelab").mkdir()
+    (session / ".livelab" / "findings").symlink_to(elsewhere / "findings")
+    score_session(Job(session, rubric="anchor-basics-en"))
+    assert sorted(p.name for p in elsewhere.rglob("*")) == ["findings", "ops@0123.json"]
