@@ -178,14 +178,42 @@ def test_a_plugin_that_hangs_is_stopped_at_the_time_limit(
     assert "stopped after 12 s while analysing: rude" in stuck_run.stderr
 
 
-def test_a_plugin_that_exits_when_imported_is_reported_and_skipped(tmp_path: Path) -> None:
+def test_a_plugin_that_exits_when_imported_is_reported_and_skipped(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    """Import failures once showed only in `livelab plugins`; a plugin's print landed in
+    `livelab transcript`'s standard output."""
+    import shutil
+
     folder = tmp_path / "plugins"
     folder.mkdir()
     (folder / "bye.py").write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    (folder / "chatty.py").write_text("print('HELLO FROM A PLUGIN')\n", encoding="utf-8")
     listed = _livelab("--plugins-dir", str(folder), "plugins", tmp=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "bye" in listed.stdout + listed.stderr
     assert "sys.exit(3)" in listed.stdout + listed.stderr
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    out = tmp_path / "sc.json"
+    analysed = _livelab("--plugins-dir", str(folder), "analyze", str(session), "--json",
+                        str(out), tmp=tmp_path)  # fmt: skip
+    assert analysed.returncode == 0, analysed.stderr
+    note = "plugin bye"
+    assert note in " ".join(analysed.stdout.split())
+    assert any(n.startswith(note) and "sys.exit(3)" in n
+               for n in json.loads(out.read_text("utf-8"))["notes"])  # fmt: skip
+    graded = _livelab("--plugins-dir", str(folder), "grade", str(session), "--out",
+                      str(tmp_path / "g"), tmp=tmp_path)  # fmt: skip
+    assert graded.returncode == 0 and f"note: {note}" in graded.stderr, graded.stderr
+    said = _livelab("--plugins-dir", str(folder), "transcript", str(session), "--format",
+                    "json", tmp=tmp_path)  # fmt: skip
+    assert said.returncode == 0, said.stderr
+    assert json.loads(said.stdout)["segments"]  # only the transcript on standard output
+    assert "HELLO FROM A PLUGIN" in said.stderr
+    piped = _livelab("--plugins-dir", str(folder), "analyze", str(session), "--format", "json",
+                     tmp=tmp_path)  # fmt: skip
+    assert json.loads(piped.stdout)["total"] > 0
 
 
 def test_terminal_control_sequences_in_user_data_never_reach_the_terminal(

@@ -493,7 +493,7 @@ def run_batch(
     from contextlib import closing
 
     from livelab.engine.plugins import executors, load_plugins
-    from livelab.engine.runner import resolve_rubric
+    from livelab.engine.runner import load_failure_notes, resolve_rubric
     from livelab.reports.history import record_quietly
 
     started = time.perf_counter()
@@ -516,7 +516,7 @@ def run_batch(
         state = _State(out)
         fingerprints = _Fingerprints(options, rubric_path)
         slots: list[Graded | None] = [None] * len(sessions)
-        result = BatchResult(graded=[])
+        result = BatchResult(graded=[], notes=load_failure_notes())
         outputs = _Outputs(out, result.notes, options.include_partial)
         tasks: list[GradeTask] = []
         keys: dict[int, tuple[str, str | None, dict[str, str]]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,8 @@ def analyze_command(
     With --format NAME the scorecard is rendered by that output format instead (for
     example `--format html -o report.html`, or `--format json` to standard output).
     """
-    reporter = _reporter(obj, fmt, output) if fmt or output else None
+    with redirect_stdout(sys.stderr):  # plugins load here: their prints go to stderr
+        reporter = _reporter(obj, fmt, output) if fmt or output else None
     analyze_and_show(
         obj,
         session,
@@ -150,7 +152,9 @@ def analyze_and_show(
     from livelab.reports.history import record_quietly
     from livelab.scoring.scorecard import write_scorecard
 
-    with stage_progress(quiet) as progress:
+    # Standard output is the scorecard's (`--format json` pipes it): a plugin's prints go
+    # to stderr.
+    with stage_progress(quiet) as progress, redirect_stdout(sys.stderr):
         scorecard = score_session(
             Job(session, rubric, run_all, options, any_language), progress,
             obj["plugins_dirs"], watchdog=True,
@@ -176,7 +180,8 @@ def analyze_and_show(
     )
     wrote_output = False
     if reporter is not None and (output is not None or reporter.name != "terminal"):
-        text = reporter.render(scorecard.to_dict())
+        with redirect_stdout(sys.stderr):  # a reporter plugin's prints too
+            text = reporter.render(scorecard.to_dict())
         if output is None:  # asked for: printed even with --quiet
             click.echo(text, nl=False)
             _fail_if(failed)

@@ -31,6 +31,8 @@ def read_scorecards(path: Path) -> list[dict[str, Any]]:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}" if path.suffix.lower() != ".jsonl" else ""
         raise LivelabError([Problem(path, f"not valid JSON ({exc.msg})", where)]) from None
+    from livelab.scoring.scorecard import read_entry
+
     out = []
     for key, doc in docs:
         if not isinstance(doc, dict) or not (
@@ -38,7 +40,12 @@ def read_scorecards(path: Path) -> list[dict[str, Any]]:
         ):
             raise LivelabError([Problem(path, "not a livelab scorecard (no "
                                               "\"schema\": \"livelab.scorecard/1\")", key)])
-        out.append(doc)
+        # Read as livelab reads its own scorecards (checked, upgraded), so an edited file
+        # is an error naming what is wrong, never a traceback or a page of wrong numbers.
+        try:
+            out.append(read_entry(doc, key).to_dict())
+        except LivelabError as exc:
+            raise LivelabError([Problem(path, p.message, p.key) for p in exc.problems]) from None
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +45,15 @@ def transcript_command(
     from livelab.engine.plugins import load_plugins
     from livelab.inputs.session import language_line, load_session
 
-    load_plugins(obj["plugins_dirs"])
-    loaded = settle_language(load_session(session), AnalysisOptions().whisper_threads)
-    if not quiet and (said := language_line(loaded.metadata())):
-        click.echo(said[0], err=True)
-    with stage_progress(quiet) as progress:
-        result = transcript_of(loaded, AnalysisOptions(model=model), progress)
-    text = result.render(fmt)
+    # Standard output is the transcript's: whatever a plugin prints goes to stderr.
+    with redirect_stdout(sys.stderr):
+        load_plugins(obj["plugins_dirs"])
+        loaded = settle_language(load_session(session), AnalysisOptions().whisper_threads)
+        if not quiet and (said := language_line(loaded.metadata())):
+            click.echo(said[0], err=True)
+        with stage_progress(quiet) as progress:
+            result = transcript_of(loaded, AnalysisOptions(model=model), progress)
+        text = result.render(fmt)
     if output is None:
         click.echo(text, nl=False)
     else:

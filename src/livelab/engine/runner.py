@@ -70,8 +70,20 @@ def score_session(
             analysis = analyze_session(session, analyzers, options, progress, probes)
     except limits.TimeLimit as exc:
         raise LivelabError([Problem(job.session, str(exc))]) from None
+    analysis.notes.extend(load_failure_notes())
     plugins = [{"name": p.name, "version": p.version, "source": p.source} for p in plugin_infos()]
     return build_scorecard(analysis, rubric, metric_specs(), plugins)
+
+
+def load_failure_notes() -> list[str]:
+    """One line per plugin that could not be loaded: its metrics are missing, not zero."""
+    from livelab.engine.plugins import failures
+
+    return [
+        f"plugin {f.name} ({f.source}) could not be loaded, so its metrics are missing: "
+        f"{f.error}"
+        for f in failures
+    ]
 
 
 def session_limit(asked: float | None, media: Iterable[MediaInfo]) -> float:

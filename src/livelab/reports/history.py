@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from livelab.api.errors import LivelabError, Problem
+
 if TYPE_CHECKING:
     from livelab.scoring.scorecard import Scorecard, SessionInfo
 
@@ -127,6 +129,16 @@ class History:
         self.path = Path(path) if path is not None else default_db_path()
 
     def _connect(self) -> sqlite3.Connection:
+        """A connection, or a :class:`LivelabError` naming the file when it cannot be one
+        (not a database, corrupt, unreadable, read-only and never made)."""
+        try:
+            return self._open()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise LivelabError([Problem(
+                self.path, f"cannot be used as the history database ({exc}); move it "
+                "away or give another with --db or LIVELAB_HISTORY_DB")]) from None  # fmt: skip
+
+    def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit unless a transaction is opened; each statement is atomic.
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -300,6 +312,8 @@ def record_quietly(scorecard: Scorecard, kind: str, db: Path | None = None) -> s
     written (read-only home, full disk): history must never fail an analysis."""
     try:
         History(db).record(scorecard, kind)
+    except LivelabError as exc:
+        return f"warning: could not record this attempt: {exc}"
     except (sqlite3.Error, OSError) as exc:
         return f"warning: could not record this attempt in {History(db).path}: {exc}"
     return ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -764,11 +765,28 @@ def _check(data: Mapping[str, Any]) -> list[str]:
     missing = [k for k in ("session", "criteria", "total", "max_total") if k not in data]
     if missing:
         return [f"scorecard lacks {', '.join(missing)}"]
+    where = _not_finite(data)
+    if where:  # livelab writes none (JSON has none): 1e400 reads back as infinity
+        return [f"{where} is not a finite number"]
     return [
         f"{key} must be {' or '.join(t.__name__ for t in shapes)}, not {type(data[key]).__name__}"
         for key, shapes in _SHAPES.items()
         if key in data and (not isinstance(data[key], shapes) or isinstance(data[key], bool))
     ]
+
+
+def _not_finite(value: Any, where: str = "") -> str:
+    """The key path of the first number that is infinite or NaN, else ""."""
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else (where or "a value")
+    items = (value.items() if isinstance(value, Mapping)
+             else enumerate(value) if isinstance(value, list) else ())  # fmt: skip
+    for key, item in items:
+        found = _not_finite(item, f"{where}[{key}]" if isinstance(key, int) else
+                            f"{where}.{key}" if where else str(key))  # fmt: skip
+        if found:
+            return found
+    return ""
 
 
 def _parse(data: Mapping[str, Any], version: int) -> Scorecard:
