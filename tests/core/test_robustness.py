@@ -542,3 +542,11 @@ def test_a_cache_folder_linked_out_of_the_session_is_never_written(
     (session / ".livelab" / "findings").symlink_to(elsewhere / "findings")
     score_session(Job(session, rubric="anchor-basics-en"))
     assert sorted(p.name for p in elsewhere.rglob("*")) == ["findings", "ops@0123.json"]
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_error_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    done = _livelab("grade", str(SAMPLE), "--out", str(blocker / "grades"), tmp=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {blocker / 'grades'}: Not a directory"

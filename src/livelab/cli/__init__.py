@@ -60,6 +60,12 @@ class LivelabGroup(click.Group):
             return super().invoke(ctx)
         except LivelabError as exc:
             raise UserError(str(exc)) from None
+        except OSError as exc:
+            # A file that cannot be written or read (full disk, read-only folder, a path
+            # through a file) is named in one line; what finished before it is kept.
+            if exc.filename is None:
+                raise
+            raise UserError(f"{exc.filename}: {exc.strerror or exc}") from None
         except KeyboardInterrupt:
             click.echo("interrupted; finished results were kept", err=True)
             sys.exit(130)
