@@ -693,9 +693,14 @@ Entry = Scorecard | GradeError
 
 def is_grade_error(data: Any) -> bool:
     """Is this JSON document a batch's failed-grade row (``livelab.grade-error/…``)?"""
-    return isinstance(data, Mapping) and (
-        str(data.get("schema", "")).startswith("livelab.grade-error/")
+    if not isinstance(data, Mapping):
+        return False
+    schema = str(data.get("schema", ""))
+    return (
+        schema.startswith("livelab.grade-error/")
         or data.get("status") == "error"
+        # the short form a class summary also takes: {"session": {"path": …}, "error": "…"}
+        or (not schema and "error" in data and not data.get("criteria"))
     )
 
 
