@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from livelab import AudioLike
+
 SAMPLE_RATE = 16_000
 FRAME_S = 0.02
 _FRAME = int(SAMPLE_RATE * FRAME_S)
@@ -40,7 +42,7 @@ class Activity:
         return float(mask.sum()) * FRAME_S
 
 
-def frame_levels(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def frame_levels(audio: AudioLike) -> tuple[np.ndarray, np.ndarray]:
     """Mean power and its level in dBFS for each 20 ms frame (a partial last frame is dropped)."""
     n = len(audio) // _FRAME
     power = np.empty(n)
@@ -52,7 +54,7 @@ def frame_levels(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return power, 10.0 * np.log10(power + 1e-12)
 
 
-def clipped_fraction(audio: np.ndarray, limit: float = 0.999) -> float:
+def clipped_fraction(audio: AudioLike, limit: float = 0.999) -> float:
     """Share of samples at full scale: a clipping microphone makes loudness meaningless."""
     step = 16_000 * 600
     clipped = sum(int(np.count_nonzero(np.abs(audio[a : a + step]) >= limit))
@@ -98,7 +100,7 @@ def span_mask(spans: list[tuple[float, float]], n_frames: int) -> np.ndarray:
 
 
 def detect(
-    audio: np.ndarray,
+    audio: AudioLike,
     word_spans: list[tuple[float, float]],
     *,
     silence_dbfs: float,

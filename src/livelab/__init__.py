@@ -26,6 +26,7 @@ from livelab.api.analysis import (
     Signals,
     clock,
 )
+from livelab.api.audio import AudioLike, AudioTrack
 from livelab.api.chat import ANSWERED_BY, CHAT_KINDS, TOPICS, ChatMessage
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
@@ -61,6 +62,8 @@ __all__ = [
     "SIGNALS",
     "TOPICS",
     "Analyzer",
+    "AudioLike",
+    "AudioTrack",
     "ChatMessage",
     "Cue",
     "CueDetector",

@@ -11,9 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from livelab.media.decode import SAMPLE_RATE, decode_audio, probe, readable_extent
+from livelab.media.decode import (
+    SAMPLE_RATE,
+    decode_audio,
+    decode_audio_track,
+    probe,
+    readable_extent,
+)
 from tests.conftest import REPO, SAMPLE, SHARED_DATA
 
 CUT_BYTES = 400 * 1024  # of the sample's 2.5 MB pitch.mp4: its first ~11 s
@@ -51,6 +58,29 @@ def test_the_readable_extent_matches_what_decodes(truncated: Path) -> None:
     assert 5 < extent.readable_s < 20
     whole = readable_extent(SAMPLE / "pitch.mp4")
     assert not whole.short and whole.readable_s == pytest.approx(89.68, abs=0.05)
+
+
+def test_the_audio_track_on_disk_holds_exactly_what_faster_whisper_decodes(
+    truncated: Path,
+) -> None:
+    """The session's audio streams to a file instead of memory; it must stay the very
+    samples the recogniser's own decoder gives, whole, truncated or from a WAV."""
+    from faster_whisper.audio import decode_audio as fw_decode
+
+    wav = next(p for p in sorted(SHARED_DATA.rglob("*.wav")))
+    for path in (SAMPLE / "pitch.mp4", truncated / "pitch.mp4", wav):
+        truth = fw_decode(str(path), sampling_rate=SAMPLE_RATE)
+        track = decode_audio_track(path)
+        assert len(track) == len(truth) > SAMPLE_RATE, path
+        assert np.array_equal(track[:], truth), path
+        assert np.array_equal(np.asarray(track), truth)
+        a, b = len(truth) // 3, len(truth) // 3 + 12_345
+        assert np.array_equal(track[a:b], truth[a:b])
+        assert track[-1] == truth[-1] and track[a] == truth[a]
+        assert len(track[len(truth) - 5 : len(truth) + 100]) == 5
+        track.close()
+        with pytest.raises(ValueError):
+            track[0:10]
 
 
 def test_whole_recordings_are_never_called_short() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
+    from livelab.api.audio import AudioTrack
     from livelab.api.media import VideoInfo
     from livelab.api.products import ProductsFile
     from livelab.api.session import Session
@@ -262,7 +263,9 @@ class Signals:
 
     session: Session
     duration_s: float
-    audio: np.ndarray | None = None  # 16 kHz mono float32
+    #: 16 kHz mono float32, as an :class:`~livelab.api.audio.AudioTrack` (read it in slices:
+    #: ``audio[a:b]``; ``np.asarray(audio)`` holds all of it) or an array.
+    audio: AudioTrack | np.ndarray | None = None
     transcript: Transcript | None = None
     video: VideoInfo | None = None
     products: ProductsFile | None = None

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    import numpy as np
-
+    from livelab.api.audio import AudioLike
     from livelab.api.transcript import Transcript
 
 
@@ -36,6 +35,7 @@ class Transcriber(Protocol):
 
     identity: str
 
-    def transcribe(self, audio: np.ndarray) -> Transcript:
-        """16 kHz mono float32 samples in, a timed transcript out."""
+    def transcribe(self, audio: AudioLike) -> Transcript:
+        """16 kHz mono float32 samples in (an :class:`~livelab.api.audio.AudioTrack` read
+        in slices, or an array), a timed transcript out."""
         ...

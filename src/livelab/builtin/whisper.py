@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from livelab.api.audio import AudioLike
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
 from livelab.api.speech import Transcriber, TranscriberConfig
@@ -114,7 +115,7 @@ class FasterWhisperTranscriber:
             f"{'opencc t2s' if config.language == 'zh' else 'as written'}"
         )
 
-    def transcribe(self, audio: np.ndarray) -> Transcript:
+    def transcribe(self, audio: AudioLike) -> Transcript:
         out: list[Segment] = []
         voice: list[tuple[float, float]] = []
         for start, end in _windows(audio):
@@ -272,7 +273,7 @@ def uncovered_speech(
     return out
 
 
-def _windows(audio: np.ndarray) -> list[tuple[int, int]]:
+def _windows(audio: AudioLike) -> list[tuple[int, int]]:
     """(start, end) sample ranges of about WINDOW_S seconds, each ending at a quiet point."""
     window, search, step = WINDOW_S * SAMPLE_RATE, CUT_SEARCH_S * SAMPLE_RATE, SAMPLE_RATE // 10
     out, start = [], 0

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from livelab.api.analysis import Analyzer, Findings, FrameSink, OpsFormat, Signals, clock
+from livelab.api.audio import AudioTrack
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.products import ProductsFile
 from livelab.api.session import Session
@@ -33,7 +34,7 @@ from livelab.media.decode import (
     FrameOptions,
     MediaInfo,
     VideoPass,
-    decode_audio,
+    decode_audio_track,
     probe,
     readable_extent,
 )
@@ -209,9 +210,9 @@ def analyze_session(
     need = set().union(*(a.needs for a in todo)) if todo else set()
     need_audio = bool(need & {"audio"}) or ("transcript" in need and transcript is None)
 
-    audio: np.ndarray | None = None
+    audio: AudioTrack | None = None
     speech_error = ""
-    audio_job: Future[tuple[np.ndarray | None, Transcript | None, str]] | None = None
+    audio_job: Future[tuple[AudioTrack | None, Transcript | None, str]] | None = None
     if need_audio:
         audio_job = _in_background(
             _audio_and_speech,
@@ -297,6 +298,8 @@ def analyze_session(
                 {"format": CACHE_FORMAT, "findings": findings.to_dict()},
             )
     timings["analyzers"] = time.perf_counter() - t0
+    if audio is not None:
+        audio.close()  # its samples on disk: every analyzer has had them
     say("analyzers", 1.0, "analysis done")
     timings["total"] = time.perf_counter() - started
     return Analysis(
@@ -423,12 +426,13 @@ def _audio_and_speech(
     transcript: Transcript | None,
     timings: dict[str, float],
     say: Progress,
-) -> tuple[np.ndarray | None, Transcript | None, str]:
-    """Decode the audio once and transcribe it; returns (audio, transcript, error)."""
+) -> tuple[AudioTrack | None, Transcript | None, str]:
+    """Decode the audio once (to a track on disk: memory stays flat however long the
+    recording) and transcribe it; returns (audio, transcript, error)."""
     t0 = time.perf_counter()
     say("audio", None, f"decoding audio of {session.media.name}")
     try:
-        audio = decode_audio(session.media)
+        audio = decode_audio_track(session.media)
     except LivelabError as exc:
         return None, None, str(exc)
     timings["audio_decode"] = time.perf_counter() - t0

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from livelab.api.analysis import FrameBatch, clock
+from livelab.api.audio import AudioTrack
 from livelab.api.errors import MediaError, Problem
 from livelab.api.media import VideoInfo
 
@@ -226,17 +227,73 @@ def readable_extent(path: Path, info: MediaInfo | None = None) -> Extent:
 
 
 def decode_audio(path: Path) -> np.ndarray:
-    """Decode the first audio track to 16 kHz mono float32 (one pass, via PyAV)."""
-    import av
-    from faster_whisper.audio import decode_audio as fw_decode
-
+    """The first audio track as 16 kHz mono float32, all in memory (short clips; a session's
+    audio is :func:`decode_audio_track`)."""
+    track = decode_audio_track(path)
     try:
-        audio = fw_decode(str(path), sampling_rate=SAMPLE_RATE)
-    except IndexError:  # faster-whisper's signal for "no audio stream"
-        raise MediaError([Problem(path, "has no audio track")]) from None
+        return track[:]
+    finally:
+        track.close()
+
+
+def decode_audio_track(path: Path) -> AudioTrack:
+    """Decode the first audio track to 16 kHz mono, streamed to an :class:`AudioTrack` on
+    disk: one pass through PyAV, the same samples as faster-whisper's ``decode_audio`` (its
+    resampler settings and frame grouping), but no whole-recording buffer in memory (that
+    decoder holds ~10 bytes a sample at its peak: 1.1 GB for two hours)."""
+    import gc
+    import itertools
+    import tempfile
+
+    import av
+
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    file = tempfile.TemporaryFile()
+    samples = 0
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise MediaError([Problem(path, "has no audio track")])
+            fifo = av.audio.fifo.AudioFifo()
+
+            def grouped() -> Any:
+                for frame in _valid(container.decode(audio=0)):
+                    frame.pts = None  # as faster-whisper: no timestamp checks
+                    fifo.write(frame)
+                    if fifo.samples >= 500_000:
+                        yield fifo.read()
+                if fifo.samples > 0:
+                    yield fifo.read()
+
+            for group in itertools.chain(grouped(), [None]):  # None flushes the resampler
+                for frame in resampler.resample(group):
+                    pcm = frame.to_ndarray().astype("<i2", copy=False).reshape(-1)
+                    file.write(pcm.tobytes())
+                    samples += len(pcm)
     except (av.FFmpegError, OSError) as exc:
+        file.close()
         raise MediaError([Problem(path, f"audio cannot be decoded ({_reason(exc)})")]) from None
-    return np.ascontiguousarray(audio, dtype=np.float32)
+    except BaseException:
+        file.close()
+        raise
+    finally:
+        del resampler
+        gc.collect()  # PyAV's resampler objects are freed only by the collector
+    return AudioTrack(file, samples)
+
+
+def _valid(frames: Any) -> Any:
+    """The frames, skipping any the decoder finds invalid (as faster-whisper does)."""
+    import av
+
+    iterator = iter(frames)
+    while True:
+        try:
+            yield next(iterator)
+        except StopIteration:
+            return
+        except av.error.InvalidDataError:
+            continue
 
 
 def _quarter_turns(path: Path) -> int:
