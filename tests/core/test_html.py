@@ -373,6 +373,10 @@ def test_report_command(sc: dict[str, Any], tmp_path: Path) -> None:
     other.write_text('{"hello": 1}', encoding="utf-8")
     result = runner.invoke(cli, ["report", str(other)])
     assert result.exit_code == 2 and "not a livelab scorecard" in result.output
+    for text in ("[1, 2]", "7", '"scorecard"'):  # JSON, but not an object
+        other.write_text(text, encoding="utf-8")
+        result = runner.invoke(cli, ["report", str(other)])
+        assert result.exit_code == 2 and "not a livelab scorecard" in result.output, text
 
 
 def test_pages_need_nothing_from_the_network(sc: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ import click
 def read_scorecards(path: Path) -> list[dict[str, Any]]:
     """Scorecards (or batch error entries) from a scorecard ``.json`` or a ``.jsonl`` of them."""
     from livelab.api.errors import LivelabError, Problem
-    from livelab.reports.html import is_error_entry
 
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -35,11 +34,9 @@ def read_scorecards(path: Path) -> list[dict[str, Any]]:
 
     out = []
     for key, doc in docs:
-        if not isinstance(doc, dict) or not (
-            str(doc.get("schema", "")).startswith("livelab.scorecard/") or is_error_entry(doc)
-        ):
-            raise LivelabError([Problem(path, "not a livelab scorecard (no "
-                                              "\"schema\": \"livelab.scorecard/1\")", key)])
+        if not isinstance(doc, dict):  # a list, a number, a string: never read as a path
+            raise LivelabError([Problem(path, "is not a livelab scorecard (not a JSON object)",
+                                        key)])
         # Read as livelab reads its own scorecards (checked, upgraded), so an edited file
         # is an error naming what is wrong, never a traceback or a page of wrong numbers.
         try:
