@@ -21,33 +21,12 @@ class AudioTrack:
     ``track[a:b]`` (a float32 array of those samples, read from disk), ``np.asarray(track)``
     (all of it: use slices for long recordings). Thread-safe."""
 
-    dtype = np.dtype(np.float32)
-    ndim = 1
-
     def __init__(self, file: IO[bytes], samples: int):
         self._file = file
         self._samples = samples
         self._lock = threading.Lock()
 
-    @classmethod
-    def from_array(cls, audio: np.ndarray) -> AudioTrack:
-        """A track holding ``audio`` (float32 in [-1, 1], as it would be decoded)."""
-        import tempfile
-
-        file = tempfile.TemporaryFile()
-        pcm = np.clip(np.round(np.asarray(audio, dtype=np.float64) * 32768.0), -32768, 32767)
-        file.write(pcm.astype("<i2").tobytes())
-        return cls(file, len(pcm))
-
     def __len__(self) -> int:
-        return self._samples
-
-    @property
-    def shape(self) -> tuple[int]:
-        return (self._samples,)
-
-    @property
-    def size(self) -> int:
         return self._samples
 
     @property

@@ -10,14 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from livelab.api.audio import AudioLike
+from livelab.api.audio import SAMPLE_RATE, AudioLike
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
 from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import Segment, Transcript, Word, spoken_length, to_simplified
 from livelab.builtin.whisper_models import bundled_model
 
-SAMPLE_RATE = 16_000
 #: faster-whisper's own threshold for "this segment repeats itself".
 COMPRESSION_LIMIT = 2.4
 #: Long audio is transcribed in windows of about this many seconds: faster-whisper computes

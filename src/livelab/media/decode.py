@@ -11,11 +11,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from livelab.api.analysis import FrameBatch, clock
-from livelab.api.audio import AudioTrack
+from livelab.api.audio import SAMPLE_RATE, AudioTrack
 from livelab.api.errors import MediaError, Problem
 from livelab.api.media import VideoInfo
 
-SAMPLE_RATE = 16_000
 #: Frames are skipped at decode only when at most one in SPARSE is sampled.
 SPARSE = 4
 
