@@ -9,9 +9,10 @@ those faster-whisper's decoder gives (FFmpeg resampled to signed 16 bit, scaled 
 from __future__ import annotations
 
 import threading
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Union
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported when a track is read, so `livelab --help` stays light
+    import numpy as np
 
 SAMPLE_RATE = 16_000
 
@@ -34,6 +35,8 @@ class AudioTrack:
         return self._samples / SAMPLE_RATE
 
     def __getitem__(self, key: Any) -> Any:
+        import numpy as np
+
         if isinstance(key, slice):
             start, stop, step = key.indices(self._samples)
             data = self._read(start, max(start, stop))
@@ -50,6 +53,8 @@ class AudioTrack:
         return data if dtype is None else data.astype(dtype)
 
     def _read(self, start: int, stop: int) -> np.ndarray:
+        import numpy as np
+
         count = stop - start
         if count <= 0:
             return np.zeros(0, dtype=np.float32)
@@ -75,4 +80,4 @@ class AudioTrack:
 
 #: What an analyzer or transcriber is given as audio: a track, or (in tests, short clips) an
 #: array; both have ``len()`` and slices.
-AudioLike = AudioTrack | np.ndarray
+AudioLike = Union[AudioTrack, "np.ndarray"]  # noqa: UP007 (a forward reference: no numpy import)
