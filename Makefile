@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup lint bench clean messages catalogs
 
 setup: $(STAMP)
 
@@ -15,11 +15,27 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # DEMO_LANG=zh|en picks the sample session; unset: $$LIVELAB_LANG, else the system locale.
-demo: $(STAMP)
+demo: messages
 	$(BIN)/livelab demo $(if $(DEMO_LANG),--lang $(DEMO_LANG))
 
-test: $(STAMP)
+test: messages
 	$(BIN)/python -m pytest
+
+# After adding or changing a translatable string: extract the strings of livelab and of each
+# plugin and merge them into its zh_CN catalog, then fill in the new msgstr lines.
+DOMAINS := src/livelab:livelab $(foreach p,pace coverage presence ops,plugins/livelab_$(p):livelab_$(p))
+catalogs: $(STAMP)
+	@for d in $(DOMAINS); do dir=$${d%%:*}; dom=$${d##*:}; \
+	  $(BIN)/pybabel -q extract --no-location --omit-header --sort-output --no-default-keywords \
+	    -k _ -k N_ -k M:2 -o $$dir/locale/$$dom.pot $$dir && \
+	  $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --width 100 \
+	    -D $$dom -l zh_CN -i $$dir/locale/$$dom.pot -d $$dir/locale && \
+	  rm $$dir/locale/$$dom.pot || exit 1; done
+	@grep -c '^msgstr ""$$' $$(find src plugins -name '*.po') | grep -v ':1$$' || true
+
+# The gettext catalogs: .po (in git) → .mo (built; the install does it too).
+messages: $(STAMP)
+	$(BIN)/python hatch_build.py >/dev/null
 
 # ruff, mypy (configured in pyproject.toml) and the import contracts ([tool.importlinter]).
 LINTERS := ruff==0.17.6 mypy==2.4.1 types-PyYAML import-linter==2.17

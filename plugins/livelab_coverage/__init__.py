@@ -81,7 +81,7 @@ class CoverageAnalyzer(Analyzer):
 
     name = "coverage"
     title = "What was said"
-    version = "8"
+    version = "9"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
 
@@ -132,7 +132,7 @@ class InteractionAnalyzer(Analyzer):
 
     name = "interaction"
     title = "Audience questions"
-    version = "6"
+    version = "7"
     needs = frozenset({"transcript", "chat"})
     wants = frozenset({"products"})
     metrics = INTERACTION_METRICS

@@ -31,7 +31,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from livelab import ANSWERED_BY, ChatMessage, Cue, Evidence, Findings, Transcript, clock
+from livelab import (
+    ANSWERED_BY,
+    ChatMessage,
+    Cue,
+    Evidence,
+    Findings,
+    Messages,
+    Transcript,
+    clock,
+)  # fmt: skip
 from livelab_coverage import INTERACTION_METRICS, phrases
 from livelab_coverage.chat import language_of, timed_text, topic_of
 from livelab_coverage.cues import CoverageCueDetector
@@ -45,6 +54,8 @@ from livelab_coverage.match import (
 )
 from livelab_coverage.normalize import CJK
 from livelab_coverage.products import Product
+
+M = Messages("livelab_coverage")
 
 METRIC = INTERACTION_METRICS[0].name
 
@@ -145,11 +156,14 @@ def measure_interaction(
             }
         )
         if answer is None:
-            who = f" ({q.user})" if q.user else ""
+            said = (
+                M("unanswered_from", "unanswered question: “{question}” ({user})",
+                  question=q.text, user=q.user)
+                if q.user
+                else M("unanswered", "unanswered question: “{question}”", question=q.text)
+            )  # fmt: skip
             f.evidence.append(
-                Evidence(
-                    q.t, q.t + window, METRIC, f"unanswered question: “{q.text}”{who}"
-                )
+                Evidence(q.t, q.t + window, METRIC, said)
             )
 
     answered = sum(r["answered"] for r in rows)

@@ -6,8 +6,9 @@ import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from livelab import Evidence, Findings, Highlight, ItemValue, Transcript
+from livelab import Evidence, Findings, Highlight, ItemValue, Messages, Transcript
 from livelab_coverage import METRICS, phrases
 from livelab_coverage.match import (
     CARD_HOMOPHONES,
@@ -21,6 +22,32 @@ from livelab_coverage.match import (
 )
 from livelab_coverage.normalize import number_value, price_digits
 from livelab_coverage.products import Product
+
+M = Messages("livelab_coverage")
+#: The required mentions as the evidence names them.
+MENTION_WORDS = {
+    "name": M("mention", "name"),
+    "price": M("mention", "price"),
+    "promotion": M("mention", "promotion"),
+    "call_to_action": M("mention", "call to action"),
+    "guarantee": M("mention", "guarantee"),
+    "usage": M("mention", "usage"),
+}
+
+
+#: Currency codes written as a sign before the amount (¥69); others follow it (69 HKD).
+_SIGNS = {"CNY": "¥", "RMB": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def money(value: float, currency: str | None) -> str:
+    code = (currency or "").upper()
+    if code in _SIGNS:
+        return f"{_SIGNS[code]}{value:g}"
+    return f"{value:g} {currency}" if currency else f"{value:g}"
+
+
+def _mention(m: str) -> Any:
+    return MENTION_WORDS.get(m) or m.replace("_", " ")
 
 # Tokens after a number that show it is not a price ("24 hours", "750 ml", "10 percent").
 _NOT_PRICE_UNITS = frozenset(
@@ -224,13 +251,16 @@ def measure_coverage(
                         h.start_s,
                         h.end_s,
                         "coverage.selling_points_ratio",
-                        f"{p.name} — {sp.label}: “{quote}”",
+                        M("selling_point_said", "{product} — {point}: “{quote}”",
+                          product=p.name, point=sp.label, quote=quote),
                     )
                 )
             else:
                 missed_points.append({"id": sp.id, "label": sp.label})
                 f.evidence.append(Evidence(None, None, "coverage.selling_points_ratio",
-                                           f"{p.name} — never said: {sp.label}"))
+                                           M("selling_point_missed",
+                                             "{product} — never said: {point}",
+                                             product=p.name, point=sp.label)))
                 missed.append(
                     {"product": p.id, "product_name": p.name, "id": sp.id, "label": sp.label}
                 )
@@ -278,15 +308,17 @@ def measure_coverage(
                         h.start_s,
                         h.end_s,
                         "coverage.required_mentions_ratio",
-                        f"{p.name} — {m.replace('_', ' ')}: “{text.quote(h.first, h.last)}”"
-                        f" at {mmss(h.start_s)}",
+                        M("mention_said", "{product} — {mention}: “{quote}” at {at:clock}",
+                          product=p.name, mention=_mention(m),
+                          quote=text.quote(h.first, h.last), at=h.start_s),
                     )
                 )
         info["required_mentions"] = mentions
         info["required_mentions_missed"] = [m for m, v in mentions.items() if not v["said"]]
         for m in info["required_mentions_missed"]:
             f.evidence.append(Evidence(None, None, "coverage.required_mentions_ratio",
-                                       f"{p.name} — {m.replace('_', ' ')} never stated"))
+                                       M("mention_missed", "{product} — {mention} never stated",
+                                         product=p.name, mention=_mention(m))))
         for h, value in found.prices[p.id]:
             quote = text.quote(max(0, h.first - 1), h.last)
             f.evidence.append(
@@ -294,9 +326,14 @@ def measure_coverage(
                     h.start_s,
                     h.end_s,
                     "coverage.required_mentions_ratio",
-                    f"{'original price' if value == p.original_price else 'price'}"
-                    f" stated: “{quote}” at {mmss(h.start_s)} "
-                    f"({p.name}, {value:g}{' ' + p.currency if p.currency else ''})",
+                    M(
+                        "price_stated",
+                        "{which} stated: “{quote}” at {at:clock} ({product}, {amount})",
+                        which=M("price_kind", "original price") if value == p.original_price
+                        else M("price_kind", "price"),
+                        quote=quote, at=h.start_s, product=p.name,
+                        amount=money(value, p.currency),
+                    ),
                 )
             )
         firsts = [hs[0].start_s for hs in (found.names[p.id], *found.points[p.id].values()) if hs]
@@ -348,7 +385,8 @@ def measure_coverage(
                 a,
                 b,
                 "coverage.time_per_product_s",
-                f"{names[pid]} on air ({b - a:.0f} s)",
+                M("on_air", "{product} on air ({seconds:.0f} s)", product=names[pid],
+                  seconds=b - a),
             )
         )
     timed = [info["time_s"] for info in per_product.values() if info["time_s"] > 0]
@@ -376,8 +414,10 @@ def measure_coverage(
                 h.start_s,
                 h.end_s,
                 "coverage.cta_per_10min",
-                f"call to action: “{text.quote(h.first, h.last)}”"
-                + (f" ({names[owner_id]})" if owner_id else ""),
+                M("cta_for", "call to action: “{quote}” ({product})",
+                  quote=text.quote(h.first, h.last), product=names[owner_id])
+                if owner_id
+                else M("cta", "call to action: “{quote}”", quote=text.quote(h.first, h.last)),
             )
         )
     duration = duration_s if duration_s and duration_s > 0 else transcript.duration_s
@@ -411,15 +451,17 @@ def measure_coverage(
     # Compliance.
     flags = compliance_flags(text, language, options.extra_compliance_terms)
     for h, category in flags:
-        kind = {"absolute": "absolute claim", "medical": "medical claim"}.get(
-            category, "banned term"
-        )
+        kind = {
+            "absolute": M("compliance_kind", "absolute claim"),
+            "medical": M("compliance_kind", "medical claim"),
+        }.get(category) or M("compliance_kind", "banned term")
         f.evidence.append(
             Evidence(
                 h.start_s,
                 h.end_s,
                 "coverage.compliance_flags",
-                f"{kind}: “{text.quote(h.first, h.last)}”",
+                M("compliance_flag", "{kind}: “{quote}”", kind=kind,
+                  quote=text.quote(h.first, h.last)),
             )
         )
     f.set("coverage.compliance_flags", float(len(flags)))
@@ -459,7 +501,7 @@ def highlights(evidence: Sequence[Evidence]) -> list[Highlight]:
             continue
         kind, label = HIGHLIGHT_KINDS[e.metric]
         end = e.end_s if e.end_s is not None else e.start_s
-        out.append(Highlight(e.start_s, end, kind, label, e.message))
+        out.append(Highlight(e.start_s, end, kind, label, str(e.message)))
     return out
 
 

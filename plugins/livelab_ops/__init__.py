@@ -48,7 +48,7 @@ class OpsAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops"
     title = "Viewers and orders"
-    version = "5"
+    version = "6"
     needs = frozenset({"ops"})
     metrics = METRICS
 
@@ -73,7 +73,7 @@ class OpsSpeechAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops_speech"
     title = "Viewers lost in dead air"
-    version = "4"
+    version = "5"
     needs = frozenset({"ops", "transcript"})
     metrics = SPEECH_METRICS
 
@@ -99,7 +99,7 @@ class OpsProductsAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops_products"
     title = "Sales during each pitch"
-    version = "4"
+    version = "5"
     needs = frozenset({"ops", "transcript", "products"})
     metrics = PRODUCT_METRICS
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livelab import Evidence, Findings, MetricSpec, Series
+from livelab import Evidence, Findings, Messages, MetricSpec, Series
 from livelab_ops.table import OpsTable
+
+M = Messages("livelab_ops")
 
 METRICS = (
     MetricSpec("ops.pcu", "viewers", "Peak concurrent viewers: max(online).", "higher",
@@ -112,8 +114,9 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
         peak = int(np.argmax(online))
         end = table.t[peak] + (intervals[peak] if intervals is not None else 0.0)
         f.evidence.append(Evidence(float(table.t[peak]), float(end), "ops.pcu",
-                                   f"peak {online[peak]:,.0f} viewers "
-                                   f"(row {table.row_numbers[peak]})"))
+                                   M("peak_viewers", "peak {viewers:,.0f} viewers (row {row})",
+                                     viewers=float(online[peak]),
+                                     row=int(table.row_numbers[peak]))))
 
     uv_from = ""
     if "entries" in table.totals:

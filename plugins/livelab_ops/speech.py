@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from livelab import Evidence, Findings, MetricSpec, ProductCard, Transcript
-from livelab_ops.funnel import mmss, row_intervals
+from livelab_ops.funnel import M, row_intervals
 from livelab_ops.table import OpsTable
 
 SPEECH_METRICS = (
@@ -105,14 +105,16 @@ def measure_dead_air(table: OpsTable, transcript: Transcript, duration_s: float 
     f.set("ops.dead_air_exits", float(np.sum(lost)))
     online = table.columns.get("online")
     for (a, b), n in zip(spans, lost, strict=True):
-        change = ""
+        said = M("dead_air_exits", "dead air ({seconds:.1f} s): {exits:.1f} exits",
+                 seconds=b - a, exits=float(n))
         if online is not None:
             before, after = _value_at(table, online, a), _value_at(table, online, b)
             if before is not None and after is not None:
-                change = f", online {before:,.0f} → {after:,.0f}"
-        f.evidence.append(Evidence(a, b, "ops.dead_air_exits",
-                                   f"dead air ({b - a:.1f} s): "
-                                   f"{n:.1f} exits{change}"))
+                said = M("dead_air_exits_online",
+                         "dead air ({seconds:.1f} s): {exits:.1f} exits, "
+                         "online {before:,.0f} → {after:,.0f}",
+                         seconds=b - a, exits=float(n), before=float(before), after=float(after))
+        f.evidence.append(Evidence(a, b, "ops.dead_air_exits", said))
     # Compare rates over the time both the table and the speech cover.
     words = [(w.start, w.end) for w in transcript.words] or [
         (s.start, s.end) for s in transcript.segments]
@@ -191,8 +193,11 @@ def measure_pitches(table: OpsTable, transcript: Transcript, products: Sequence[
         if orders is not None:
             row["orders"] += float(orders[k])
         f.evidence.append(Evidence(a, b, "ops.pitch_gmv_share",
-                                   f"{pid} on air: GMV {gmv[k]:,.2f} "
-                                   f"from {mmss(a + lag)} to {mmss(b + lag)}"))
+                                   M("product_gmv",
+                                     "{product} on air: GMV {gmv:,.2f} from {start:clock} "
+                                     "to {end:clock}",
+                                     product=pid, gmv=float(gmv[k]), start=a + lag,
+                                     end=b + lag)))
     total = float(np.sum(table.columns["gmv"]))
     if not blocks:
         f.set("ops.pitch_gmv_share", None, "no product was named in the transcript")

@@ -80,7 +80,7 @@ class PaceOptions:
 class PaceAnalyzer(Analyzer):
     name = "pace"
     title = "Speaking"
-    version = "8"
+    version = "9"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 
@@ -102,8 +102,12 @@ def clock(seconds: float) -> str:
     return f"{m:02d}:{s:02d}"
 
 
-def dead_air_message(start: float, end: float) -> str:
-    return f"dead air ({end - start:.1f} s)"
+#: The plugin's messages; their translations are in locale/<lang>/LC_MESSAGES/livelab_pace.po.
+M = livelab.Messages("livelab_pace")
+
+
+def dead_air_message(start: float, end: float) -> livelab.Message:
+    return M("dead_air", "dead air ({seconds:.1f} s)", start=start, end=end, seconds=end - start)
 
 
 @livelab.hookimpl

@@ -9,7 +9,15 @@ from collections import Counter
 import numpy as np
 
 from livelab import Evidence, Findings, Highlight, Series, Signals, Transcript
-from livelab_pace import _COUNTED, _LANG_UNIT, METRICS, PaceOptions, clock, dead_air_message
+from livelab_pace import (
+    _COUNTED,
+    _LANG_UNIT,
+    METRICS,
+    M,
+    PaceOptions,
+    clock,
+    dead_air_message,
+)  # fmt: skip
 from livelab_pace.activity import (
     FRAME_S,
     SAMPLE_RATE,
@@ -107,7 +115,7 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
     f.details["filler_spans"] = [[round(x.start_s, 2), round(x.end_s, 2), x.text] for x in fillers]
     f.evidence.extend(  # when each was said: a student can go and listen
         Evidence(round(x.start_s, 2), round(x.end_s, 2), "pace.filler_per_100",
-                 f"filler “{x.text}”")  # fmt: skip
+                 M("filler", "filler “{word}”", word=x.text))  # fmt: skip
         for x in fillers
     )
     f.highlights.extend(

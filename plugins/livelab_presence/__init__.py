@@ -152,7 +152,7 @@ METRICS = (
 class PresenceAnalyzer(Analyzer):
     name = "presence"
     title = "On camera"
-    version = "8"
+    version = "9"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them
     metrics = METRICS

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from livelab import Evidence, Findings, ItemValue, Series
+from livelab import Evidence, Findings, ItemValue, Messages, Series
 from livelab_presence.measure import COL
+
+M = Messages("livelab_presence")
 
 if TYPE_CHECKING:
     from livelab_presence import PresenceOptions
@@ -84,7 +86,7 @@ def summarise(
                     start,
                     end,
                     "presence.face_visible_ratio",
-                    f"off camera ({end - start:.1f} s)",
+                    M("off_camera", "off camera ({seconds:.1f} s)", seconds=end - start),
                 )
             )
 
@@ -114,8 +116,8 @@ def summarise(
     f.set("presence.underexposed_ratio", _share(dark, w), "no frames")
     f.set("presence.overexposed_ratio", _share(bright, w), "no frames")
     for mask, what, metric in (
-        (dark, "too dark", "presence.underexposed_ratio"),
-        (bright, "too bright", "presence.overexposed_ratio"),
+        (dark, M("too_dark", "too dark"), "presence.underexposed_ratio"),
+        (bright, M("too_bright", "too bright"), "presence.overexposed_ratio"),
     ):
         for start, end in spans(mask, t, duration, interval):
             if end - start >= opts.min_off_camera_s:
@@ -124,7 +126,8 @@ def summarise(
                         start,
                         end,
                         metric,
-                        f"{what} ({end - start:.1f} s)",
+                        M("exposure", "{what} ({seconds:.1f} s)", what=what,
+                          seconds=end - start),
                     )
                 )
     background = rows[:, COL["background_brightness"]]
@@ -198,7 +201,8 @@ def product_findings(
                         start,
                         end,
                         "presence.product_shown_s",
-                        f"{product.name} shown ({end - start:.1f} s)",
+                        M("product_shown", "{product} shown ({seconds:.1f} s)",
+                          product=product.name, seconds=end - start),
                     )
                 )
 

@@ -31,6 +31,7 @@ from livelab.api.chat import ANSWERED_BY, CHAT_KINDS, TOPICS, ChatMessage
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
 from livelab.api.media import VideoInfo
+from livelab.api.messages import Message, Messages
 from livelab.api.products import (
     DEFAULT_MENTIONS,
     MENTIONS,
@@ -59,6 +60,8 @@ __all__ = [
     "CUE_KINDS",
     "DEFAULT_MENTIONS",
     "MENTIONS",
+    "Message",
+    "Messages",
     "SIGNALS",
     "TOPICS",
     "Analyzer",

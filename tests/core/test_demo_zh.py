@@ -81,3 +81,25 @@ def test_demo_command_runs_the_mandarin_sample(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["demo", "--lang", "zh", "--json", str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text("utf-8"))["session"]["language"] == "zh"
+
+
+def test_the_terminal_scorecard_speaks_the_sessions_language(scorecard, tmp_path):
+    """With no --lang, LIVELAB_LANG or locale, a Mandarin session's scorecard is in Chinese:
+    no English words left outside the user's own data (rubric id, quotes), no English units.
+    ``--lang en`` gives the same scorecard in English."""
+    root = tmp_path / "demo_zh"  # the same content: analysed from the cache
+    shutil.copytree(SAMPLE_ZH, root, ignore=shutil.ignore_patterns(".livelab"))
+    runner = CliRunner()
+    no_locale = {"LANG": "C", "LC_ALL": None, "LC_MESSAGES": None, "LANGUAGE": None,
+                 "LIVELAB_LANG": None}
+    zh = runner.invoke(cli, ["analyze", str(root)], env=no_locale)
+    assert zh.exit_code == 0, zh.output
+    for word in ("Total", "Fix these first", "Evidence", "unscored", "dead air", "never said",
+                 "stated", "on air", "call to action", "off camera", "points", " cpm", " s)"):
+        assert word not in zh.output, word
+    for word in ("总分", "优先改进", "依据", "冷场（", "字/分钟", "主播", "引导下单"):
+        assert word in zh.output, word
+    en = runner.invoke(cli, ["--lang", "en", "analyze", str(root)], env=no_locale)
+    assert en.exit_code == 0, en.output
+    assert "Fix these first" in en.output and "dead air" in en.output
+    assert "冷场（" not in en.output and "字/分钟" not in en.output

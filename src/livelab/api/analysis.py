@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
+from livelab.api.messages import Message
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -47,20 +49,31 @@ class MetricSpec:
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """An observation behind a metric: "dead air 04:41–04:49". Something that has no time
-    ("price never stated") has ``start_s`` and ``end_s`` of ``None``."""
+    ("price never stated") has ``start_s`` and ``end_s`` of ``None``. ``message`` is a
+    :class:`~livelab.api.messages.Message` (rendered in the reader's language) or plain text.
+    In JSON, ``message`` is the English text; a Message adds ``kind``, ``template``,
+    ``params`` and ``domain``."""
 
     start_s: float | None
     end_s: float | None
     metric: str
-    message: str
+    message: str | Message
+
+    @property
+    def text(self) -> str:
+        """The English text."""
+        return str(self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "start_s": None if self.start_s is None else round(self.start_s, 3),
             "end_s": None if self.end_s is None else round(self.end_s, 3),
             "metric": self.metric,
-            "message": self.message,
+            "message": str(self.message),
         }
+        if isinstance(self.message, Message):
+            out.update(self.message.to_dict())
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
@@ -69,7 +82,7 @@ class Evidence:
             None if start is None else float(start),
             None if end is None else float(end),
             data["metric"],
-            data["message"],
+            Message.from_dict(data) if "template" in data else data["message"],
         )
 
 

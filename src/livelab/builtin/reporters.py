@@ -10,6 +10,7 @@ from typing import Any
 from livelab.api.analysis import clock
 from livelab.api.hooks import hookimpl
 from livelab.api.transcript import printable
+from livelab.i18n import N_, _, current, pick_title, role_text, say, unit_text
 from livelab.inputs.session import language_line, session_warnings
 from livelab.reports.text import percent_text, share_text
 from livelab.scoring.scorecard import SCHEMA, Scorecard, read_scorecard
@@ -23,19 +24,34 @@ def format_value(value: float | None, unit: str) -> str:
         return "—"
     if unit in ("ratio", "fraction"):
         return f"{value * 100:.0f}%" if value <= 1 else f"{value:.2f}×"
+    zh = current() == "zh"
     if unit == "s":
-        return f"{value:.0f} s" if abs(value) >= 10 else f"{value:.1f} s"
+        text = f"{value:.0f}" if abs(value) >= 10 else f"{value:.1f}"
+        return f"{text} 秒" if zh else f"{text} s"
     if abs(value) >= 100 or float(value).is_integer():
         text = f"{value:.0f}"
     else:
         text = f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
     if unit in ("count", "", "0-1"):
         return text
+    if zh:
+        return f"{text} {unit_text(unit, 'zh')}"
     words = unit.replace("_", " ")
     noun = words.split()[-1]
     if value == 1 and noun.isalpha() and len(noun) > 3 and noun.endswith("s") and noun[-2] != "s":
         words = words[:-1]  # "1 silence", "1 banned claim"
     return f"{text} {words}"
+
+
+#: Analyzer statuses the scorecard names, for the catalog.
+_STATUSES = (N_("not run"), N_("failed"))
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
 
 
 def _bar(fraction: float, width: int = 10) -> str:
@@ -49,6 +65,7 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
 
     def _safe(text: str) -> str:  # user data: no markup, no terminal control sequences
         return escape(printable(text))
+    from rich.padding import Padding
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -62,12 +79,12 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         head.append(f"  ·  {printable(session.anchor)}")
     head.append(f"\n{clock(session.duration_s)} · {session.language}")
     if rubric:
-        head.append(f" · rubric {rubric.id}")
+        head.append(" · " + _("rubric") + f" {rubric.id}")
     for warning in session_warnings(metadata):
         head.append(f"\n{warning}", style="bold yellow")
     if said := language_line(metadata):
         head.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
-    console.print(Panel(head, title="livelab scorecard", expand=False))
+    console.print(Panel(head, title=_("livelab scorecard"), expand=False))
 
     # Bar, points and criterion on one line, feedback under it: readable at 80 columns.
     table = Table.grid(padding=(0, 1))
@@ -78,7 +95,7 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         measured = format_value(c.value, c.unit)
         if c.scored:
             colour = {"pass": "green", "partial": "yellow", "fail": "red"}[c.outcome]
-            line = Text(printable(c.title), style="bold")
+            line = Text(printable(pick_title(c.title)), style="bold")
             line.append(f"  {measured}", style="cyan")
             table.add_row(
                 Text(_bar(c.fraction or 0.0), style=colour),
@@ -88,55 +105,71 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
             if c.feedback:
                 table.add_row("", "", Text(printable(c.feedback), style="dim"))
             for p in c.products or []:  # per-product time allotments
-                planned = "no plan" if p.planned_s is None else f"{p.planned_s:g} s planned"
+                planned = (
+                    _("no plan") if p.planned_s is None
+                    else _("{seconds} s planned").format(seconds=f"{p.planned_s:g}")
+                )
                 table.add_row("", "", Text(printable(f"{p.name}: {p.actual_s:g} s ({planned})")))
         else:
             table.add_row(
-                Text("unscored".ljust(10), style="dim"),
+                Text(_pad(_("unscored"), 10), style="dim"),
                 f"–/{c.weight:g}",
-                Text(printable(c.title), style="bold dim"),
+                Text(printable(pick_title(c.title)), style="bold dim"),
             )
-            table.add_row("", "", Text(printable(c.reason), style="dim italic"))
+            table.add_row("", "", Text(printable(say(c.reason)), style="dim italic"))
     if scorecard.criteria:
         console.print(table)
-        total = Text(f"\nTotal {scorecard.total:.1f} / {scorecard.max_total:g}", style="bold")
+        total = Text(
+            "\n" + _("Total {points} / {maximum}").format(
+                points=f"{scorecard.total:.1f}", maximum=f"{scorecard.max_total:g}"
+            ),
+            style="bold",
+        )
         total.append(
             f"   {percent_text(scorecard)}",
             style="bold" if scorecard.scorable_fraction >= 1 else "yellow",
         )
         console.print(total)
         if scorecard.round:
-            console.print(f"Round: {_safe(scorecard.round.reason)}")
+            console.print(_("Round: {reason}").format(reason=_safe(say(scorecard.round.reason))))
         roles = scorecard.roles
         if session.roles or len(roles) > 1:
             for role, r in roles.items():
                 who = f" ({_safe(r.person)})" if r.person else ""
-                console.print(f"  {role}{who}: {share_text(r)}")
+                console.print(f"  {role_text(role)}{who}: {share_text(r)}")
             if scorecard.team is not None and scorecard.team.penalty:
-                console.print(f"  round penalty: −{scorecard.team.penalty:g}")
-            console.print(f"  team total: {scorecard.total:.1f} / {scorecard.max_total:g}")
+                penalty = f"{scorecard.team.penalty:g}"
+                console.print("  " + _("round penalty: −{points}").format(points=penalty))
+            console.print("  " + _("team total: {points} / {maximum}").format(
+                points=f"{scorecard.total:.1f}", maximum=f"{scorecard.max_total:g}"
+            ))
     if scorecard.fix_first:
-        console.print("\n[bold]Fix these first[/bold]")
+        console.print("\n[bold]" + _("Fix these first") + "[/bold]")
         for i, c in enumerate(scorecard.fix_first_criteria(), 1):
-            console.print(
-                f"  {i}. {_safe(c.title)} (−{c.points_lost:.1f} points)  {_safe(c.feedback)}"
-            )
+            lost = _("(−{points} points)").format(points=f"{c.points_lost:.1f}")
+            console.print(f"  {i}. [bold]{_safe(pick_title(c.title))}[/bold] {lost}")
+            if c.feedback:
+                console.print(Padding(Text(printable(c.feedback)), (0, 0, 0, 5)))
     if scorecard.evidence:
-        console.print("\n[bold]Evidence[/bold]")
+        console.print("\n[bold]" + _("Evidence") + "[/bold]")
         for e in scorecard.evidence[:40]:
             when = (
                 f"{clock(e.start_s)}–{clock(e.end_s if e.end_s is not None else e.start_s)}"
                 if e.start_s is not None
                 else "—"
             )
-            console.print(f"  {when:>11}  {_safe(e.message)}")
+            console.print(f"  {when:>11}  {_safe(say(e.message))}")
         if len(scorecard.evidence) > 40:
-            console.print(f"  … and {len(scorecard.evidence) - 40} more (see the JSON scorecard)")
+            console.print(
+                "  " + _("… and {count} more (see the JSON scorecard)").format(
+                    count=len(scorecard.evidence) - 40
+                )
+            )
     for note in scorecard.notes:
-        console.print(f"[yellow]note:[/yellow] {_safe(note)}")
+        console.print("[yellow]" + _("note:") + f"[/yellow] {_safe(say(note))}")
     for name, a in scorecard.analyzers.items():
         if a.status in ("not run", "failed"):
-            console.print(f"[dim]{name}: {a.status} — {_safe(a.reason)}[/dim]")
+            console.print(f"[dim]{name}: {_(a.status)} — {_safe(say(a.reason))}[/dim]")
 
 
 class TerminalReporter:

@@ -53,6 +53,17 @@ class LivelabGroup(click.Group):
             command = getattr(importlib.import_module(module_name), attr)
         return command
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> click.Context:
+        from livelab import i18n
+
+        if parent is None:  # the language of help and messages, before --help is shown
+            try:
+                i18n.use()
+            except i18n.UnknownLanguage as exc:
+                raise UserError(str(exc)) from None
+        return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         from livelab.api.errors import LivelabError
 
@@ -79,6 +90,15 @@ class LivelabGroup(click.Group):
     type=click.Path(file_okay=False, path_type=Path),
     help="Also load every *.py file in this folder as a plugin (repeatable).",
 )
+@click.option(
+    "--lang",
+    metavar="zh|en",
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, param, value: _set_language(value),
+    help="Interface language: zh (简体中文) or en. Default: $LIVELAB_LANG, else the system "
+    "locale, else the session's language for a report on one session, else English.",
+)
 @click.version_option(package_name="livelab")
 @click.pass_context
 def cli(ctx: click.Context, plugins_dirs: tuple[Path, ...]) -> None:
@@ -87,6 +107,17 @@ def cli(ctx: click.Context, plugins_dirs: tuple[Path, ...]) -> None:
     A SESSION is a folder with a session.toml manifest, or a bare recording.
     """
     ctx.obj = {"plugins_dirs": plugins_dirs}
+
+
+def _set_language(value: str | None) -> None:
+    if value is None:
+        return
+    from livelab import i18n
+
+    try:
+        i18n.use(value)
+    except i18n.UnknownLanguage as exc:
+        raise click.BadParameter(str(exc).removeprefix("--lang: ")) from None
 
 
 def main() -> None:

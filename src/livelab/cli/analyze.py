@@ -188,11 +188,14 @@ def analyze_and_show(
             return
         wrote_output = save(output, lambda: write_atomic(output, text))
     if not quiet:
+        from livelab.i18n import _, follow_session
+
+        follow_session(scorecard.session.language)
         print_scorecard(scorecard, Console())
         if wrote_json:
-            click.echo(f"\nJSON scorecard written to {json_path}")
+            click.echo("\n" + _("JSON scorecard written to {path}").format(path=json_path))
         if wrote_output:
-            click.echo(f"{reporter.name} written to {output}")
+            click.echo(_("{name} written to {path}").format(name=reporter.name, path=output))
     _fail_if(failed)
 
 

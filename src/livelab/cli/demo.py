@@ -36,10 +36,14 @@ def demo_command(
     quiet: bool,
 ) -> None:
     """Analyse a bundled sample session with the default rubric and print the scorecard."""
+    from livelab import i18n
     from livelab.cli.analyze import analyze_and_show
     from livelab.engine.runner import default_language, sample_session
+    from livelab.i18n import _
 
+    if language:  # the sample's language is the interface's too
+        i18n.use(language)
     path = sample_session(language or default_language())
     if not quiet:
-        click.echo(f"Analysing the sample session in {path}", err=True)
+        click.echo(_("Analysing the sample session in {path}").format(path=path), err=True)
     analyze_and_show(obj, path, rubric, json_path, False, analysis_options(None, 2.0, False), quiet)

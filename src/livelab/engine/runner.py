@@ -108,19 +108,11 @@ def sample_session(language: str = "en") -> Path:
 
 
 def default_language() -> str:
-    """``$LIVELAB_LANG`` (``zh`` or ``en``), else ``zh`` when the system locale is Chinese,
-    else ``en``."""
-    import locale
-    import os
+    """The language the rule in :mod:`livelab.i18n` picks without a session:
+    ``$LIVELAB_LANG``, else the system locale, else ``en``."""
+    from livelab.i18n import choose
 
-    chosen = os.environ.get("LIVELAB_LANG", "").strip().lower()[:2]
-    if chosen in ("zh", "en"):
-        return chosen
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        if value := os.environ.get(name):
-            return "zh" if value.lower().startswith("zh") else "en"
-    current = locale.getlocale()[0] or ""
-    return "zh" if current.lower().startswith("zh") else "en"
+    return choose()[0]
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from livelab.api.errors import LivelabError, Problem, SessionError
 from livelab.api.session import Session
 from livelab.api.transcript import printable
+from livelab.i18n import _
 
 if TYPE_CHECKING:
     from livelab.media.decode import MediaInfo
@@ -192,9 +193,10 @@ def session_warnings(metadata: Mapping[str, Any]) -> list[str]:
     lines = []
     take = metadata.get("take") or {}
     if take.get("status", "complete") != "complete":
-        lines.append(f"interrupted take: {take.get('reason') or 'the recording stopped early'}")
+        reason = take.get("reason") or _("the recording stopped early")
+        lines.append(_("interrupted take: {reason}").format(reason=reason))
     if metadata.get("partial"):
-        lines.append(f"partial: {metadata['partial']}")
+        lines.append(_("partial: {why}").format(why=metadata["partial"]))
     return lines
 
 
@@ -207,7 +209,8 @@ def language_line(metadata: Mapping[str, Any]) -> tuple[str, bool] | None:
         return str(found["warning"]), True
     if metadata.get("language_source") == "detected":
         p = float(found.get("probability") or 0.0)
-        return f"language detected: {metadata.get('language')} (p = {p:.2f})", False
+        line = _("language detected: {language} (p = {p})")
+        return line.format(language=metadata.get("language"), p=f"{p:.2f}"), False
     return None
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from livelab.api.analysis import clock
+from livelab.i18n import _
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -63,24 +64,29 @@ def percent_text(scorecard: Any) -> str:
     if scorecard.rubric is None:
         return ""
     if scorecard.percent is None:
-        return "nothing could be scored"
+        return _("nothing could be scored")
     missing = scorecard.max_total - scorecard.scorable_weight
     if missing <= 1e-9:
         return f"{scorecard.percent:.0f}%"
     if scorecard.unscored == "zero":
-        return f"{scorecard.percent:.0f}%: {missing:g} unscored points count as 0"
-    could = scorecard.scorable_weight
-    return f"{scorecard.percent:.0f}% of the {could:g} points that could be scored"
+        return _("{percent}%: {missing} unscored points count as 0").format(
+            percent=f"{scorecard.percent:.0f}", missing=f"{missing:g}"
+        )
+    return _("{percent}% of the {could} points that could be scored").format(
+        percent=f"{scorecard.percent:.0f}", could=f"{scorecard.scorable_weight:g}"
+    )
 
 
 def share_text(share: Any) -> str:
     """A role's or section's points: "9.0 / 15", "4.0 / 15 (5 could be scored)", or
     "unscored (nothing could be scored)" — never a 0 that was not earned."""
     if share.unscored:
-        return f"unscored (none of its {share.max:g} points could be scored)"
+        return _("unscored (none of its {points} points could be scored)").format(
+            points=f"{share.max:g}"
+        )
     text = f"{share.points:.1f} / {share.max:g}"
     if share.scorable is not None and share.scorable < share.max - 1e-9:
-        text += f" ({share.scorable:g} could be scored)"
+        text += " " + _("({points} could be scored)").format(points=f"{share.scorable:g}")
     return text
 
 

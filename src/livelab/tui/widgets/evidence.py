@@ -11,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from livelab.api.analysis import Evidence
+from livelab.i18n import say
 from livelab.reports.text import span_text
 from livelab.tui.messages import JumpToTime
 
@@ -46,7 +47,7 @@ class EvidenceList(OptionList):
             grid = Table.grid(padding=(0, 1))
             grid.add_column(width=11, no_wrap=True, style="cyan")
             grid.add_column(ratio=1)
-            grid.add_row(span_text(e.start_s, e.end_s), Text(e.message))
+            grid.add_row(span_text(e.start_s, e.end_s), Text(say(e.message)))
             options.append(Option(grid, id=f"evidence-{i}"))
         self.add_options(options)
 

@@ -1,0 +1,239 @@
+"""The interface language: choosing it, and saying things in it.
+
+The rule (README, "Language"): ``--lang`` if given, else ``$LIVELAB_LANG``, else the system
+locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` means Chinese,
+``C`` and ``POSIX`` say nothing), else, for a report on one session, the session's
+language, else English.
+
+Catalogs are gettext ``.mo`` files compiled from the ``.po`` files in the repository when
+the package is built (``hatch_build.py``; ``make messages`` after editing one):
+``<package>/locale/<locale>/LC_MESSAGES/<domain>.mo``, where the domain is ``livelab`` or a
+plugin's package name. A key a catalog lacks falls back to English and is logged once.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import importlib.util
+import logging
+import os
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from livelab.api.messages import CORE_DOMAIN, Message
+
+log = logging.getLogger(__name__)
+
+#: code → (gettext locale folder, the language's own name)
+LANGUAGES: dict[str, tuple[str, str]] = {"en": ("en", "English"), "zh": ("zh_CN", "简体中文")}
+DEFAULT = "en"
+
+_active = DEFAULT
+_source = "default"
+
+
+class UnknownLanguage(ValueError):
+    """A language livelab has no interface for; the message lists the choices."""
+
+
+def parse(value: str, where: str) -> str:
+    """``zh``/``en`` (also ``zh-CN``, ``zh_CN``, ``EN``) or an error listing the choices."""
+    code = value.strip().lower().replace("_", "-")
+    base = code.split("-")[0]
+    if base in LANGUAGES:
+        return base
+    choices = ", ".join(f"{k} ({v[1]})" for k, v in LANGUAGES.items())
+    raise UnknownLanguage(f"{where}: unknown language {value!r}; choose one of {choices}")
+
+
+def from_locale(environ: Mapping[str, str]) -> str | None:
+    """The language the system locale asks for, or None when it says nothing usable."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if not value:
+            continue
+        first = value.split(":")[0].split(".")[0].split("@")[0]
+        if first in ("C", "POSIX", ""):
+            return None  # the locale says "no language": not English either
+        base = first.lower().replace("_", "-").split("-")[0]
+        return base if base in LANGUAGES else DEFAULT
+    return None
+
+
+def choose(
+    flag: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    session_language: str | None = None,
+) -> tuple[str, str]:
+    """(language, where the choice came from) by the rule in the module docstring."""
+    env = os.environ if environ is None else environ
+    if flag:
+        return parse(flag, "--lang"), "--lang"
+    if env.get("LIVELAB_LANG", "").strip():
+        return parse(env["LIVELAB_LANG"], "LIVELAB_LANG"), "LIVELAB_LANG"
+    if (found := from_locale(env)) is not None:
+        return found, "locale"
+    if session_language:
+        base = session_language.lower().split("-")[0]
+        if base in LANGUAGES:
+            return base, "session"
+    return DEFAULT, "default"
+
+
+def activate(language: str, source: str = "program") -> None:
+    global _active, _source
+    _active, _source = parse(language, "language"), source
+
+
+def use(flag: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Activate the language the rule picks without a session; return it."""
+    language, source = choose(flag, environ)
+    activate(language, source)
+    return language
+
+
+def follow_session(session_language: str | None) -> str:
+    """For a report on one session: its language, when nothing else chose one."""
+    if _source == "default" and session_language:
+        base = session_language.lower().split("-")[0]
+        if base in LANGUAGES:
+            activate(base, "session")
+    return _active
+
+
+def current() -> str:
+    return _active
+
+
+def _catalog_dir(domain: str) -> Path | None:
+    """``<package>/locale`` of the package named ``domain``, found without importing it."""
+    if domain == CORE_DOMAIN:
+        return Path(__file__).parent / "locale"
+    try:
+        spec = importlib.util.find_spec(domain)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "locale"
+
+
+@cache
+def catalog(domain: str, language: str) -> _gettext.NullTranslations | None:
+    """The compiled catalog of ``domain`` in ``language``; None for English or when there is
+    none (logged once)."""
+    if language == DEFAULT or not domain.isidentifier():
+        return None
+    folder = _catalog_dir(domain)
+    locale_name = LANGUAGES[language][0]
+    if folder is None:
+        return None
+    try:
+        return _gettext.translation(domain, str(folder), languages=[locale_name])
+    except OSError:
+        log.info("no %s catalog for %s in %s: English is shown", language, domain, folder)
+        return None
+
+
+_missing: set[tuple[str, str, str]] = set()
+
+
+def translate(domain: str, text: str, language: str | None = None) -> str:
+    """``text`` (an English msgid of ``domain``) in ``language`` (default: the active one)."""
+    language = language or _active
+    found = catalog(domain, language)
+    if found is None:
+        return text
+    out = found.gettext(text)
+    known = getattr(found, "_catalog", {})
+    if text and text not in known and (domain, language, text) not in _missing:
+        _missing.add((domain, language, text))
+        log.warning("catalog %s (%s) has no translation for %r: English is shown",
+                    domain, language, text)  # fmt: skip
+    return out
+
+
+def _(text: str) -> str:
+    """livelab's own strings."""
+    return translate(CORE_DOMAIN, text)
+
+
+def N_(text: str) -> str:
+    """Marks a string for the catalog without translating it yet."""
+    return text
+
+
+def say(message: str | Message | Any, language: str | None = None) -> str:
+    """A message in the reader's language; plain text (user data, old scorecards) as it is."""
+    if isinstance(message, Message):
+        lang = language or _active
+        return message.render(lambda domain, text: translate(domain, text, lang))
+    return str(message)
+
+
+#: The team roles as the field names them (rubric ``role:`` values).
+ROLE_NAMES = {
+    "anchor": N_("anchor"),
+    "assistant": N_("assistant"),
+    "operations": N_("operations"),
+    "selection": N_("selection"),
+    "team": N_("team"),
+}
+
+
+def role_text(role: str) -> str:
+    return _(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def pick_title(title: str, language: str | None = None) -> str:
+    """One language of a bilingual title, "语速 / Speaking pace": the Chinese side in
+    Chinese, the other in English; a title in one language as it is."""
+    left, sep, right = title.partition(" / ")
+    if not sep or _has_cjk(left) == _has_cjk(right):
+        return title
+    zh, en = (left, right) if _has_cjk(left) else (right, left)
+    return zh if (language or _active) == "zh" else en
+
+
+#: Units as each language writes them after a number. English units are the metric's own.
+_ZH_UNITS = {
+    "s": "秒",
+    "wpm": "词/分钟",
+    "cpm": "字/分钟",
+    "silences": "次",
+    "silence": "次",
+    "repeats": "次",
+    "repeat": "次",
+    "per_100": "次/百字",
+    "viewers": "人",
+    "viewer": "人",
+    "views": "次",
+    "view": "次",
+    "per viewer": "次/人",
+    "per 10 min": "次/10分钟",
+    "per_10min": "次/10分钟",
+    "banned claims": "处",
+    "banned claim": "处",
+    "products": "个商品",
+    "product": "个商品",
+    "questions": "个",
+    "question": "个",
+    "exits": "人离开",
+    "currency": "元",
+    "currency per order": "元/单",
+    "currency per viewer": "元/人",
+    "currency per 1000 views": "元/千次观看",
+}
+
+
+def unit_text(unit: str, language: str | None = None) -> str:
+    """How ``unit`` is written after a number in the language; unchanged when not known."""
+    if (language or _active) == "zh":
+        return _ZH_UNITS.get(unit, unit)
+    return unit

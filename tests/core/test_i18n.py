@@ -1,0 +1,176 @@
+"""The interface language: the catalogs are complete and compiled, the rule that picks the
+language, messages as data, and the Chinese terminal scorecard."""
+
+from __future__ import annotations
+
+import gettext
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from click.testing import CliRunner
+
+from livelab import Evidence, Message, Messages, i18n
+from livelab.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Each gettext domain and the package folder whose strings it holds.
+DOMAINS = {
+    "livelab": ROOT / "src" / "livelab",
+    **{f"livelab_{p}": ROOT / "plugins" / f"livelab_{p}"
+       for p in ("pace", "coverage", "presence", "ops")},
+}  # fmt: skip
+KEYWORDS = {"_": None, "N_": None, "M": (2,)}
+
+
+def _extracted(folder: Path) -> set[str]:
+    found = extract_from_dir(str(folder), keywords=KEYWORDS, comment_tags=())
+    return {msg if isinstance(msg, str) else msg[0] for _, _, msg, _, _ in found}
+
+
+def _po(domain: str):
+    path = DOMAINS[domain] / "locale" / "zh_CN" / "LC_MESSAGES" / f"{domain}.po"
+    with path.open("rb") as f:
+        return path, read_po(f)
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    yield
+    i18n.activate("en", "default")
+
+
+@pytest.mark.parametrize("domain", sorted(DOMAINS))
+def test_every_string_has_a_chinese_translation(domain):
+    """A string added to the code without a zh_CN translation fails here (`make catalogs`
+    merges it into the .po; then translate it)."""
+    path, catalog = _po(domain)
+    strings = _extracted(DOMAINS[domain])
+    assert strings, f"no translatable strings found in {DOMAINS[domain]}"
+    missing = sorted(s for s in strings if not (catalog.get(s) and catalog.get(s).string))
+    assert not missing, f"{path}: no Chinese for {missing}"
+    fuzzy = sorted(m.id for m in catalog if m.id and m.fuzzy)
+    assert not fuzzy, f"{path}: fuzzy (unchecked) entries {fuzzy}"
+
+
+@pytest.mark.parametrize("domain", sorted(DOMAINS))
+def test_translations_keep_their_fields(domain):
+    """A translation that drops or renames a {field} would show a raw brace or lose a number."""
+    path, catalog = _po(domain)
+    for m in catalog:
+        if m.id and m.string:
+            fields = set(re.findall(r"\{[^}]*\}", m.id))
+            assert set(re.findall(r"\{[^}]*\}", m.string)) == fields, f"{path}: {m.id!r}"
+
+
+@pytest.mark.parametrize("domain", sorted(DOMAINS))
+def test_compiled_catalog_matches_the_po(domain):
+    """The .mo the build compiled says what the .po in git says (`make messages`)."""
+    path, catalog = _po(domain)
+    mo = path.with_suffix(".mo")
+    assert mo.is_file(), f"{mo} is missing: the build compiles it (make messages)"
+    with mo.open("rb") as f:
+        compiled = gettext.GNUTranslations(f)
+    for m in catalog:
+        if m.id:
+            assert compiled.gettext(m.id) == m.string, f"{mo}: stale for {m.id!r}"
+
+
+def test_the_language_rule():
+    c = i18n.choose
+    assert c("zh", {"LIVELAB_LANG": "en", "LANG": "en_US.UTF-8"}) == ("zh", "--lang")
+    assert c(None, {"LIVELAB_LANG": "zh-CN", "LANG": "en_US.UTF-8"}) == ("zh", "LIVELAB_LANG")
+    assert c(None, {"LANG": "zh_CN.UTF-8"}) == ("zh", "locale")
+    assert c(None, {"LC_ALL": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}) == ("en", "locale")
+    assert c(None, {"LANG": "de_DE.UTF-8"}) == ("en", "locale")  # no German: English
+    # C/POSIX say nothing about a language: the session's, else English
+    assert c(None, {"LANG": "C"}, session_language="zh") == ("zh", "session")
+    assert c(None, {"LANG": "C.UTF-8"}) == ("en", "default")
+    assert c(None, {}, session_language="zh") == ("zh", "session")
+    with pytest.raises(i18n.UnknownLanguage, match=r"'fr'.*en \(English\), zh \(简体中文\)"):
+        c("fr", {})
+
+
+def test_message_is_data_and_renders_in_either_language():
+    m = Messages("livelab_pace")("dead_air", "dead air ({seconds:.1f} s)", start=34.2,
+                                 end=38.5, seconds=4.3)
+    e = Evidence(34.2, 38.5, "pace.dead_air_count", m)
+    data = json.loads(json.dumps(e.to_dict()))
+    assert data["message"] == "dead air (4.3 s)"  # the English text stays in "message"
+    assert data["kind"] == "dead_air" and data["params"]["seconds"] == 4.3
+    back = Evidence.from_dict(data)
+    assert back == e
+    assert i18n.say(back.message, "zh") == "冷场（4.3 秒）"
+    assert i18n.say(back.message, "en") == "dead air (4.3 s)"
+    # a nested word is translated too, and mm:ss comes from the seconds
+    cov = Messages("livelab_coverage")
+    said = cov("mention_said", "{product} — {mention}: “{quote}” at {at:clock}",
+               product="杯子", mention=cov("mention", "promotion"), quote="包邮", at=48.2)
+    assert i18n.say(Message.from_dict(said.to_dict()), "zh") == "杯子 — 优惠活动：00:48 “包邮”"
+    # old scorecards carry plain text: shown as it is
+    assert i18n.say("dead air 00:37–00:41", "zh") == "dead air 00:37–00:41"
+
+
+def test_a_template_that_does_not_fit_its_parameters_fails_in_the_plugin():
+    with pytest.raises(KeyError):
+        Messages("my_plugin")("x", "{missing} s", seconds=1)
+    with pytest.raises(ValueError, match="package name"):
+        Messages("not a package")
+
+
+def test_missing_key_falls_back_to_english_and_is_logged_once(caplog):
+    m = Message("new", "a message nobody translated ({n})", {"n": 3}, "livelab_pace")
+    with caplog.at_level(logging.WARNING, logger="livelab.i18n"):
+        assert i18n.say(m, "zh") == "a message nobody translated (3)"
+        assert i18n.say(m, "zh") == "a message nobody translated (3)"
+    logged = [r for r in caplog.records if "nobody translated" in r.getMessage()]
+    assert len(logged) == 1
+
+
+def test_a_plugin_without_catalogs_and_a_bad_translation_fall_back(monkeypatch):
+    m = Message("k", "{n} things", {"n": 2}, "no_such_plugin_package")
+    assert i18n.say(m, "zh") == "2 things"
+    # a translation whose fields do not match: English, not a crash
+    broken = Message("k", "{n} things", {"n": 2}, "livelab_pace")
+    monkeypatch.setattr(i18n, "translate", lambda domain, text, language=None: "{count} 个")
+    assert i18n.say(broken, "zh") == "2 things"
+
+
+def test_units_per_language():
+    from livelab.builtin.reporters import format_value
+
+    i18n.activate("zh")
+    assert format_value(196, "cpm") == "196 字/分钟"
+    assert format_value(4.5, "s") == "4.5 秒"
+    assert format_value(2, "silences") == "2 次"
+    assert format_value(0.5, "ratio") == "50%"
+    i18n.activate("en")
+    assert format_value(196, "cpm") == "196 cpm"
+    assert format_value(1, "silences") == "1 silence"
+    assert format_value(4.5, "s") == "4.5 s"
+
+
+def test_bilingual_titles_pick_one_side():
+    assert i18n.pick_title("语速 / Speaking pace", "zh") == "语速"
+    assert i18n.pick_title("语速 / Speaking pace", "en") == "Speaking pace"
+    assert i18n.pick_title("Price / value", "zh") == "Price / value"  # not bilingual
+
+
+def test_unknown_lang_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["--lang", "fr", "plugins"])
+    assert result.exit_code == 2
+    assert "unknown language 'fr'" in result.output and "zh (简体中文)" in result.output
+    result = CliRunner().invoke(cli, ["plugins"], env={"LIVELAB_LANG": "klingon"})
+    assert result.exit_code == 2 and "LIVELAB_LANG" in result.output
+
+
+def test_chinese_under_a_chinese_locale_and_lang_c_still_works(tmp_path):
+    runner = CliRunner()
+    zh = runner.invoke(cli, ["rubric", "list"], env={"LANG": "zh_CN.UTF-8"})
+    assert zh.exit_code == 0, zh.output
+    c = runner.invoke(cli, ["--help"], env={"LANG": "C", "LC_ALL": "C"})
+    assert c.exit_code == 0 and "Usage" in c.output
