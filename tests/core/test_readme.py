@@ -49,3 +49,15 @@ def test_readme_documents_every_metric():
     registry.load_plugins()
     missing = [name for name in registry.metric_specs() if f"`{name}`" not in readme]
     assert not missing, f"README does not document {missing}"
+
+
+def _quick_start(name: str) -> list[str]:
+    text = (REPO / name).read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", text, re.S)
+    assert block, f"{name} has no quick-start commands"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_both_readmes_give_the_same_two_commands():
+    assert _quick_start("README.md") == ["make demo", "make test"]
+    assert _quick_start("README.zh-CN.md") == _quick_start("README.md")
