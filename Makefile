@@ -28,9 +28,16 @@ catalogs: $(STAMP)
 	@for d in $(DOMAINS); do dir=$${d%%:*}; dom=$${d##*:}; \
 	  $(BIN)/pybabel -q extract --no-location --omit-header --sort-output --no-default-keywords \
 	    -k _ -k N_ -k M:2 -o $$dir/locale/$$dom.pot $$dir && \
+	  { [ $$dom != livelab ] || $(BIN)/python hatch_build.py --add-cli-help $$dir/locale/$$dom.pot; } && \
 	  $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --width 100 \
 	    -D $$dom -l zh_CN -i $$dir/locale/$$dom.pot -d $$dir/locale && \
 	  rm $$dir/locale/$$dom.pot || exit 1; done
+	@# click's own words ("Usage:", its errors), from the installed click
+	@$(BIN)/pybabel -q extract --no-location --omit-header --sort-output \
+	    -o src/livelab/locale/click.pot $$($(BIN)/python -c 'import click, os; print(os.path.dirname(click.__file__))') && \
+	  $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --width 100 \
+	    -D click -l zh_CN -i src/livelab/locale/click.pot -d src/livelab/locale --init-missing && \
+	  rm src/livelab/locale/click.pot
 	@grep -c '^msgstr ""$$' $$(find src plugins -name '*.po') | grep -v ':1$$' || true
 
 # The gettext catalogs: .po (in git) → .mo (built; the install does it too).

@@ -26,9 +26,29 @@ def compile_catalogs(root: Path) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":  # `make messages`, without hatchling
-    for path in compile_catalogs(Path(__file__).parent):
-        print(path)
+def add_cli_help(pot: Path) -> None:
+    """Add the command line's help texts (click options and docstrings, which gettext's
+    extractors cannot see) to the template ``pot`` (`make catalogs`)."""
+    from babel.messages.pofile import read_po, write_po
+
+    from livelab.cli import help_texts
+
+    with pot.open("rb") as f:
+        catalog = read_po(f)
+    for text in help_texts():
+        catalog.add(text, auto_comments=["command-line help"])
+    with pot.open("wb") as f:
+        write_po(f, catalog, width=100, no_location=True, omit_header=True, sort_output=True)
+
+
+if __name__ == "__main__":  # `make messages` and `make catalogs`, without hatchling
+    import sys
+
+    if sys.argv[1:2] == ["--add-cli-help"]:
+        add_cli_help(Path(sys.argv[2]))
+    else:
+        for path in compile_catalogs(Path(__file__).parent):
+            print(path)
     raise SystemExit(0)
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface  # noqa: E402

@@ -56,6 +56,17 @@ def _the_checkout_stays_clean():
     assert not written, f"tests wrote into the checkout: {sorted(map(str, written))}"
 
 
+@pytest.fixture(autouse=True)
+def _english_interface():
+    """Each test starts in English, whatever the one before it chose (a CLI run under a
+    Chinese locale, a Mandarin session's scorecard)."""
+    from livelab import i18n
+
+    i18n.activate("en", "default")
+    yield
+    i18n.activate("en", "default")
+
+
 @pytest.fixture
 def grid_clip(tmp_path: Path) -> Path:
     """A real 3 s clip of a speaker facing the camera, with audio, copied to a writable place."""

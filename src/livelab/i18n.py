@@ -17,6 +17,7 @@ import gettext as _gettext
 import importlib.util
 import logging
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -107,9 +108,13 @@ def current() -> str:
     return _active
 
 
+#: Domains whose catalogs livelab ships itself: its own, and click's words ("Usage:").
+OWN_DOMAINS = (CORE_DOMAIN, "click")
+
+
 def _catalog_dir(domain: str) -> Path | None:
     """``<package>/locale`` of the package named ``domain``, found without importing it."""
-    if domain == CORE_DOMAIN:
+    if domain in OWN_DOMAINS:
         return Path(__file__).parent / "locale"
     try:
         spec = importlib.util.find_spec(domain)
@@ -138,6 +143,7 @@ def catalog(domain: str, language: str) -> _gettext.NullTranslations | None:
 
 
 _missing: set[tuple[str, str, str]] = set()
+_FIELDS = re.compile(r"\{[^}]*\}|%\([a-z_]+\)s")
 
 
 def translate(domain: str, text: str, language: str | None = None) -> str:
@@ -153,6 +159,16 @@ def translate(domain: str, text: str, language: str | None = None) -> str:
         log.warning("catalog %s (%s) has no translation for %r: English is shown",
                     domain, language, text)  # fmt: skip
     return out
+
+
+def translate_plural(domain: str, one: str, many: str, n: int) -> str:
+    english = one if n == 1 else many
+    found = catalog(domain, _active)
+    if found is None:
+        return english
+    said = found.ngettext(one, many, n)
+    # One Chinese form serves both English ones; it may only use the chosen one's fields.
+    return said if set(_FIELDS.findall(said)) <= set(_FIELDS.findall(english)) else english
 
 
 def _(text: str) -> str:

@@ -174,3 +174,80 @@ def test_chinese_under_a_chinese_locale_and_lang_c_still_works(tmp_path):
     assert zh.exit_code == 0, zh.output
     c = runner.invoke(cli, ["--help"], env={"LANG": "C", "LC_ALL": "C"})
     assert c.exit_code == 0 and "Usage" in c.output
+
+
+def test_every_command_line_help_text_has_a_chinese_translation():
+    from livelab.cli import help_texts
+
+    path, catalog = _po("livelab")
+    texts = help_texts()
+    assert len(texts) > 50  # every command's docstring and options, lazily loaded ones too
+    missing = [t for t in texts if not (catalog.get(t) and catalog.get(t).string)]
+    assert not missing, f"{path}: no Chinese for {missing}"
+
+
+def test_clicks_own_words_keep_their_fields():
+    path = ROOT / "src" / "livelab" / "locale" / "zh_CN" / "LC_MESSAGES" / "click.po"
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    field = re.compile(r"\{[^}]*\}|%\([a-z_]+\)s")
+    for m in catalog:
+        if not m.id:
+            continue
+        english = m.id if isinstance(m.id, tuple) else (m.id,)
+        said = m.string if isinstance(m.string, tuple) else (m.string,)
+        assert all(said), f"{path}: no Chinese for {m.id!r}"
+        allowed = set().union(*(field.findall(e) for e in english))
+        for s in said:
+            assert set(field.findall(s)) <= allowed, f"{path}: {m.id!r}"
+
+
+def _cells(text):
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+ZH = {"LANG": "zh_CN.UTF-8", "LC_ALL": None, "LANGUAGE": None, "LIVELAB_LANG": None,
+      "COLUMNS": "80"}
+
+
+def test_help_is_chinese_under_a_chinese_locale_and_fits_80_columns():
+    from livelab.cli import LAZY_COMMANDS
+
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"], env=ZH)
+    assert top.exit_code == 0, top.output
+    for english in ("Usage:", "Options", "Commands", "Show this message", "rehearse"):
+        assert english not in top.output, english
+    assert "用法" in top.output and "显示本帮助并退出" in top.output and "命令" in top.output
+    for name in LAZY_COMMANDS:
+        shown = runner.invoke(cli, [name, "--help"], env=ZH)
+        assert shown.exit_code == 0, shown.output
+        assert "Show this message" not in shown.output
+        wide = [line for line in shown.output.splitlines() if _cells(line) > 80]
+        assert not wide, f"livelab {name} --help: lines wider than 80 columns: {wide}"
+    # the same process, in English again: nothing stays translated
+    en = runner.invoke(cli, ["analyze", "--help"], env={**ZH, "LANG": "C"})
+    assert "Usage:" in en.output and "Analyse SESSION" in en.output and "分析" not in en.output
+
+
+def test_click_errors_are_chinese_too():
+    result = CliRunner().invoke(cli, ["analyz"], env=ZH)
+    assert result.exit_code == 2
+    assert "没有 'analyz' 这个命令" in result.output and "No such command" not in result.output
+
+
+def test_wrapping_counts_columns_and_keeps_english_as_click_does():
+    import click.formatting
+
+    from livelab.cli.help import _click_wrap, wrap_cells
+
+    english = "Also load every *.py file in this folder as a plugin (repeatable). " * 3
+    assert wrap_cells(english, 40) == _click_wrap(english, 40)
+    chinese = "同时把这个文件夹里的每个 *.py 文件作为插件加载（可重复）。" * 3
+    lines = wrap_cells(chinese, 40).splitlines()
+    assert len(lines) > 2 and all(_cells(line) <= 40 for line in lines)
+    assert "".join(lines).replace(" ", "") == chinese.replace(" ", "")  # nothing lost
+    assert not any(line.startswith(("，", "。", "）")) for line in lines)
+    assert click.formatting.wrap_text in (wrap_cells, _click_wrap)

@@ -10,6 +10,9 @@ from typing import Any
 import click
 
 from livelab.cli.common import EXIT_BAD_INPUT
+from livelab.cli.help import help_texts, localize, speak_click
+
+__all__ = ["LAZY_COMMANDS", "UserError", "cli", "help_texts", "localize", "main"]
 
 
 class UserError(click.ClickException):
@@ -51,13 +54,18 @@ class LivelabGroup(click.Group):
 
             module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
             command = getattr(importlib.import_module(module_name), attr)
-        return command
+        return None if command is None else localize(command)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        localize(self)
+        super().format_help(ctx, formatter)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
                      **extra: Any) -> click.Context:
         from livelab import i18n
 
         if parent is None:  # the language of help and messages, before --help is shown
+            speak_click()
             try:
                 i18n.use()
             except i18n.UnknownLanguage as exc:
