@@ -38,6 +38,7 @@ catalogs: $(STAMP)
 	  $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --width 100 \
 	    -D click -l zh_CN -i src/livelab/locale/click.pot -d src/livelab/locale --init-missing && \
 	  rm src/livelab/locale/click.pot
+	@sed -i '/Report-Msgid-Bugs-To/d' $$(find src plugins -name '*.po')
 	@grep -c '^msgstr ""$$' $$(find src plugins -name '*.po') | grep -v ':1$$' || true
 
 # The gettext catalogs: .po (in git) → .mo (built; the install does it too).

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
+#: The plugin's messages; translations in locale/<lang>/LC_MESSAGES/livelab_coverage.po.
+M = livelab.Messages("livelab_coverage")
+
 METRICS = (
     MetricSpec(
         "coverage.selling_points_ratio",
@@ -81,7 +84,7 @@ class CoverageAnalyzer(Analyzer):
 
     name = "coverage"
     title = "What was said"
-    version = "9"
+    version = "10"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
 
@@ -102,14 +105,14 @@ class CoverageAnalyzer(Analyzer):
         if signals.products is None:  # the core does not run us then; kept for direct callers
             f = Findings()
             for m in METRICS:
-                f.set(m.name, None, "the session names no products file")
+                f.set(m.name, None, M("no_products_file", "the session names no products file"))
             return f
         products = signals.products.valid()  # a LivelabError names the file, product and key
         transcript = signals.transcript
         if transcript is None:
             f = Findings()
             for m in METRICS:
-                f.set(m.name, None, "no transcript")
+                f.set(m.name, None, M("no_transcript", "no transcript"))
             return f
         return measure_coverage(
             products, transcript, signals.language, signals.duration_s, self.settings
@@ -132,7 +135,7 @@ class InteractionAnalyzer(Analyzer):
 
     name = "interaction"
     title = "Audience questions"
-    version = "7"
+    version = "8"
     needs = frozenset({"transcript", "chat"})
     wants = frozenset({"products"})
     metrics = INTERACTION_METRICS
@@ -172,7 +175,8 @@ class InteractionAnalyzer(Analyzer):
         chat = signals.file("chat")
         if chat is None or signals.transcript is None:  # the core does not run us then
             for m in INTERACTION_METRICS:
-                f.set(m.name, None, "no chat log" if chat is None else "no transcript")
+                f.set(m.name, None, M("no_chat", "no chat log") if chat is None
+                      else M("no_transcript", "no transcript"))
             return f
         messages = read_chat(chat)  # a LivelabError names the file, line and key
         products = signals.products.valid() if signals.products is not None else None

@@ -108,7 +108,7 @@ def measure_interaction(
     if questions and not spoken.tokens:
         # As for coverage: no words at all is more likely a recording or recognition
         # problem than an anchor who ignored everyone; leave it unscored, not 0.
-        f.set(METRIC, None, "no speech was recognised in the recording")
+        f.set(METRIC, None, M("no_speech", "no speech was recognised in the recording"))
         f.details = {"window_s": window, "asked": len(questions), "warnings": warnings}
         return f
     cues = CoverageCueDetector(cards, language).detect(transcript)
@@ -170,8 +170,11 @@ def measure_interaction(
     f.set(
         METRIC,
         answered / len(rows) if rows else None,
-        "no audience questions in the chat"
-        + (f" before the recording ends ({len(late)} after it)" if late else ""),
+        M("no_questions_before_end",
+          "no audience questions in the chat before the recording ends ({late} after it)",
+          late=len(late))
+        if late
+        else M("no_questions", "no audience questions in the chat"),
     )
     f.details = {
         "window_s": window,

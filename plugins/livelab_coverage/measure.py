@@ -208,7 +208,7 @@ def measure_coverage(
         # No words at all is more likely a recording or recognition problem than a pitch
         # that said nothing: leave every metric unscored rather than score it 0.
         for name in METRIC_NAMES:
-            f.set(name, None, "no speech was recognised in the recording")
+            f.set(name, None, M("no_speech", "no speech was recognised in the recording"))
         f.details["warnings"] = language_warnings(products, language)
         return f
     index = PhraseIndex(text, options.match)
@@ -363,12 +363,12 @@ def measure_coverage(
     f.set(
         "coverage.selling_points_ratio",
         points_found / points_total if points_total else None,
-        "no product card lists a selling point",
+        M("no_selling_points", "no product card lists a selling point"),
     )
     f.set(
         "coverage.required_mentions_ratio",
         mentions_found / mentions_total if mentions_total else None,
-        "no product card lists required mentions",
+        M("no_mentions", "no product card lists required mentions"),
     )
 
     # When each product was first mentioned, for how long, and in which order.
@@ -377,7 +377,7 @@ def measure_coverage(
         for pid, info in per_product.items()
         if info["first_mention_s"] is not None
     )
-    nothing = "no product was mentioned by name or selling point"
+    nothing = M("no_product_mentioned", "no product was mentioned by name or selling point")
     f.set("coverage.first_mention_s", mentioned[0][0] if mentioned else None, nothing)
     for pid, a, b in blocks:
         f.evidence.append(
@@ -424,7 +424,7 @@ def measure_coverage(
     f.set(
         "coverage.cta_per_10min",
         len(ctas) / duration * 600 if duration > 0 else None,
-        "the session has no duration",
+        M("no_duration", "the session has no duration"),
     )
     f.details["calls_to_action"] = [
         {
@@ -436,9 +436,9 @@ def measure_coverage(
     ]
     price_times = {p.id: [h.start_s for h in stated_prices(p, found)] for p in products}
     if not ctas:
-        f.set("coverage.price_before_cta", None, "no call to action was heard")
+        f.set("coverage.price_before_cta", None, M("no_cta", "no call to action was heard"))
     elif not any(p.prices for p in products):
-        f.set("coverage.price_before_cta", None, "no product card gives a price")
+        f.set("coverage.price_before_cta", None, M("no_price", "no product card gives a price"))
     else:
         preceded = 0
         for h in ctas:

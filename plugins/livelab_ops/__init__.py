@@ -18,7 +18,7 @@ from typing import Any
 
 import livelab
 from livelab import Analyzer, Findings, OpsFormat, Signals
-from livelab_ops.funnel import METRICS, measure
+from livelab_ops.funnel import METRICS, M, measure
 from livelab_ops.speech import (
     PRODUCT_METRICS,
     SPEECH_METRICS,
@@ -48,7 +48,7 @@ class OpsAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops"
     title = "Viewers and orders"
-    version = "6"
+    version = "7"
     needs = frozenset({"ops"})
     metrics = METRICS
 
@@ -58,7 +58,7 @@ class OpsAnalyzer(_ChecksTheTable, Analyzer):
     def analyze(self, signals: Signals) -> Findings:
         path = signals.file("ops")
         if path is None:  # the core only runs us with an ops file; kept for direct callers
-            return _unmeasured(self, "the session names no ops file")
+            return _unmeasured(self, M("no_ops_file", "the session names no ops file"))
         table, past = _read(path, signals)
         if not len(table):
             return _unmeasured(self, past)
@@ -73,7 +73,7 @@ class OpsSpeechAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops_speech"
     title = "Viewers lost in dead air"
-    version = "5"
+    version = "6"
     needs = frozenset({"ops", "transcript"})
     metrics = SPEECH_METRICS
 
@@ -86,7 +86,8 @@ class OpsSpeechAnalyzer(_ChecksTheTable, Analyzer):
     def analyze(self, signals: Signals) -> Findings:
         path = signals.file("ops")
         if path is None or signals.transcript is None:
-            return _unmeasured(self, "needs the ops file and a transcript")
+            return _unmeasured(self, M("needs_ops_transcript",
+                                       "needs the ops file and a transcript"))
         table, past = _read(path, signals)
         if not len(table):
             return _unmeasured(self, past)
@@ -99,7 +100,7 @@ class OpsProductsAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops_products"
     title = "Sales during each pitch"
-    version = "5"
+    version = "6"
     needs = frozenset({"ops", "transcript", "products"})
     metrics = PRODUCT_METRICS
 
@@ -112,7 +113,8 @@ class OpsProductsAnalyzer(_ChecksTheTable, Analyzer):
     def analyze(self, signals: Signals) -> Findings:
         path, cards = signals.file("ops"), signals.products
         if path is None or cards is None or signals.transcript is None:
-            return _unmeasured(self, "needs the ops file, the products file and a transcript")
+            return _unmeasured(self, M("needs_ops_products_transcript",
+                                       "needs the ops file, the products file and a transcript"))
         # cards.valid(): a LivelabError names the products file, product and key
         products = cards.valid()
         table, past = _read(path, signals)
@@ -151,7 +153,7 @@ def _formats(signals: Signals) -> list[OpsFormat] | None:
     return list(signals.ops_formats) or None
 
 
-def _unmeasured(analyzer: Analyzer, reason: str) -> Findings:
+def _unmeasured(analyzer: Analyzer, reason: str | livelab.Message) -> Findings:
     findings = Findings()
     for spec in analyzer.metrics:
         findings.set(spec.name, None, reason)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livelab import Evidence, Findings, Messages, MetricSpec, Series
+from livelab import Evidence, Findings, Message, Messages, MetricSpec, Series
 from livelab_ops.table import OpsTable
 
 M = Messages("livelab_ops")
@@ -56,7 +56,7 @@ class _Measure:
     """A value, or the reason there is none."""
 
     value: float | None
-    reason: str = ""
+    reason: str | Message = ""
 
 
 def row_intervals(table: OpsTable, duration_s: float | None) -> np.ndarray | None:
@@ -85,18 +85,23 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
     def total(column: str) -> float:
         return float(np.sum(cols[column]))
 
-    def need(*columns: str) -> str:
+    def need(*columns: str) -> Message | None:
         missing = [c for c in columns if c not in cols]
         if not missing:
-            return ""
+            return None
+        if len(missing) == 1:
+            return M("no_column", "{file} has no '{column}' column (format {format})",
+                     file=name, column=missing[0], format=table.format)
         quoted = ", ".join(f"'{c}'" for c in missing[:-1])
-        quoted = f"{quoted} and '{missing[-1]}' columns" if quoted else f"'{missing[-1]}' column"
-        return f"{name} has no {quoted} (format {table.format})"
+        return M("no_columns", "{file} has no {columns} and '{last}' columns (format {format})",
+                 file=name, columns=quoted, last=missing[-1], format=table.format)
 
-    def ratio(num: Callable[[], float], den: float, undefined: str) -> _Measure:
+    def ratio(num: Callable[[], float], den: float, undefined: Message) -> _Measure:
         if den == 0:
-            return _Measure(None, f"undefined: {undefined}")
+            return _Measure(None, M("undefined", "undefined: {why}", why=undefined))
         return _Measure(num() / den)
+
+    no_viewers = M("why", "no viewers (uv is 0)")
 
     # Viewers.
     if reason := need("online"):
@@ -135,16 +140,16 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
             return uv
         if reason := need(*columns):
             return _Measure(None, reason)
-        return ratio(num, uv.value, "no viewers (uv is 0)")
+        return ratio(num, uv.value, no_viewers)
 
     if watch_total is None:
         avg_watch = _Measure(None, pcu.reason or
-                             f"{name} has one row and the recording length is unknown, "
-                             "so the row has no duration")
+                             M("one_row_no_duration", "{file} has one row and the recording "
+                               "length is unknown, so the row has no duration", file=name))
     elif uv.value is None:
         avg_watch = uv
     else:
-        avg_watch = ratio(lambda: watch_total, uv.value, "no viewers (uv is 0)")
+        avg_watch = ratio(lambda: watch_total, uv.value, no_viewers)
 
     interaction = per_viewer(lambda: total("likes") + total("comments") + total("shares"),
                              "likes", "comments", "shares")
@@ -152,26 +157,27 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
     buyers_column = "buyers" if "buyers" in cols else "orders"
     watch_to_order = per_viewer(lambda: total(buyers_column), buyers_column)
 
-    def between(num: str, den: str, undefined: str) -> _Measure:
+    def between(num: str, den: str, undefined: Message) -> _Measure:
         if reason := need(num, den):
             return _Measure(None, reason)
         return ratio(lambda: total(num), total(den), undefined)
 
-    ctr = between("product_clicks", "product_impressions", "no product impressions")
-    click_to_order = between("orders", "product_clicks", "no product clicks")
-    gmv = _Measure(None, need("gmv")) if "gmv" not in cols else _Measure(total("gmv"))
+    ctr = between("product_clicks", "product_impressions", M("why", "no product impressions"))
+    click_to_order = between("orders", "product_clicks", M("why", "no product clicks"))
+    gmv = _Measure(None, need("gmv") or "") if "gmv" not in cols else _Measure(total("gmv"))
 
-    def per_gmv(den: _Measure, scale: float, undefined: str) -> _Measure:
+    def per_gmv(den: _Measure, scale: float, undefined: Message) -> _Measure:
         if gmv.value is None:
             return gmv
         if den.value is None:
             return den
         return ratio(lambda: gmv.value * scale, den.value, undefined)  # type: ignore[operator]
 
-    gpm = per_gmv(views, 1000.0, "no views")
-    uv_value = per_gmv(uv, 1.0, "no viewers (uv is 0)")
-    orders = _Measure(None, need("orders")) if "orders" not in cols else _Measure(total("orders"))
-    aov = per_gmv(orders, 1.0, "no orders")
+    gpm = per_gmv(views, 1000.0, M("why", "no views"))
+    uv_value = per_gmv(uv, 1.0, no_viewers)
+    orders = (_Measure(None, need("orders") or "") if "orders" not in cols
+              else _Measure(total("orders")))
+    aov = per_gmv(orders, 1.0, M("why", "no orders"))
 
     for spec, m in zip(METRICS, (pcu, acu, uv, views, avg_watch, interaction, follow, ctr,
                                  click_to_order, watch_to_order, gmv, gpm, uv_value, aov),

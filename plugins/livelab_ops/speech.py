@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livelab import Evidence, Findings, MetricSpec, ProductCard, Transcript
+from livelab import Evidence, Findings, Message, MetricSpec, ProductCard, Transcript
 from livelab_ops.funnel import M, row_intervals
 from livelab_ops.table import OpsTable
 
@@ -49,11 +49,12 @@ class SpeechOptions:
     order_lag_s: float = 30.0
 
 
-def not_on_recording_clock(table: OpsTable) -> str:
+def not_on_recording_clock(table: OpsTable) -> Message | None:
     if table.time_kind != "clock":
-        return ""
-    return (f"{table.path.name} gives clock times (from {table.time_first}), which cannot be "
-            "placed on the recording; give t as offsets from the recording start")
+        return None
+    return M("clock_times", "{file} gives clock times (from {first}), which cannot be placed on "
+             "the recording; give t as offsets from the recording start",
+             file=table.path.name, first=str(table.time_first))
 
 
 def dead_air_spans(transcript: Transcript, min_gap_s: float) -> list[tuple[float, float]]:
@@ -90,11 +91,13 @@ def measure_dead_air(table: OpsTable, transcript: Transcript, duration_s: float 
     reason = not_on_recording_clock(table)
     intervals = row_intervals(table, duration_s)
     if not reason and "exits" not in table.columns:
-        reason = f"{table.path.name} has no 'exits' column (format {table.format})"
+        reason = M("no_column", "{file} has no '{column}' column (format {format})",
+                   file=table.path.name, column="exits", format=table.format)
     if not reason and intervals is None:
-        reason = f"{table.path.name} has one row and the recording length is unknown"
+        reason = M("one_row", "{file} has one row and the recording length is unknown",
+                   file=table.path.name)
     if not reason and not transcript.segments:
-        reason = "the transcript has no speech"
+        reason = M("no_speech", "the transcript has no speech")
     if reason:
         for spec in SPEECH_METRICS:
             f.set(spec.name, None, reason)
@@ -123,14 +126,18 @@ def measure_dead_air(table: OpsTable, transcript: Transcript, duration_s: float 
     silent_s = sum(max(0.0, min(b, speech[1]) - max(a, speech[0])) for a, b in spans)
     spoken_s = (speech[1] - speech[0]) - silent_s
     if not spans or silent_s <= 0:
-        f.set("ops.dead_air_exit_ratio", None, "undefined: no dead air while the table runs")
+        f.set("ops.dead_air_exit_ratio", None,
+              M("undefined", "undefined: {why}",
+                why=M("why", "no dead air while the table runs")))
     else:
         in_silence = float(np.sum(spread_over(table, intervals, "exits", [
             (max(a, speech[0]), min(b, speech[1])) for a, b in spans])))
         overall = float(spread_over(table, intervals, "exits", [speech])[0])
         spoken_rate = (overall - in_silence) / spoken_s if spoken_s > 0 else 0.0
         if spoken_rate <= 0:
-            f.set("ops.dead_air_exit_ratio", None, "undefined: no exits while the anchor spoke")
+            f.set("ops.dead_air_exit_ratio", None,
+                  M("undefined", "undefined: {why}",
+                    why=M("why", "no exits while the anchor spoke")))
         else:
             f.set("ops.dead_air_exit_ratio", (in_silence / silent_s) / spoken_rate)
     f.details["dead_air"] = [
@@ -171,9 +178,11 @@ def measure_pitches(table: OpsTable, transcript: Transcript, products: Sequence[
     intervals = row_intervals(table, duration_s)
     reason = not_on_recording_clock(table)
     if not reason and "gmv" not in table.columns:
-        reason = f"{table.path.name} has no 'gmv' column (format {table.format})"
+        reason = M("no_column", "{file} has no '{column}' column (format {format})",
+                   file=table.path.name, column="gmv", format=table.format)
     if not reason and intervals is None:
-        reason = f"{table.path.name} has one row and the recording length is unknown"
+        reason = M("one_row", "{file} has one row and the recording length is unknown",
+                   file=table.path.name)
     if reason:
         f.set("ops.pitch_gmv_share", None, reason)
         return f
@@ -200,9 +209,11 @@ def measure_pitches(table: OpsTable, transcript: Transcript, products: Sequence[
                                      end=b + lag)))
     total = float(np.sum(table.columns["gmv"]))
     if not blocks:
-        f.set("ops.pitch_gmv_share", None, "no product was named in the transcript")
+        f.set("ops.pitch_gmv_share", None,
+              M("no_product_named", "no product was named in the transcript"))
     elif total == 0:
-        f.set("ops.pitch_gmv_share", None, "undefined: no GMV")
+        f.set("ops.pitch_gmv_share", None,
+              M("undefined", "undefined: {why}", why=M("why", "no GMV")))
     else:
         f.set("ops.pitch_gmv_share", float(np.sum(gmv)) / total)
     f.details["per_product_pitch"] = per_product

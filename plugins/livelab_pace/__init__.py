@@ -80,7 +80,7 @@ class PaceOptions:
 class PaceAnalyzer(Analyzer):
     name = "pace"
     title = "Speaking"
-    version = "9"
+    version = "10"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from livelab import Evidence, Findings, Highlight, Series, Signals, Transcript
+from livelab import Evidence, Findings, Highlight, Message, Series, Signals, Transcript
 from livelab_pace import (
     _COUNTED,
     _LANG_UNIT,
@@ -57,16 +57,17 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
     if audio is not None and duration <= 0:
         duration = len(audio) / SAMPLE_RATE
 
-    def nothing(reason: str) -> Findings:
+    def nothing(reason: Message) -> Findings:
         for spec in METRICS:
             f.set(spec.name, None, reason)
         return f
 
     if audio is None or len(audio) == 0:
-        return nothing("the session has no decodable audio")
+        return nothing(M("no_audio", "the session has no decodable audio"))
     if duration < opts.min_duration_s:
-        return nothing(f"the recording is {duration:.1f} s long; pace needs at least "
-                       f"{opts.min_duration_s:g} s of audio")
+        return nothing(M("too_short", "the recording is {seconds:.1f} s long; pace needs at "
+                         "least {needed:g} s of audio", seconds=duration,
+                         needed=opts.min_duration_s))
 
     units = [u for u in timed_units(signals.transcript) if count_units([u], language)]
     voice = list(signals.transcript.voice) if signals.transcript else []
@@ -100,7 +101,8 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
     if dropped:
         f.details["ignored_words_in_silence"] = [f"{clock(u[0])} {u[2].strip()}" for u in dropped]
     if count == 0 or speaking_s <= 0:
-        return nothing("no speech was recognised (silence, music or unintelligible audio)")
+        return nothing(M("no_speech", "no speech was recognised (silence, music or "
+                         "unintelligible audio)"))
 
     f.set("pace.rate_overall", count / duration * 60.0, unit=unit)
     f.set("pace.rate_speaking", count / speaking_s * 60.0, unit=unit)
@@ -131,7 +133,8 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
 
     levels = momentary_levels(activity)
     if speaking_s < _MIN_LOUDNESS_SPEECH_S or levels.size == 0:
-        reason = f"only {speaking_s:.1f} s of speech; loudness needs {_MIN_LOUDNESS_SPEECH_S:g} s"
+        reason = M("little_speech", "only {seconds:.1f} s of speech; loudness needs {needed:g} s",
+                   seconds=speaking_s, needed=_MIN_LOUDNESS_SPEECH_S)
         f.set("pace.loudness_dbfs", None, reason)
         f.set("pace.loudness_range_db", None, reason)
     else:

@@ -22,6 +22,9 @@ from livelab import (
 
 __version__ = "0.1.0"
 
+#: The plugin's messages; translations in locale/<lang>/LC_MESSAGES/livelab_presence.po.
+M = livelab.Messages("livelab_presence")
+
 
 @dataclass(frozen=True, slots=True)
 class PresenceOptions:
@@ -152,7 +155,7 @@ METRICS = (
 class PresenceAnalyzer(Analyzer):
     name = "presence"
     title = "On camera"
-    version = "9"
+    version = "10"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them
     metrics = METRICS
@@ -228,22 +231,23 @@ class PresenceSink:
         return findings
 
 
-def _product_matcher(products: ProductsFile | None) -> tuple[Any, str]:
+def _product_matcher(products: ProductsFile | None) -> tuple[Any, Any]:
     """The matcher for the product images on the session's cards, or None and the reason."""
     from livelab import LivelabError
     from livelab_presence.products import ProductMatcher, product_images
 
     if products is None:
-        return None, "the session names no products file"
+        return None, M("no_products_file", "the session names no products file")
     try:
         images = product_images(products.valid())
         if not images:
-            return None, f"no product card in {products.path.name} has an image"
+            return None, M("no_product_image", "no product card in {file} has an image",
+                           file=products.path.name)
         matcher = ProductMatcher(images)
     except LivelabError as exc:
         return None, str(exc)
     if len(matcher.unmatchable()) == len(images):
-        return None, "the product images have too little texture to recognise"
+        return None, M("plain_images", "the product images have too little texture to recognise")
     return matcher, ""
 
 

@@ -57,7 +57,7 @@ def summarise(
     t = rows[:, COL["t"]].astype(np.float64)
     n = len(t)
     if n == 0:
-        reason = "no video frames could be decoded"
+        reason = M("no_frames", "no video frames could be decoded")
         for name in _ALL:
             f.set(name, None, reason)
         f.details["measured"] = {"samples": 0, "from_s": 0.0, "to_s": 0.0, "duration_s": duration}
@@ -90,7 +90,7 @@ def summarise(
                 )
             )
 
-    no_face = "no face was found on camera"
+    no_face = M("no_face", "no face was found on camera")
     cx = rows[:, COL["cx"]]
     lo, hi = opts.central_band
     centred = visible & (cx >= lo) & (cx <= hi)

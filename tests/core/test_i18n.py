@@ -251,3 +251,30 @@ def test_wrapping_counts_columns_and_keeps_english_as_click_does():
     assert "".join(lines).replace(" ", "") == chinese.replace(" ", "")  # nothing lost
     assert not any(line.startswith(("，", "。", "）")) for line in lines)
     assert click.formatting.wrap_text in (wrap_cells, _click_wrap)
+
+
+def test_unscored_reasons_are_data_too():
+    """A reason a plugin gives (or the core: a file the session does not name) survives the
+    cache and the JSON scorecard as a message, and is shown in the reader's language."""
+    from livelab import Findings
+    from livelab.scoring.scorecard import AnalyzerStatus, CriterionResult, MetricEntry
+
+    pace = Messages("livelab_pace")
+    f = Findings()
+    f.set("pace.rate_overall", None, pace("no_audio", "the session has no decodable audio"))
+    back = Findings.from_dict(json.loads(json.dumps(f.to_dict())))
+    reason = back.unmeasured["pace.rate_overall"]
+    assert i18n.say(reason, "zh") == "这场直播没有可以解码的声音"
+    row = CriterionResult("pace", "语速 / Pace", "pace.rate_overall", 10.0, reason=reason)
+    data = json.loads(json.dumps(row.to_dict()))
+    assert data["reason"] == "the session has no decodable audio"  # English stays the text
+    assert i18n.say(CriterionResult.from_dict(data).reason, "zh") == "这场直播没有可以解码的声音"
+    entry = MetricEntry(None, "wpm", "target", "", "pace", reason=reason)
+    assert i18n.say(MetricEntry.from_dict(entry.to_dict()).reason, "zh").startswith("这场直播")
+    core = Messages("livelab")("no_file", "the session names no ops file")
+    status = AnalyzerStatus("1", "not run", core, 0.0)
+    assert i18n.say(AnalyzerStatus.from_dict(status.to_dict()).reason, "zh") == (
+        "这场直播没有指定运营数据文件"
+    )
+    # an old scorecard's plain reason reads as it is
+    assert CriterionResult.from_dict({**data, "reason_message": None}).reason == data["reason"]

@@ -143,7 +143,7 @@ def test_one_video_pass_samples_at_the_requested_rate(session_dir):
 def test_failing_analyzer_is_reported_and_others_finish(session_dir):
     analysis = analyze_session(load_session(session_dir), ALL)
     broken = analysis.runs["t_broken"]
-    assert broken.status == "failed" and "ZeroDivisionError: plugin bug" in broken.reason
+    assert broken.status == "failed" and "ZeroDivisionError: plugin bug" in str(broken.reason)
     assert {n: r.status for n, r in analysis.runs.items() if n != "t_broken"} == {
         "t_frames": "ran",
         "t_audio": "ran",
@@ -154,12 +154,14 @@ def test_failing_analyzer_is_reported_and_others_finish(session_dir):
 def test_missing_streams_and_files_are_not_run_with_reason(tmp_path, media_dir):
     video_only = load_session(media_dir / "video_only.mp4")
     runs = analyze_session(video_only, ALL).runs
-    assert runs["t_audio"].status == "not run" and "has no audio track" in runs["t_audio"].reason
-    assert runs["t_products"].reason == "the session names no products file"
+    assert runs["t_audio"].status == "not run"
+    assert "has no audio track" in str(runs["t_audio"].reason)
+    assert str(runs["t_products"].reason) == "the session names no products file"
     assert runs["t_frames"].status == "ran"
     audio_only = load_session(media_dir / "audio_only.wav")
     runs = analyze_session(audio_only, ALL).runs
-    assert runs["t_frames"].status == "not run" and "has no video track" in runs["t_frames"].reason
+    assert runs["t_frames"].status == "not run"
+    assert "has no video track" in str(runs["t_frames"].reason)
     assert runs["t_audio"].status == "ran"
 
 

@@ -310,11 +310,11 @@ def test_a_plugins_nan_inf_and_numpy_values_are_unmeasured_or_plain(tmp_path: Pa
 
     media = write_media(tmp_path / "a.mp4", seconds=1.0)
     run = analyze_session(load_session(media), [Odd()], AnalysisOptions()).runs["odd"]
-    assert run.status == "ran", run.reason
+    assert run.status == "ran", str(run.reason)
     f = run.findings
     assert f.metrics == {"odd.np": 2.5, "odd.ok": 1.0}
-    assert "not a finite number" in f.unmeasured["odd.nan"]
-    assert "not a finite number" in f.unmeasured["odd.inf"]
+    assert "not a finite number" in str(f.unmeasured["odd.nan"])
+    assert "not a finite number" in str(f.unmeasured["odd.inf"])
     assert f.details == {"count": 3, "array": [0, 1, 2]}
     again = analyze_session(load_session(media), [Odd()], AnalysisOptions()).runs["odd"]
     assert again.status == "cached" and again.findings.details == f.details

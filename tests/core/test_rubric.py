@@ -106,7 +106,7 @@ def test_valid_rubric_and_scoring(tmp_path):
     assert flags.outcome == "pass" and flags.points == 5
     # unmeasured is unscored with the reason, never zero
     assert ops.status == "unscored" and ops.points is None
-    assert ops.reason == "the session names no ops file"
+    assert str(ops.reason) == "the session names no ops file"
 
 
 @pytest.mark.parametrize(

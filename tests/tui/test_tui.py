@@ -236,7 +236,7 @@ def test_transcript_marks_mandarin_fillers_by_characters(zh_scorecard: Scorecard
 
 def test_evidence_for_a_criterion_puts_untimed_findings_first(scorecard: Scorecard) -> None:
     items = scorecard.evidence_for("coverage.selling_points_ratio")
-    assert items[0].start_s is None and "never said" in items[0].message
+    assert items[0].start_s is None and "never said" in items[0].text
     assert span_text(items[0].start_s, items[0].end_s) == "—"
     assert [e.start_s for e in items[1:]] == sorted(e.start_s or 0 for e in items[1:])
     assert span_text(items[1].start_s, items[1].end_s) == "00:14–00:17"

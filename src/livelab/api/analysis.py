@@ -185,7 +185,7 @@ class Findings:
     """
 
     metrics: dict[str, float] = field(default_factory=dict)
-    unmeasured: dict[str, str] = field(default_factory=dict)
+    unmeasured: dict[str, str | Message] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
@@ -195,9 +195,12 @@ class Findings:
     warnings: list[str] = field(default_factory=list)
     missed: dict[str, list[str]] = field(default_factory=dict)
 
-    def set(self, name: str, value: float | None, reason: str = "", unit: str = "") -> None:
-        """Record ``value`` for ``name``; ``None`` or a non-finite value records ``reason``.
-        ``unit`` overrides the metric's declared unit for this session."""
+    def set(
+        self, name: str, value: float | None, reason: str | Message = "", unit: str = ""
+    ) -> None:
+        """Record ``value`` for ``name``; ``None`` or a non-finite value records ``reason``
+        (a :class:`~livelab.api.messages.Message`, or text). ``unit`` overrides the metric's
+        declared unit for this session."""
         if unit:
             self.units[name] = unit
         if value is None or not math.isfinite(float(value)):
@@ -210,7 +213,9 @@ class Findings:
     def to_dict(self) -> dict[str, Any]:
         return {
             "metrics": self.metrics,
-            "unmeasured": self.unmeasured,
+            "unmeasured": {
+                k: v.to_dict() if isinstance(v, Message) else v for k, v in self.unmeasured.items()
+            },
             "evidence": [e.to_dict() for e in self.evidence],
             "series": [s.to_dict() for s in self.series],
             "details": self.details,
@@ -228,7 +233,10 @@ class Findings:
     def from_dict(cls, data: Mapping[str, Any]) -> Findings:
         return cls(
             metrics={k: float(v) for k, v in data["metrics"].items()},
-            unmeasured=dict(data["unmeasured"]),
+            unmeasured={
+                k: Message.from_dict(v) if isinstance(v, Mapping) else str(v)
+                for k, v in data["unmeasured"].items()
+            },
             evidence=[Evidence.from_dict(e) for e in data["evidence"]],
             series=[Series.from_dict(s) for s in data["series"]],
             details=dict(data["details"]),

@@ -20,6 +20,7 @@ import numpy as np
 from livelab.api.analysis import Analyzer, Findings, FrameSink, OpsFormat, Signals, clock
 from livelab.api.audio import AudioTrack
 from livelab.api.errors import LivelabError, Problem
+from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.products import ProductsFile
 from livelab.api.session import Session
 from livelab.api.speech import Transcriber, TranscriberConfig
@@ -84,7 +85,7 @@ class AnalyzerRun:
     name: str
     version: str
     status: str
-    reason: str = ""
+    reason: str | Message = ""
     findings: Findings | None = None
     seconds: float = 0.0
 
@@ -188,7 +189,7 @@ def analyze_session(
         missing = [available[s] for s in sorted(analyzer.needs) if available.get(s) is not True]
         if missing:
             runs[analyzer.name] = AnalyzerRun(
-                analyzer.name, analyzer.version, "not run", "; ".join(missing)
+                analyzer.name, analyzer.version, "not run", _all_of(missing)
             )
             continue
         key = _analyzer_key(
@@ -346,14 +347,32 @@ def transcript_of(
     return transcript
 
 
+M = Messages(CORE_DOMAIN)
+#: Why an analyzer did not run: a file the session does not name.
+_NO_FILE = {
+    "products": M("no_file", "the session names no products file"),
+    "ops": M("no_file", "the session names no ops file"),
+    "chat": M("no_file", "the session names no chat file"),
+}
+
+
+def _all_of(reasons: list[Any]) -> Any:
+    """Several reasons as one message: "a; b; c"."""
+    if len(reasons) == 1:
+        return reasons[0]
+    return M("reasons", "{first}; {rest}", first=reasons[0], rest=_all_of(reasons[1:]))
+
+
 def _available_signals(session: Session, info: MediaInfo, audio_info: MediaInfo) -> dict[str, Any]:
     """Signal → True, or the reason it is missing."""
     avail: dict[str, Any] = {}
-    audio_reason = f"{session.media.name} has no audio track"
+    audio_reason = M("no_audio_track", "{file} has no audio track", file=session.media.name)
     avail["audio"] = avail["transcript"] = True if audio_info.has_audio else audio_reason
-    avail["frames"] = True if info.has_video else f"{info.path.name} has no video track"
+    avail["frames"] = True if info.has_video else M(
+        "no_video_track", "{file} has no video track", file=info.path.name
+    )
     for key in ("products", "ops", "chat"):
-        avail[key] = True if key in session.files else f"the session names no {key} file"
+        avail[key] = True if key in session.files else _NO_FILE[key]
     return avail
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from livelab.api.analysis import Evidence, ItemValue, MetricSpec, Series, clock
 from livelab.api.errors import LivelabError, Problem
+from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.transcript import Transcript
 from livelab.engine.version import package_version
 from livelab.scoring.rubric import ROLES, Criterion, ProductTime, Rubric, outcome_of
@@ -187,6 +188,26 @@ class JudgingResult:
         )
 
 
+M = Messages(CORE_DOMAIN)
+
+
+def _message_of(reason: str | Message | None) -> dict[str, Any]:
+    """A reason that is a message keeps it as data beside the English text."""
+    return {"reason_message": reason.to_dict()} if isinstance(reason, Message) else {}
+
+
+def _reason_from(data: Mapping[str, Any]) -> str | Message | None:
+    said = data.get("reason_message")
+    if isinstance(said, Mapping):
+        return Message.from_dict(said)
+    reason = data.get("reason")
+    return None if reason is None else str(reason)
+
+
+#: Analyzer statuses as words of a message.
+_STATUS = {"not run": M("status", "not run"), "failed": M("status", "failed")}
+
+
 @dataclass(slots=True)
 class CriterionResult:
     """One rubric criterion, scored: ``status`` is ``scored`` or ``unscored`` (with the
@@ -205,7 +226,7 @@ class CriterionResult:
     fraction: float | None = None
     points: float | None = None
     outcome: str = "unscored"
-    reason: str = ""
+    reason: str | Message = ""
     feedback: str = ""
     products: list[ProductRow] | None = None  # per-product rules only
     judging: JudgingResult | None = None  # when judges scored it
@@ -240,7 +261,8 @@ class CriterionResult:
             fraction=self.fraction,
             points=self.points,
             outcome=self.outcome,
-            reason=self.reason,
+            reason=str(self.reason),
+            **_message_of(self.reason),
             feedback=self.feedback,
         )
         return out
@@ -263,7 +285,7 @@ class CriterionResult:
             fraction=_opt_float(data.get("fraction")),
             points=_opt_float(data.get("points")),
             outcome=str(data.get("outcome") or "unscored"),
-            reason=str(data.get("reason") or ""),
+            reason=_reason_from(data) or "",
             feedback=str(data.get("feedback") or ""),
             products=None if products is None else [ProductRow.from_dict(p) for p in products],
             judging=None if judging is None else JudgingResult.from_dict(judging),
@@ -280,7 +302,7 @@ class MetricEntry:
     better: str
     description: str
     analyzer: str
-    reason: str | None = None  # set exactly when value is None
+    reason: str | Message | None = None  # set exactly when value is None
     title: str = ""
     by_product: dict[str, ItemValue] = field(default_factory=dict)
     #: What the metric looked for and did not find (missed selling points), if it says.
@@ -297,7 +319,8 @@ class MetricEntry:
             "better": self.better,
             "description": self.description,
             "analyzer": self.analyzer,
-            **({"reason": self.reason} if self.reason is not None else {}),
+            **({"reason": str(self.reason), **_message_of(self.reason)}
+               if self.reason is not None else {}),
             "title": self.title,
             "by_product": {pid: v.to_dict() for pid, v in self.by_product.items()},
             **({"missed": list(self.missed)} if self.missed else {}),
@@ -305,14 +328,14 @@ class MetricEntry:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MetricEntry:
-        reason = data.get("reason")
+        reason = _reason_from(data)
         return cls(
             value=_opt_float(data.get("value")),
             unit=str(data.get("unit") or ""),
             better=str(data.get("better") or ""),
             description=str(data.get("description") or ""),
             analyzer=str(data.get("analyzer") or ""),
-            reason=None if reason is None else str(reason),
+            reason=reason,
             title=str(data.get("title") or ""),
             by_product={
                 str(pid): ItemValue.from_dict(v)
@@ -362,7 +385,7 @@ class AnalyzerStatus:
 
     version: str
     status: str
-    reason: str
+    reason: str | Message
     seconds: float
     title: str = ""
 
@@ -370,7 +393,8 @@ class AnalyzerStatus:
         return {
             "version": self.version,
             "status": self.status,
-            "reason": self.reason,
+            "reason": str(self.reason),
+            **_message_of(self.reason),
             "seconds": self.seconds,
             "title": self.title,
         }
@@ -380,7 +404,7 @@ class AnalyzerStatus:
         return cls(
             str(data.get("version") or ""),
             str(data.get("status") or ""),
-            str(data.get("reason") or ""),
+            _reason_from(data) or "",
             float(data.get("seconds") or 0.0),
             str(data.get("title") or ""),
         )
@@ -1063,7 +1087,9 @@ def _metrics(
                             title=spec.title)  # fmt: skip
         findings = run.findings
         if findings is None:
-            entry.reason = f"{analyzer} {run.status}: {run.reason}"
+            entry.reason = M("analyzer_status", "{analyzer} {status}: {reason}",
+                             analyzer=analyzer, status=_STATUS.get(run.status, run.status),
+                             reason=run.reason)
         else:
             entry.unit = findings.units.get(name, spec.unit)
             entry.by_product = dict(findings.by_product.get(name) or {})
@@ -1071,7 +1097,9 @@ def _metrics(
             if name in findings.metrics:
                 entry.value = round(findings.metrics[name], 4)
             else:
-                entry.reason = findings.unmeasured.get(name, f"{analyzer} did not report it")
+                entry.reason = findings.unmeasured.get(name) or M(
+                    "not_reported", "{analyzer} did not report it", analyzer=analyzer
+                )
         out[name] = entry
     return out
 
@@ -1108,23 +1136,29 @@ def _score_one(
         unit=m.unit if m else "",
     )
     machine: float | None = None
-    reason = ""
+    reason: str | Message = ""
     if not c.machine:
-        reason = "waiting for the judges' scores (livelab judge merge)"
+        reason = M("waiting_for_judges",
+                   "waiting for the judges' scores (livelab judge merge)")  # fmt: skip
     elif m is None or m.value is None:
-        reason = (m.reason if m else None) or f"no loaded plugin measured {c.metric}"
+        reason = (m.reason if m else None) or M(
+            "no_plugin", "no loaded plugin measured {metric}", metric=c.metric
+        )
     elif isinstance(c.rule, ProductTime):
         if not m.by_product and not c.rule.allot_s:
-            reason = f"{c.metric} has no per-product values to score each product's time"
+            reason = M("no_product_values",
+                       "{metric} has no per-product values to score each product's time",
+                       metric=c.metric)  # fmt: skip
         else:
             row.products = product_time_rows(c.rule, m.by_product, c.weight)
             planned = [p.fraction for p in row.products if p.fraction is not None]
             if planned:
                 machine = sum(planned) / len(planned)
             else:
-                reason = (
+                reason = M(
+                    "no_planned_time",
                     "no product has a planned time (planned_minutes on the product card, "
-                    "or allot_s / default_s in the rubric)"
+                    "or allot_s / default_s in the rubric)",
                 )
     else:
         machine = c.rule.fraction(m.value)

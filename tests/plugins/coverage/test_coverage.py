@@ -249,8 +249,8 @@ def test_english_points_found_despite_recognition_errors_and_omission_reported(t
     leak = next(p for p in info["selling_points_found"] if p["id"] == "leak-proof")
     assert "leek proof" in leak["quote"] and 22.5 <= leak["first_s"] < 26
     # Every hit is timed evidence quoting the recogniser's words.
-    price = [e for e in f.evidence if e.message.startswith("price stated")]
-    assert price and "nineteen ninety-nine" in price[0].message and "00:5" in price[0].message
+    price = [e for e in f.evidence if e.text.startswith("price stated")]
+    assert price and "nineteen ninety-nine" in price[0].text and "00:5" in price[0].text
     assert price[0].start_s > 48.7
 
 
@@ -289,7 +289,7 @@ def test_unknown_is_unmeasured_with_reason_never_zero(tmp_path):
         "coverage.order_matches_plan",
         "coverage.price_before_cta",
     ):
-        assert name not in f.metrics and f.unmeasured[name]
+        assert name not in f.metrics and str(f.unmeasured[name])
     assert f.metrics["coverage.selling_points_ratio"] == 0.0  # known: nothing was said
     assert f.metrics["coverage.compliance_flags"] == 0.0
 
@@ -365,8 +365,8 @@ def test_compliance_flags_carry_timestamps_and_spare_near_misses(tmp_path):
     assert f.metrics["coverage.compliance_flags"] == 2.0
     flags = [e for e in f.evidence if e.metric == "coverage.compliance_flags"]
     assert [round(e.start_s, 2) for e in flags] == [round(3 * 0.37, 2), round(65 + 2 * 0.37, 2)]
-    assert "“best ever”" in flags[0].message and "medical" in flags[1].message
-    assert "01:0" not in flags[1].message  # the time is the evidence's, never repeated
+    assert "“best ever”" in flags[0].text and "medical" in flags[1].text
+    assert "01:0" not in flags[1].text  # the time is the evidence's, never repeated
 
 
 def test_mandarin_absolute_words_with_exceptions(tmp_path):
@@ -399,7 +399,7 @@ def test_silence_leaves_every_metric_unscored(tmp_path):
     products = load_products(write(tmp_path, CARD))
     f = measure_coverage(products, Transcript("en", "test", 30.0, ()), "en", 30.0)
     assert not f.metrics and set(f.unmeasured) == set(METRIC_NAMES)
-    assert "no speech" in f.unmeasured["coverage.selling_points_ratio"]
+    assert "no speech" in str(f.unmeasured["coverage.selling_points_ratio"])
 
 
 def test_phrasings_in_another_language_are_warned_about(tmp_path):
@@ -439,7 +439,7 @@ def test_session_without_products_file_is_not_run(tmp_path, media_dir):
     load_plugins()  # the core looks up a transcriber even for analyzers it will not run
     session = Session(root=tmp_path, title="t", files={"recording": media_dir / "audio_only.wav"})
     run_ = analyze_session(session, [CoverageAnalyzer()]).runs["coverage"]
-    assert run_.status == "not run" and "products" in run_.reason
+    assert run_.status == "not run" and "products" in str(run_.reason)
 
 
 def test_malformed_card_raises_a_user_error_naming_the_file(tmp_path):
@@ -521,7 +521,7 @@ def test_highlights_and_time_per_product_are_declared_for_views(tmp_path):
         "coverage.required_mentions_ratio": ("mention", "key mention"),
     }
     expected = [
-        (e.start_s, e.end_s, *kinds[e.metric], e.message)
+        (e.start_s, e.end_s, *kinds[e.metric], e.text)
         for e in f.evidence
         if e.start_s is not None and e.metric in kinds
     ]

@@ -72,7 +72,7 @@ def test_every_formula_on_the_canonical_table() -> None:
     assert f.details["last_row_interval_s"] == 60
     assert f.details["per_product"]["A"]["orders"] == 5
     assert f.details["per_product"]["B"]["gmv"] == pytest.approx(59.9)
-    assert f.evidence[0].message == "peak 200 viewers (row 3)"
+    assert f.evidence[0].text == "peak 200 viewers (row 3)"
 
 
 def test_metric_names_and_analyzer_declaration_match() -> None:
@@ -264,11 +264,12 @@ def test_unknown_columns_are_reported_not_dropped_silently(tmp_path: Path) -> No
 
 def test_absent_columns_name_the_column(tmp_path: Path) -> None:
     f = measure(read_ops(write(tmp_path, "t,online,entries,gmv\n0,10,10,5\n60,20,5,0\n")))
-    assert f.unmeasured["ops.ctr"] == (
+    assert str(f.unmeasured["ops.ctr"]) == (
         "ops.csv has no 'product_clicks' and 'product_impressions' columns (format livelab)")
-    assert "'orders'" in f.unmeasured["ops.aov"]
-    assert "no 'likes', 'comments' and 'shares' columns" in f.unmeasured["ops.interaction_rate"]
-    assert "'orders'" in f.unmeasured["ops.watch_to_order"]  # neither buyers nor orders
+    assert "'orders'" in str(f.unmeasured["ops.aov"])
+    interaction = str(f.unmeasured["ops.interaction_rate"])
+    assert "no 'likes', 'comments' and 'shares' columns" in interaction
+    assert "'orders'" in str(f.unmeasured["ops.watch_to_order"])  # neither buyers nor orders
     assert f.metrics["ops.views"] == 15  # falls back to uv
     assert f.details["views_from"] == "ops.uv (no views column)"
     assert f.metrics["ops.gpm"] == pytest.approx(5 / 15 * 1000)
@@ -279,11 +280,11 @@ def test_zero_denominators_are_undefined(tmp_path: Path) -> None:
     text = ("t,online,entries,views,product_impressions,product_clicks,orders,gmv\n"
             "0,0,0,0,0,0,0,0\n60,0,0,0,0,0,0,0\n")
     f = measure(read_ops(write(tmp_path, text)))
-    assert f.unmeasured["ops.click_to_order"] == "undefined: no product clicks"
-    assert f.unmeasured["ops.ctr"] == "undefined: no product impressions"
-    assert f.unmeasured["ops.aov"] == "undefined: no orders"
-    assert f.unmeasured["ops.gpm"] == "undefined: no views"
-    assert f.unmeasured["ops.avg_watch_s"] == "undefined: no viewers (uv is 0)"
+    assert str(f.unmeasured["ops.click_to_order"]) == "undefined: no product clicks"
+    assert str(f.unmeasured["ops.ctr"]) == "undefined: no product impressions"
+    assert str(f.unmeasured["ops.aov"]) == "undefined: no orders"
+    assert str(f.unmeasured["ops.gpm"]) == "undefined: no views"
+    assert str(f.unmeasured["ops.avg_watch_s"]) == "undefined: no viewers (uv is 0)"
     assert f.metrics["ops.uv"] == 0 and f.metrics["ops.gmv"] == 0  # known zeros are values
     assert all(math.isfinite(v) for v in f.metrics.values())
 
@@ -299,7 +300,7 @@ def test_single_row_lasts_until_the_recording_ends(tmp_path: Path) -> None:
     assert measure(table, duration_s=90).metrics["ops.avg_watch_s"] == pytest.approx(40 * 60 / 80)
     f = measure(table, duration_s=None)
     assert f.metrics["ops.acu"] == 40
-    assert "one row" in f.unmeasured["ops.avg_watch_s"]
+    assert "one row" in str(f.unmeasured["ops.avg_watch_s"])
 
 
 # ------------------------------------------------------------------ formats through the hook
@@ -432,10 +433,11 @@ def test_through_the_core(tmp_path: Path) -> None:
     session = Session(root=tmp_path / "other", title="t",
                       files={"recording": _recording(), "ops": bad})
     run = analyze_session(session, [OpsAnalyzer()]).runs["ops"]
-    assert run.status == "failed" and "row 2, column 'orders': 'abc' is not a number" in run.reason
+    assert run.status == "failed"
+    assert "row 2, column 'orders': 'abc' is not a number" in str(run.reason)
     no_ops = Session(root=tmp_path / "other", title="t", files={"recording": _recording()})
     run = analyze_session(no_ops, [OpsAnalyzer()]).runs["ops"]
-    assert run.status == "not run" and "no ops file" in run.reason
+    assert run.status == "not run" and "no ops file" in str(run.reason)
 
 
 def test_sample_session_ops_imports_cleanly() -> None:
@@ -468,20 +470,21 @@ def test_exits_during_dead_air(tmp_path: Path) -> None:
     assert f.metrics["ops.dead_air_exits"] == 3  # rows 6–8 s and 8–10 s
     # 3 exits in 4 s of silence vs 1 exit in 14.5 s of speech (0.5–19 s minus the silence)
     assert f.metrics["ops.dead_air_exit_ratio"] == pytest.approx((3 / 4) / (1 / 14.5))
-    assert f.evidence[0].message == "dead air (4.0 s): 3.0 exits, online 50 → 47"
+    assert f.evidence[0].text == "dead air (4.0 s): 3.0 exits, online 50 → 47"
     calm = measure_dead_air(table, _words((0, 5), (6, 19)), None, SpeechOptions())
     assert calm.metrics["ops.dead_air_exits"] == 0
-    assert calm.unmeasured["ops.dead_air_exit_ratio"].startswith("undefined: no dead air")
+    assert str(calm.unmeasured["ops.dead_air_exit_ratio"]).startswith("undefined: no dead air")
 
 
 def test_speech_tie_ins_refuse_clock_times_and_missing_exits(tmp_path: Path) -> None:
     transcript = _words((0, 1), (5, 6))
     clock = read_ops(DATA / "douyin_zh.csv")
     f = measure_dead_air(clock, transcript, None, SpeechOptions())
-    assert "clock times (from 20:00:00)" in f.unmeasured["ops.dead_air_exits"]
+    assert "clock times (from 20:00:00)" in str(f.unmeasured["ops.dead_air_exits"])
     no_exits = read_ops(write(tmp_path, "t,online\n0,1\n60,2\n"))
     f = measure_dead_air(no_exits, transcript, None, SpeechOptions())
-    assert f.unmeasured["ops.dead_air_exits"] == "ops.csv has no 'exits' column (format livelab)"
+    said = str(f.unmeasured["ops.dead_air_exits"])
+    assert said == "ops.csv has no 'exits' column (format livelab)"
 
 
 def test_gmv_during_each_pitch_with_the_order_lag(tmp_path: Path) -> None:
@@ -520,7 +523,7 @@ def test_ops_products_analyzer_reads_product_cards(tmp_path: Path) -> None:
     # on air 0–20 s: the first row's 10 (0–30 s) spread evenly → 20/30 of it
     assert f.metrics["ops.pitch_gmv_share"] == pytest.approx((10 * 20 / 30) / 30)
     speech = OpsSpeechAnalyzer().analyze(signals)
-    assert "no 'exits' column" in speech.unmeasured["ops.dead_air_exits"]
+    assert "no 'exits' column" in str(speech.unmeasured["ops.dead_air_exits"])
 
 
 def test_many_rows_stream_in_chunks_and_problems_keep_their_rows(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_inserted_silence_is_one_dead_air_span_at_its_place(tmp_path: Path) -> N
     (span,) = [e for e in f.evidence if e.metric == "pace.dead_air_count"]
     assert span.start_s == pytest.approx(INSERT_AT_S, abs=0.3)
     assert span.end_s == pytest.approx(INSERT_AT_S + INSERTED_S, abs=0.3)
-    assert span.message == f"dead air ({span.end_s - span.start_s:.1f} s)"
+    assert span.text == f"dead air ({span.end_s - span.start_s:.1f} s)"
     assert f.metrics["pace.longest_pause_s"] == pytest.approx(span.end_s - span.start_s)
     # The clock rate now includes the silence; the speaking rate does not.
     assert f.metrics["pace.rate_overall"] == pytest.approx(22 / 15.0 * 60, rel=0.05)
@@ -117,14 +117,14 @@ def test_silence_only_recording_is_unmeasured_with_a_reason(tmp_path: Path) -> N
     f = _analyze(_write_wav(tmp_path / "silence.wav", np.zeros(5 * SR, dtype=np.float32)))
     assert f.metrics == {}
     assert set(f.unmeasured) == {m.name for m in METRICS}
-    assert "no speech" in f.unmeasured["pace.rate_overall"]
+    assert "no speech" in str(f.unmeasured["pace.rate_overall"])
 
 
 def test_half_second_recording_is_unmeasured_with_a_reason() -> None:
     audio = (0.1 * np.sin(np.arange(SR // 2) / 5)).astype(np.float32)
     f = PaceAnalyzer().analyze(_signals(audio, Transcript("en", "t", 0.5, ())))
     assert f.metrics == {}
-    assert "0.5 s long" in f.unmeasured["pace.loudness_dbfs"]
+    assert "0.5 s long" in str(f.unmeasured["pace.loudness_dbfs"])
 
 
 def test_words_heard_in_silence_are_ignored() -> None:
@@ -133,7 +133,7 @@ def test_words_heard_in_silence_are_ignored() -> None:
     seg = Segment(2.0, 3.0, "Thank you.", (Word(2.0, 2.4, "Thank"), Word(2.4, 3.0, "you.")))
     f = PaceAnalyzer().analyze(_signals(audio, Transcript("en", "t", 6.0, (seg,))))
     assert f.metrics == {}
-    assert "no speech" in f.unmeasured["pace.rate_speaking"]
+    assert "no speech" in str(f.unmeasured["pace.rate_speaking"])
     assert len(f.details["ignored_words_in_silence"]) == 2
 
 
