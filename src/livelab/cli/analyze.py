@@ -152,6 +152,7 @@ def analyze_and_show(
     from livelab.reports.history import record_quietly
     from livelab.scoring.scorecard import write_scorecard
 
+    _speak_the_sessions_language(session)
     # Standard output is the scorecard's (`--format json` pipes it): a plugin's prints go
     # to stderr.
     with stage_progress(quiet) as progress, redirect_stdout(sys.stderr):
@@ -197,6 +198,21 @@ def analyze_and_show(
         if wrote_output:
             click.echo(_("{name} written to {path}").format(name=reporter.name, path=output))
     _fail_if(failed)
+
+
+def _speak_the_sessions_language(path: Path) -> None:
+    """A session that states its language is reported in it (progress too) when nothing
+    else chose one; a detected language takes over once the analysis heard it."""
+    from livelab.api.errors import LivelabError
+    from livelab.i18n import follow_session
+    from livelab.inputs.session import inspect_session
+
+    try:
+        session, _problems = inspect_session(path, probe_media=False)
+    except (LivelabError, OSError):
+        return  # the analysis itself reports what is wrong
+    if session is not None and session.language_source == "stated":
+        follow_session(session.language)
 
 
 def _fail_if(failed: list[str]) -> None:

@@ -28,6 +28,7 @@ from livelab.api.transcript import Transcript
 from livelab.engine import limits
 from livelab.engine.cache import Cache, key_of
 from livelab.engine.plugins import failure_text, plugin_failures
+from livelab.i18n import _
 from livelab.inputs.products import read_products
 from livelab.media.decode import (
     SAMPLE_RATE,
@@ -262,7 +263,7 @@ def analyze_session(
     for done, analyzer in enumerate(todo):
         if analyzer.name in runs:
             continue
-        say("analyzers", done / len(todo), f"analysing: {analyzer.name}")
+        say("analyzers", done / len(todo), _("analysing: {name}").format(name=analyzer.name))
         a0 = time.perf_counter()
         try:
             if "frames" in analyzer.needs:
@@ -301,7 +302,7 @@ def analyze_session(
     timings["analyzers"] = time.perf_counter() - t0
     if audio is not None:
         audio.close()  # its samples on disk: every analyzer has had them
-    say("analyzers", 1.0, "analysis done")
+    say("analyzers", 1.0, _("analysis done"))
     timings["total"] = time.perf_counter() - started
     return Analysis(
         session,
@@ -449,17 +450,18 @@ def _audio_and_speech(
     """Decode the audio once (to a track on disk: memory stays flat however long the
     recording) and transcribe it; returns (audio, transcript, error)."""
     t0 = time.perf_counter()
-    say("audio", None, f"decoding audio of {session.media.name}")
+    say("audio", None, _("decoding audio of {file}").format(file=session.media.name))
     try:
         audio = decode_audio_track(session.media)
     except LivelabError as exc:
         return None, None, str(exc)
     timings["audio_decode"] = time.perf_counter() - t0
-    say("audio", 1.0, f"audio decoded ({len(audio) / SAMPLE_RATE:.0f} s)")
+    say("audio", 1.0, _("audio decoded ({seconds:.0f} s)").format(seconds=len(audio) / SAMPLE_RATE))
     if transcriber is None or transcript is not None:
         return audio, transcript, ""
     t1 = time.perf_counter()
-    say("transcribe", None, f"transcribing {len(audio) / SAMPLE_RATE:.0f} s of speech")
+    say("transcribe", None,
+        _("transcribing {seconds:.0f} s of speech").format(seconds=len(audio) / SAMPLE_RATE))
     try:
         transcript = transcriber.transcribe(audio)
     except plugin_failures() as exc:
@@ -472,7 +474,7 @@ def _audio_and_speech(
             _transcript_key(session, cache, transcriber),
             {"format": CACHE_FORMAT, "transcript": transcript.to_dict()},
         )
-    say("transcribe", 1.0, f"transcribed ({len(transcript.words)} words)")
+    say("transcribe", 1.0, _("transcribed ({count} words)").format(count=len(transcript.words)))
     return audio, transcript, ""
 
 
@@ -528,14 +530,14 @@ def _video_pass(
         say(
             "video",
             min(1.0, video.last_time / duration),
-            f"video {video.frames_sampled} frames sampled",
+            _("video: {count} frames sampled").format(count=video.frames_sampled),
         )
         if not sinks:
             break
     if video.problem:
         notes.append(f"{recording.name}: {video.problem}; frames after that were not analysed")
     timings["video_pass"] = time.perf_counter() - t0
-    say("video", 1.0, f"video {video.frames_sampled} frames sampled")
+    say("video", 1.0, _("video: {count} frames sampled").format(count=video.frames_sampled))
     return video, sinks
 
 
