@@ -11,7 +11,8 @@ results an instructor can trust: evidence ends with the recording, messages no l
 the time the evidence carries, each filler is evidence, counts have units ("silences"),
 interactions per viewer are not a percentage, feedback names what was missed, and the
 total's percentage of the scorable weight is recorded. Edited by hand once: demo_zh's leak-proof
-point is heard twice (密封, and 不露水 for 不漏水 through 露's other reading, lou).
+point is heard twice (密封, and 不露水 for 不漏水 through 露's other reading, lou). Edited by hand
+again: a price's amount is written with its currency sign (¥69, $19.99, not 69 CNY).
 """
 
 from __future__ import annotations

@@ -574,3 +574,34 @@ def test_snapshot_demo_scorecard_fixture_is_stable() -> None:
     assert raw["timings"] == {}
     assert not Path(raw["rubric"]["path"]).is_absolute()
     assert raw["created_at"].startswith("2026-01-01")
+
+
+@run_async
+async def test_long_bilingual_titles_never_push_a_value_off_80_columns(
+    zh_scorecard: Scorecard,
+) -> None:
+    """At 80×24 the score, points and measured columns are shown whole; a long bilingual
+    title (two columns per CJK character) is cut with an ellipsis instead."""
+    from rich.cells import cell_len
+    from textual.widgets import DataTable
+
+    from livelab.builtin.reporters import format_value
+
+    long = "品名、价格、优惠、保障、用法 / Required mentions of every product"
+    for c in zh_scorecard.criteria:
+        c.title = long
+    app = make_app(scorecard=zh_scorecard)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#criteria", DataTable)
+        widths = [col.get_render_width(table) for col in table.columns.values()]
+        assert sum(widths) <= 80 - 2, widths  # the scroll bar
+        for i, c in enumerate(zh_scorecard.criteria):
+            title, _bar, _points, value = table.get_row_at(i)
+            assert str(value) == format_value(c.value, c.unit)  # whole
+            assert cell_len(str(title)) <= widths[0] - 2 and str(title).rstrip(" ★").endswith("…")
+    wide = make_app(scorecard=zh_scorecard)
+    async with wide.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        table = wide.screen.query_one("#criteria", DataTable)
+        assert str(table.get_row_at(0)[0]).startswith(long)  # room enough: not cut

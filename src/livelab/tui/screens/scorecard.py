@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -64,22 +65,39 @@ class ScorecardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#criteria", DataTable)
-        table.add_column("Criterion", key="title")
-        table.add_column("Score", key="bar")
-        table.add_column("Points", key="points")
-        table.add_column("Measured", key="value")
         self._fill()
-        table.focus()
+        self.query_one("#criteria", DataTable).focus()
+
+    def on_resize(self) -> None:
+        self._fill()
+
+    def _widths(self) -> tuple[int, int, int]:
+        """The title, points and measured columns' widths: the score, points and measured
+        values are shown whole, and a long (bilingual) title is cut to what is left."""
+        criteria = self.scorecard.criteria
+        points = max([len("Points"), *(cell_len(points_text(c)) for c in criteria)])
+        shown = [format_value(c.value, c.unit) for c in criteria]
+        values = max([len("Measured"), *map(cell_len, shown)])
+        # one cell of padding either side of each of the 4 columns; 2 for the scroll bar
+        title = self.app.size.width - (10 + points + values) - 4 * 2 - 2
+        return max(12, title), points, values
 
     def _fill(self) -> None:
         table = self.query_one("#criteria", DataTable)
-        table.clear()
+        row = table.cursor_row
+        table.clear(columns=True)
+        width, points, values = self._widths()
+        table.add_column("Criterion", key="title", width=width)
+        table.add_column("Score", key="bar", width=10)
+        table.add_column("Points", key="points", width=points)
+        table.add_column("Measured", key="value", width=values)
         first = set(self.scorecard.fix_first)
         for c in self.scorecard.criteria:
+            mark = " ★" if c.id in first else ""
             title = Text(c.title)
-            if c.id in first:
-                title.append(" ★", style="bold red")
+            title.truncate(width - cell_len(mark), overflow="ellipsis")
+            if mark:
+                title.append(mark, style="bold red")
             table.add_row(
                 title,
                 score_bar(c),
@@ -89,6 +107,8 @@ class ScorecardScreen(Screen[None]):
             )
         if not self.scorecard.criteria:
             self.query_one(EvidenceList).show("This scorecard has no rubric criteria.", [])
+        elif row:
+            table.move_cursor(row=min(row, table.row_count - 1))
 
     @on(DataTable.RowHighlighted, "#criteria")
     def _show_evidence(self, event: DataTable.RowHighlighted) -> None:
