@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from livelab.api.messages import Message
+from livelab.api.messages import clock as clock  # re-exported: views import it from here
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,14 +25,6 @@ if TYPE_CHECKING:
 SIGNALS = frozenset({"audio", "transcript", "frames", "products", "ops", "chat"})
 
 Better = Literal["higher", "lower", "target", "none"]
-
-
-def clock(seconds: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` past an hour): how every time in a session is shown."""
-    whole = max(0, int(round(seconds)))
-    h, rest = divmod(whole, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 @dataclass(frozen=True, slots=True)

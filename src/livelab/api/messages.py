@@ -21,7 +21,8 @@ from typing import Any
 CORE_DOMAIN = "livelab"
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
+    """``mm:ss`` (``h:mm:ss`` past an hour): how every time in a session is shown."""
     whole = max(0, int(round(seconds)))
     h, rest = divmod(whole, 3600)
     m, s = divmod(rest, 60)
@@ -31,7 +32,7 @@ def _clock(seconds: float) -> str:
 class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> Any:
         if format_spec == "clock" and isinstance(value, int | float):
-            return _clock(float(value))
+            return clock(float(value))
         return super().format_field(value, format_spec)
 
 
