@@ -217,34 +217,24 @@ def pick_title(title: str, language: str | None = None) -> str:
     return zh if (language or _active) == "zh" else en
 
 
-#: Units as each language writes them after a number. English units are the metric's own.
+#: The metrics' units as Chinese writes them after a number (English shows the unit as
+#: declared). "currency" says no currency: the ops export does not name one, so it is not 元.
 _ZH_UNITS = {
     "s": "秒",
     "wpm": "词/分钟",
     "cpm": "字/分钟",
     "silences": "次",
-    "silence": "次",
     "repeats": "次",
-    "repeat": "次",
     "per_100": "次/百字",
     "viewers": "人",
-    "viewer": "人",
     "views": "次",
-    "view": "次",
     "per viewer": "次/人",
     "per 10 min": "次/10分钟",
-    "per_10min": "次/10分钟",
     "banned claims": "处",
-    "banned claim": "处",
-    "products": "个商品",
-    "product": "个商品",
-    "questions": "个",
-    "question": "个",
-    "exits": "人离开",
-    "currency": "元",
-    "currency per order": "元/单",
-    "currency per viewer": "元/人",
-    "currency per 1000 views": "元/千次观看",
+    "currency": "（货币）",
+    "currency per order": "（货币）/单",
+    "currency per viewer": "（货币）/人",
+    "currency per 1000 views": "（货币）/千次观看",
 }
 
 
