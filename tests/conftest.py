@@ -57,11 +57,14 @@ def _the_checkout_stays_clean():
 
 
 @pytest.fixture(autouse=True)
-def _english_interface():
+def _english_interface(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Each test starts in English, whatever the one before it chose (a CLI run under a
-    Chinese locale, a Mandarin session's scorecard)."""
+    Chinese locale, a Mandarin session's scorecard, ``L`` pressed in the TUI, whose choice
+    is saved in a settings folder of the test's own)."""
     from livelab import i18n
+    from livelab.tui.settings import ENV_CONFIG_DIR
 
+    monkeypatch.setenv(ENV_CONFIG_DIR, str(tmp_path / "config"))
     i18n.activate("en", "default")
     yield
     i18n.activate("en", "default")

@@ -108,6 +108,12 @@ def current() -> str:
     return _active
 
 
+def source() -> str:
+    """Where the active language came from: ``--lang``, ``LIVELAB_LANG``, ``locale``,
+    ``session``, ``default``, or what the program that activated it said."""
+    return _source
+
+
 #: Domains whose catalogs livelab ships itself: its own, and click's words ("Usage:").
 OWN_DOMAINS = (CORE_DOMAIN, "click")
 

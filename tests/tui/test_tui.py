@@ -29,6 +29,8 @@ from tests.conftest import REPO
 
 SAMPLE = REPO / "sample_sessions" / "demo_en"
 DEMO = REPO / "tests" / "data" / "tui" / "scorecard_demo.json"
+#: The Mandarin sample analysed the same way: its evidence is messages as data.
+DEMO_ZH = REPO / "tests" / "data" / "tui" / "scorecard_demo_zh.json"
 
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -568,12 +570,150 @@ def test_snapshot_help(snap_compare: Any, scorecard: Scorecard) -> None:
     assert snap_compare(make_app(scorecard=scorecard), press=["question_mark"])
 
 
-def test_snapshot_demo_scorecard_fixture_is_stable() -> None:
+@pytest.mark.parametrize("fixture", [DEMO, DEMO_ZH], ids=["en", "zh"])
+def test_snapshot_demo_scorecard_fixture_is_stable(fixture: Path) -> None:
     """The fixture carries no clock or machine-specific values that would leak into snapshots."""
-    raw = json.loads(DEMO.read_text(encoding="utf-8"))
+    raw = json.loads(fixture.read_text(encoding="utf-8"))
     assert raw["timings"] == {}
     assert not Path(raw["rubric"]["path"]).is_absolute()
+    assert not Path(raw["session"]["path"]).is_absolute()
     assert raw["created_at"].startswith("2026-01-01")
+
+
+# --- the interface in Chinese -------------------------------------------------------------
+
+
+@pytest.fixture
+def chinese() -> None:
+    """The interface in Chinese, as ``--lang zh`` chooses it."""
+    from livelab import i18n
+
+    i18n.activate("zh", "--lang")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_scorecard_in_chinese(
+    snap_compare: Any, size: tuple[int, int], chinese: None
+) -> None:
+    app = make_app(scorecard=read_scorecard(DEMO_ZH))
+    assert snap_compare(app, terminal_size=size, press=["down", "down"])
+
+
+def test_snapshot_scorecard_in_english_120x40(snap_compare: Any, scorecard: Scorecard) -> None:
+    assert snap_compare(make_app(scorecard=scorecard), terminal_size=(120, 40), press=["down"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_home_in_chinese(
+    snap_compare: Any, class_folder: Path, size: tuple[int, int], chinese: None
+) -> None:
+    app = make_app(folder=class_folder, history=_fixed_history(class_folder))
+    assert snap_compare(app, terminal_size=size)
+
+
+def test_snapshot_help_in_chinese(snap_compare: Any, scorecard: Scorecard, chinese: None) -> None:
+    assert snap_compare(make_app(scorecard=scorecard), press=["question_mark"])
+
+
+def test_snapshot_progress_in_chinese(
+    snap_compare: Any, class_folder: Path, chinese: None
+) -> None:
+    app = make_app(folder=class_folder, history=_fixed_history(class_folder))
+    assert snap_compare(app, press=["p"])
+
+
+@run_async
+async def test_chinese_scorecard_at_80x24_shows_every_value_whole_and_no_english_labels(
+    chinese: None,
+) -> None:
+    """In Chinese (two columns per character) the score, points and measured columns still
+    fit 80 columns; the headers, footer and evidence speak Chinese."""
+    from rich.cells import cell_len
+    from textual.widgets import DataTable
+
+    from livelab.builtin.reporters import format_value
+    from livelab.tui.widgets.evidence import EvidenceList
+
+    sc = read_scorecard(DEMO_ZH)
+    app = make_app(scorecard=sc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#criteria", DataTable)
+        widths = [col.get_render_width(table) for col in table.columns.values()]
+        assert sum(widths) <= 80 - 2, widths
+        assert [str(c.label) for c in table.columns.values()] == ["评分项", "得分", "分数", "实测"]
+        for i, c in enumerate(sc.criteria):
+            title, _bar, _points, value = table.get_row_at(i)
+            assert str(value) == format_value(c.value, c.unit)
+            assert cell_len(str(title)) <= widths[0] - 2
+            assert " / " not in str(title)  # the Chinese side of a bilingual title only
+        dead_air = [c.id for c in sc.criteria].index("dead-air")
+        for _ in range(dead_air):
+            await pilot.press("down")
+        await pilot.pause()
+        shown = [str(o.prompt) for o in app.screen.query_one(EvidenceList).options]
+        rendered = " ".join(shown)
+        assert "冷场" in app.screen.query_one(EvidenceList).border_title
+        assert "dead air" not in rendered
+
+
+def _column_labels(app: Any) -> list[str]:
+    from textual.widgets import DataTable
+
+    return [str(c.label) for c in app.screen.query_one("#sessions", DataTable).ordered_columns]
+
+
+@run_async
+async def test_l_on_home_switches_the_language_and_the_next_start_remembers_it(
+    class_folder: Path,
+) -> None:
+
+    from livelab import i18n
+    from livelab.tui.settings import settings_path
+
+    i18n.activate("en", "locale")  # as from LANG=en_US.UTF-8: a setting made in the app wins
+    app = make_app(folder=class_folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        labels = _column_labels(app)
+        assert labels == ["Session", "Title", "Last score"]
+        await pilot.press("L")
+        await pilot.pause()
+        labels = _column_labels(app)
+        assert labels == ["直播", "标题", "最近得分"]
+        assert app.sub_title == "练习室"
+    assert json.loads(settings_path().read_text(encoding="utf-8")) == {"language": "zh"}
+
+    i18n.activate("en", "locale")
+    again = make_app(folder=class_folder)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert i18n.current() == "zh"
+    i18n.activate("en", "--lang")  # --lang en (or $LIVELAB_LANG) beats the saved setting
+    third = make_app(folder=class_folder)
+    async with third.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert i18n.current() == "en"
+
+
+def test_a_broken_settings_file_is_ignored_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from livelab import i18n
+    from livelab.tui import settings
+
+    path = settings.settings_path()
+    path.parent.mkdir(parents=True)
+    for broken in ("{not json", '["zh"]', '{"language": "fr"}'):
+        path.write_text(broken, encoding="utf-8")
+        i18n.activate("en", "default")
+        caplog.clear()
+        assert settings.start_language() == "en"
+        assert str(path) in caplog.text
+    path.write_text('{"language": "zh", "other": 1}', encoding="utf-8")
+    assert settings.start_language() == "zh"
+    settings.save(language="en")  # other settings are kept
+    assert json.loads(path.read_text(encoding="utf-8")) == {"language": "en", "other": 1}
 
 
 @run_async
@@ -587,7 +727,7 @@ async def test_long_bilingual_titles_never_push_a_value_off_80_columns(
 
     from livelab.builtin.reporters import format_value
 
-    long = "品名、价格、优惠、保障、用法 / Required mentions of every product"
+    long = "品名、价格、优惠、保障、用法：每件商品都要讲到的关键信息"  # 56 cells, one language
     for c in zh_scorecard.criteria:
         c.title = long
     app = make_app(scorecard=zh_scorecard)

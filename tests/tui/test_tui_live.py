@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from livelab.api.errors import Problem, SessionError
-from livelab.record.audience import ChatMessage, RoomState
+from livelab.api.messages import Message
+from livelab.record.audience import ChatMessage, M, RoomState
 from livelab.record.recorder import LiveUpdate, TakeResult
 from tests.conftest import REPO
 
@@ -28,7 +29,7 @@ SNAPSHOT_FOLDER = Path("/home/student/takes/rehearsal-1")
 SAFETY_S = 20.0
 
 
-def room(t: float, viewers: int, mood: str = "warming up", **kw: Any) -> RoomState:
+def room(t: float, viewers: int, mood: str | Message = "warming up", **kw: Any) -> RoomState:
     values: dict[str, Any] = dict(
         t=t,
         viewers=viewers,
@@ -42,7 +43,7 @@ def room(t: float, viewers: int, mood: str = "warming up", **kw: Any) -> RoomSta
         silence_s=0.0,
         open_questions=0,
         mood=mood,
-        warning=any(w in mood.casefold() for w in ("dead air", "leaving", "waiting", "unanswered")),
+        warning=any(w in str(mood).casefold() for w in ("dead air", "leaving", "waiting")),
     )
     values.update(kw)
     return RoomState(**values)
@@ -85,7 +86,8 @@ def script() -> list[LiveUpdate]:
             room(
                 47.5,
                 36,
-                "dead air 6 s: viewers are leaving",
+                # as the audience model says it: a message the room shows in the student's language
+                M("dead_air", "dead air {seconds:.0f} s: viewers are leaving", seconds=6.0),
                 peak=41,
                 exits=5,
                 orders=2,
@@ -208,11 +210,11 @@ def test_the_mood_warns_on_dead_air_and_waiting_questions() -> None:
     assert not audience.state().warning
     audience.step(14.0, silence_s=4.0)
     state = audience.state()
-    assert state.warning and "dead air" in state.mood
+    assert state.warning and "dead air" in str(state.mood)
     audience.step(15.0, silence_s=0.0)
     audience._ask(15.0)
     audience.step(31.0, silence_s=0.0)
-    assert audience.state().warning and "waiting" in audience.state().mood
+    assert audience.state().warning and "waiting" in str(audience.state().mood)
 
 
 def test_clock_shows_elapsed_and_remaining_or_says_the_length_is_open() -> None:
@@ -459,7 +461,11 @@ def test_run_live_room_returns_the_take_result(monkeypatch: pytest.MonkeyPatch) 
 # --- snapshots --------------------------------------------------------------------------
 
 
-def test_snapshot_live_room_mid_take(snap_compare: Any) -> None:
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_snapshot_live_room_mid_take(snap_compare: Any, language: str) -> None:
+    from livelab import i18n
+
+    i18n.activate(language, "--lang")
     recorder = FakeRecorder()
 
     async def wait_caught_up(pilot: Any) -> None:
@@ -471,10 +477,18 @@ def test_snapshot_live_room_mid_take(snap_compare: Any) -> None:
         recorder.stop()
 
 
-def test_snapshot_take_summary(snap_compare: Any) -> None:
+@pytest.mark.parametrize(
+    ("language", "size"),
+    [("en", (80, 24)), ("zh", (80, 24)), ("zh", (120, 40))],
+    ids=["en-80x24", "zh-80x24", "zh-120x40"],
+)
+def test_snapshot_take_summary(snap_compare: Any, language: str, size: tuple[int, int]) -> None:
+    from livelab import i18n
+
+    i18n.activate(language, "--lang")
     recorder = FakeRecorder(hold=False)
 
     async def finished(pilot: Any) -> None:
         await until(pilot, lambda: shown(pilot.app).stage == "done")
 
-    assert snap_compare(live_app(recorder), run_before=finished)
+    assert snap_compare(live_app(recorder), run_before=finished, terminal_size=size)

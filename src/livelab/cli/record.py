@@ -149,6 +149,7 @@ def _headless_room(recorder: Any) -> Any:
     """A line on stderr once recording starts (not before: the options may still be
     refused), every ten recorded seconds, and every question as it is asked."""
     from livelab.api.analysis import clock
+    from livelab.i18n import _, say
 
     shown = [-1.0]
 
@@ -156,17 +157,17 @@ def _headless_room(recorder: Any) -> Any:
         s = update.state
         if shown[0] < 0:
             shown[0] = 0.0
-            click.echo(f"recording to {recorder.folder} (Ctrl-C stops, keeps the take)", err=True)
+            click.echo(_("recording to {folder} (Ctrl-C stops, keeps the take)").format(
+                folder=recorder.folder), err=True)  # fmt: skip
         for m in update.chat:
             if m.kind == "question":
                 click.echo(f"  {clock(m.t)} {m.user}: {m.text}", err=True)
         if s.t - shown[0] >= 10 or (update.phase == "finishing" and s.t > shown[0]):
             shown[0] = s.t
             planned = f"/{clock(update.planned_s)}" if update.planned_s else ""
-            click.echo(
-                f"{clock(s.t)}{planned}  viewers {s.viewers}  likes {s.likes}  "
-                f"orders {s.orders}  open questions {s.open_questions}  — {s.mood}",
-                err=True,
-            )
+            numbers = _(
+                "viewers {viewers}  likes {likes}  orders {orders}  open questions {questions}"
+            ).format(viewers=s.viewers, likes=s.likes, orders=s.orders, questions=s.open_questions)
+            click.echo(f"{clock(s.t)}{planned}  {numbers}  — {say(s.mood)}", err=True)
 
     return show

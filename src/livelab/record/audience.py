@@ -9,7 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from livelab.api.chat import ANSWERED_BY, CHAT_KINDS, TOPICS, ChatMessage
+from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.products import ProductCard
+from livelab.i18n import N_
+
+M = Messages(CORE_DOMAIN)
 
 # The chat message and its kinds are part of the plugin API (livelab.api.chat); the names
 # stay importable from here for the recorder and the live screen.
@@ -24,6 +28,16 @@ __all__ = [
     "RoomState",
     "product_infos",
 ]
+
+
+#: The question topics as the live room names them (``livelab.api.chat.TOPICS``).
+TOPIC_NAMES = {
+    "price": N_("price"),
+    "size": N_("size"),
+    "shipping": N_("shipping"),
+    "link": N_("link"),
+    "promotion": N_("promotion"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +55,7 @@ class RoomState:
     interest: float  # 0–1: how engaged the room is
     silence_s: float  # the current run of silence (0 while the anchor speaks)
     open_questions: int  # questions still waiting for an answer
-    mood: str  # one line for the student: "dead air 5 s: viewers are leaving"
+    mood: Message  # one line for the student: "dead air 5 s: viewers are leaving"
     warning: bool = False  # the mood says: act now (dead air, questions waiting)
 
 
@@ -377,21 +391,29 @@ class Audience:
         """The student should act now: dead air, or a question waiting 15 s or more."""
         return self.silence_s >= self.p.dead_air_s or any(self.t - q.t >= 15 for q in self.open)
 
-    def mood(self) -> str:
+    def mood(self) -> Message:
+        """What the room feels like, as data: the live room shows it in the student's language."""
         if self.silence_s >= self.p.dead_air_s:
-            return f"dead air {self.silence_s:.0f} s: viewers are leaving"
+            return M("dead_air", "dead air {seconds:.0f} s: viewers are leaving",
+                     seconds=self.silence_s)  # fmt: skip
         waiting = [q for q in self.open if self.t - q.t >= 15]
         if waiting:
             q = waiting[0]
-            return f"{len(waiting)} question(s) waiting: {q.topic} (asked {self.t - q.t:.0f} s ago)"
+            return M(
+                "questions_waiting",
+                "{count} question(s) waiting: {topic} (asked {seconds:.0f} s ago)",
+                count=len(waiting),
+                topic=M("topic", TOPIC_NAMES.get(q.topic, q.topic)),
+                seconds=self.t - q.t,
+            )
         if (
             self.price_said
             and self.t - max(self.price_said.values()) > 30
             and self.last_cta < max(self.price_said.values())
         ):
-            return "price is out: now call to action (link / cart)"
+            return M("call_to_action_due", "price is out: now call to action (link / cart)")
         if self.interest >= 0.7:
-            return "the room is warm"
+            return M("room_warm", "the room is warm")
         if self.interest <= 0.2:
-            return "the room is cooling: give them a reason to stay"
-        return "live"
+            return M("room_cooling", "the room is cooling: give them a reason to stay")
+        return M("live", "live")

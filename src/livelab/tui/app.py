@@ -11,6 +11,7 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 
+from livelab.i18n import N_, _
 from livelab.tui.messages import OpenSession
 
 if TYPE_CHECKING:
@@ -22,10 +23,10 @@ class LivelabApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "livelab"
-    SUB_TITLE = "practice lab"
+    SUB_TITLE = N_("practice lab")
     BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", N_("Help"), key_display="?"),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True),
     ]
 
     def __init__(
@@ -50,6 +51,10 @@ class LivelabApp(App[None]):
         self.take_error: str | None = None
 
     def on_mount(self) -> None:
+        from livelab.tui.settings import start_language
+
+        start_language()
+        self.sub_title = _(self.SUB_TITLE)
         if self.recorder is not None:
             from livelab.tui.screens.live import LiveRoomScreen
 
@@ -71,7 +76,8 @@ class LivelabApp(App[None]):
         try:
             return list(self.history.attempts(anchor=anchor))
         except Exception as exc:  # a broken history database must not take the app down
-            self.notify(f"Could not read the history: {exc}", severity="warning")
+            self.notify(_("Could not read the history: {error}").format(error=exc),
+                        severity="warning")  # fmt: skip
             return []
 
     def record_attempt(self, scorecard: Scorecard) -> None:
@@ -80,7 +86,8 @@ class LivelabApp(App[None]):
         try:
             self.history.record(scorecard, kind="analyze")
         except Exception as exc:  # the scorecard is still shown; only the log entry is lost
-            self.notify(f"Could not record this attempt: {exc}", severity="warning")
+            self.notify(_("Could not record this attempt: {error}").format(error=exc),
+                        severity="warning")  # fmt: skip
 
     # --- actions every screen shares ----------------------------------------------------
 
@@ -112,9 +119,24 @@ class LivelabApp(App[None]):
         def picked(name: str | None) -> None:
             if name is not None:
                 self.rubric = name
-                self.notify(f"Rubric for the next analysis: {name}")
+                self.notify(_("Rubric for the next analysis: {name}").format(name=name))
                 refresh = getattr(self.screen, "refresh_lists", None)
                 if refresh is not None:
                     refresh()
 
         self.push_screen(RubricPicker(self.rubric), picked)
+
+    def action_switch_language(self) -> None:
+        """English ⇄ 简体中文, remembered for the next run (Home's ``L``: nothing is running
+        there, so Home is simply drawn again in the other language)."""
+        from livelab.tui.screens.home import HomeScreen
+        from livelab.tui.settings import switch_language
+
+        try:
+            switch_language()
+        except OSError as exc:  # the language still changes; only remembering it failed
+            self.notify(_("Could not save the setting: {error}").format(error=exc),
+                        severity="warning")  # fmt: skip
+        self.sub_title = _(self.SUB_TITLE)
+        if isinstance(self.screen, HomeScreen):
+            self.switch_screen(HomeScreen())

@@ -11,13 +11,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from livelab.i18n import N_, _
+
 
 def check_session_path(text: str, base: Path) -> tuple[Path | None, str]:
     """The session at ``text`` (relative to ``base``) or why it cannot be one."""
     from livelab.inputs.session import MEDIA_SUFFIXES
 
     if not text.strip():
-        return None, "Type the path of a session folder or a recording."
+        return None, _("Type the path of a session folder or a recording.")
     path = Path(text.strip()).expanduser()
     if not path.is_absolute():
         path = base / path
@@ -26,20 +28,21 @@ def check_session_path(text: str, base: Path) -> tuple[Path | None, str]:
             p.suffix.lower() in MEDIA_SUFFIXES for p in path.iterdir()
         ):
             return path, ""
-        return None, f"{path} has no session.toml and no recording."
+        return None, _("{path} has no session.toml and no recording.").format(path=path)
     if path.is_file():
         if path.name == "session.toml":
             return path.parent, ""
         if path.suffix.lower() in MEDIA_SUFFIXES:
             return path, ""
-        return None, f"{path.name} is not a recording ({', '.join(sorted(MEDIA_SUFFIXES))})."
-    return None, f"{path} does not exist."
+        return None, _("{name} is not a recording ({suffixes}).").format(
+            name=path.name, suffixes=", ".join(sorted(MEDIA_SUFFIXES)))  # fmt: skip
+    return None, _("{path} does not exist.").format(path=path)
 
 
 class OpenSessionDialog(ModalScreen[Path | None]):
     """A path field; Enter checks it and closes with the session path, Escape with None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, base: Path) -> None:
         super().__init__()
@@ -47,11 +50,11 @@ class OpenSessionDialog(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label("Open a session", classes="dialog-title")
-            yield Static("A session folder (with session.toml) or a recording:", classes="hint")
-            yield Input(placeholder="path/to/session", id="path")
-            yield Static("", id="path-error", classes="error")
-            yield Static("Enter open · Escape cancel", classes="hint")
+            yield Label(_("Open a session"), classes="dialog-title")
+            yield Static(_("A session folder (with session.toml) or a recording:"), classes="hint")
+            yield Input(placeholder=_("path/to/session"), id="path")
+            yield Static("", id="path-error", classes="error", markup=False)
+            yield Static(_("Enter open · Escape cancel"), classes="hint")
 
     def on_mount(self) -> None:
         path_input = self.query_one(Input)

@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from livelab.i18n import N_, _, pick_title
+
 
 def rubric_options(current: str | None) -> list[Option]:
     from livelab.api.errors import LivelabError
@@ -20,12 +22,12 @@ def rubric_options(current: str | None) -> list[Option]:
     for name, path in builtin_rubrics().items():
         try:
             rubric = load_rubric(path)
-            detail = (
-                f"{rubric.language} · {len(rubric.criteria)} criteria · {rubric.max_total:g} pts"
+            detail = _("{language} · {count} criteria · {points:g} pts").format(
+                language=rubric.language, count=len(rubric.criteria), points=rubric.max_total
             )
-            title = rubric.title
+            title = pick_title(rubric.title)
         except LivelabError as exc:  # a broken pack is listed, not fatal
-            title, detail = name, f"cannot load: {exc}"
+            title, detail = name, _("cannot load: {error}").format(error=exc)
         mark = "● " if name == current else "  "
         options.append(
             Option(
@@ -38,7 +40,7 @@ def rubric_options(current: str | None) -> list[Option]:
 class RubricPicker(ModalScreen[str | None]):
     """The built-in rubric packs; Enter picks one."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, current: str | None = None) -> None:
         super().__init__()
@@ -46,9 +48,9 @@ class RubricPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label("Pick a rubric", classes="dialog-title")
+            yield Label(_("Pick a rubric"), classes="dialog-title")
             yield OptionList(*rubric_options(self.current), id="rubrics")
-            yield Static("Enter pick · Escape cancel", classes="hint")
+            yield Static(_("Enter pick · Escape cancel"), classes="hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
+from livelab.i18n import N_, _
 from livelab.tui.messages import AnalysisFailed, AnalysisFinished, StageProgress
+from livelab.tui.widgets.footer import LivelabFooter
 from livelab.tui.widgets.stage import StageRow
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ DONE_WHEN_STARTED = {"transcribe": ("audio",), "analyzers": ("audio", "transcrib
 class AnalyseScreen(Screen[None]):
     """Runs ``livelab.engine.runner.score_session`` off the UI thread, then shows the scorecard."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     app: LivelabApp
 
@@ -40,17 +43,21 @@ class AnalyseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        rubric = self.rubric or "the default rubric"
-        yield Static(f"Analysing [b]{self.session.name}[/b] with {rubric}…", classes="section")
+        rubric = self.rubric or _("the default rubric")
+        yield Static(
+            _("Analysing {session} with {rubric}…").format(
+                session=f"[b]{escape(self.session.name)}[/b]", rubric=escape(rubric)),
+            classes="section",
+        )  # fmt: skip
         for stage in STAGES:
             yield StageRow(stage, id=f"stage-{stage}")
         yield Static(
-            "The first analysis of a recording takes a while (speech recognition); "
-            "later ones reuse the cache.",
+            _("The first analysis of a recording takes a while (speech recognition); "
+              "later ones reuse the cache."),
             id="analyse-status",
             classes="hint",
         )
-        yield Footer()
+        yield LivelabFooter()
 
     def on_mount(self) -> None:
         self.run_analysis()
@@ -83,7 +90,7 @@ class AnalyseScreen(Screen[None]):
         for earlier in DONE_WHEN_STARTED.get(message.stage, ()):
             row = self.query_one(f"#stage-{earlier}", StageRow)
             if not row.has_class("-done"):
-                row.finish("done" if row.started else "not needed (or cached)")
+                row.finish(_("done") if row.started else _("not needed (or cached)"))
         rows = self.query(f"#stage-{message.stage}")
         if rows:
             rows.first(StageRow).advance(message.fraction, message.text)
@@ -101,7 +108,10 @@ class AnalyseScreen(Screen[None]):
     def _failed(self, message: AnalysisFailed) -> None:
         self.failed = True
         status = self.query_one("#analyse-status", Static)
-        status.update(f"[b red]Could not analyse:[/] {message.error}\n\nEscape to go back.")
+        status.update(
+            f"[b red]{_('Could not analyse:')}[/] {escape(message.error)}\n\n"
+            + _("Escape to go back.")
+        )
         status.add_class("error")
 
     def action_cancel(self) -> None:
@@ -111,8 +121,8 @@ class AnalyseScreen(Screen[None]):
             # A worker thread cannot be stopped mid-transcription: it finishes in the
             # background and its result is dropped.
             self.notify(
-                "Analysis cancelled. Speech recognition may finish in the background; "
-                "its result will be ignored.",
-                title="Cancelled",
+                _("Analysis cancelled. Speech recognition may finish in the background; "
+                  "its result will be ignored."),
+                title=_("Cancelled"),
             )
         self.app.pop_screen()

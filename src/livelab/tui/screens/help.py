@@ -8,13 +8,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from livelab.i18n import N_, _
+
+HELP = N_("""\
 # livelab — practice lab
 
 **Home** lists the sessions in the folder you started in (a folder with a
 `session.toml`, or a recording) and your recent attempts. **Enter** analyses
 the highlighted session; **o** opens any path; **r** picks the rubric;
-**p** shows an anchor's progress.
+**p** shows an anchor's progress; **L** switches the interface between English
+and 简体中文 (remembered for next time).
 
 **Analysing** shows each stage (audio, transcribe, video, analyzers).
 **Escape** cancels: speech recognition may finish in the background, but its
@@ -37,16 +40,16 @@ take; **q** (or Ctrl+Q) stops it, waits until it is saved, then quits. After
 the take: **a** analyses it now, **q** quits.
 
 **Everywhere**: **Escape** goes back, **?** this help, **Ctrl+Q** quits.
-"""
+""")
 
 
 class HelpScreen(ModalScreen[None]):
     """Keys and screens, in a scrollable panel; any of Escape, q or ? closes it."""
 
     BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("escape,q,question_mark", "dismiss", N_("Close")),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-panel"):
-            yield Markdown(HELP)
+            yield Markdown(_(HELP))

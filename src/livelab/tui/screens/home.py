@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
+from livelab.i18n import N_, _
 from livelab.tui.data import (
     find_sessions,
     latest_by_session,
@@ -20,6 +21,7 @@ from livelab.tui.data import (
     when_text,
 )
 from livelab.tui.messages import OpenSession
+from livelab.tui.widgets.footer import LivelabFooter
 
 if TYPE_CHECKING:
     from livelab.tui.app import LivelabApp
@@ -29,10 +31,11 @@ class HomeScreen(Screen[None]):
     """Pick a session to analyse: Enter on a row, or ``o`` to type a path."""
 
     BINDINGS = [
-        Binding("o", "open_path", "Open path"),
-        Binding("r", "pick_rubric", "Rubric"),
-        Binding("p", "progress", "Progress"),
-        Binding("f5", "refresh", "Refresh", show=False),
+        Binding("o", "open_path", N_("Open path")),
+        Binding("r", "pick_rubric", N_("Rubric")),
+        Binding("p", "progress", N_("Progress")),
+        Binding("L", "app.switch_language", N_("中文/English"), key_display="L"),
+        Binding("f5", "refresh", N_("Refresh"), show=False),
     ]
 
     app: LivelabApp
@@ -42,16 +45,16 @@ class HomeScreen(Screen[None]):
         yield Static(id="rubric-line")
         yield Label(id="sessions-title", classes="section")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        yield Label("Recent attempts", classes="section")
+        yield Label(_("Recent attempts"), classes="section")
         yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
         yield Static(id="no-history", classes="hint")
-        yield Footer()
+        yield LivelabFooter()
 
     def on_mount(self) -> None:
         sessions = self.query_one("#sessions", DataTable)
-        sessions.add_columns("Session", "Title", "Last score")
+        sessions.add_columns(_("Session"), _("Title"), _("Last score"))
         recent = self.query_one("#recent", DataTable)
-        recent.add_columns("When", "Title", "Anchor", "Score")
+        recent.add_columns(_("When"), _("Title"), _("Anchor"), _("Score"))
         self.refresh_lists()
 
     def on_screen_resume(self) -> None:
@@ -62,13 +65,16 @@ class HomeScreen(Screen[None]):
 
     def refresh_lists(self) -> None:
         app = self.app
-        rubric = app.rubric or "the session language's default"
-        self.query_one("#rubric-line", Static).update(f"Rubric: {rubric}   (r to change)")
+        rubric = app.rubric or _("the session language's default")
+        self.query_one("#rubric-line", Static).update(
+            _("Rubric: {rubric}   (r to change)").format(rubric=rubric)
+        )
         attempts = app.attempts()
         latest = latest_by_session(attempts, app.rubric)
         entries = find_sessions(app.folder)
         self.query_one("#sessions-title", Label).update(
-            f"Sessions in {app.folder.name or app.folder}/ ({len(entries)})"
+            _("Sessions in {folder}/ ({count})").format(
+                folder=app.folder.name or app.folder, count=len(entries))  # fmt: skip
         )
         table = self.query_one("#sessions", DataTable)
         table.clear()
@@ -79,7 +85,8 @@ class HomeScreen(Screen[None]):
             table.add_row(name, entry.title, score, key=str(entry.path))
         if not entries:
             table.add_row(
-                "(none)", "no session folders or recordings here — o to open a path", "", key=""
+                _("(none)"), _("no session folders or recordings here — o to open a path"), "",
+                key="",
             )
         recent = self.query_one("#recent", DataTable)
         recent.clear()
@@ -102,9 +109,9 @@ class HomeScreen(Screen[None]):
                 break
         hint = self.query_one("#no-history", Static)
         if app.history is None:
-            hint.update("no history yet (history is not available in this install)")
+            hint.update(_("no history yet (history is not available in this install)"))
         elif not attempts:
-            hint.update("no history yet: analyse a session and it appears here")
+            hint.update(_("no history yet: analyse a session and it appears here"))
         else:
             hint.update("")
         recent.display = bool(attempts)
@@ -121,7 +128,7 @@ class HomeScreen(Screen[None]):
         if path.name == "session.toml":
             path = path.parent
         if not path.exists():
-            self.notify(f"{path} no longer exists", severity="error")
+            self.notify(_("{path} no longer exists").format(path=path), severity="error")
             return
         self.post_message(OpenSession(path))
 
@@ -141,7 +148,7 @@ class HomeScreen(Screen[None]):
         """Progress for the anchor of the highlighted recent attempt (or the only anchor)."""
         anchor = self._selected_anchor()
         if anchor is None:
-            self.notify("No attempts in the history yet: analyse a session first.")
+            self.notify(_("No attempts in the history yet: analyse a session first."))
             return
         from livelab.tui.screens.progress import ProgressScreen
 

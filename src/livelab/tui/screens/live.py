@@ -14,11 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, ProgressBar, RichLog, Static
+from textual.widgets import Header, ProgressBar, RichLog, Static
 
 from livelab.api.analysis import clock
+from livelab.i18n import N_, _, say
 from livelab.reports.text import sparkline
 from livelab.tui.messages import LiveRoomUpdated, OpenSession, TakeFailed, TakeFinished
+from livelab.tui.widgets.footer import LivelabFooter
 
 if TYPE_CHECKING:
     from livelab.record.audience import ChatMessage, RoomState
@@ -34,6 +36,8 @@ MIN_REFRESH_S = 0.2
 CHAT_LINES = 500
 
 QUIT_REASON = "the student quit the live room"
+#: How a take ended (``TakeResult.status``), as the summary says it.
+TAKE_STATUS = {"complete": N_("complete"), "interrupted": N_("interrupted")}
 CLOSED_REASON = "the live room closed"
 
 
@@ -44,51 +48,54 @@ def clock_text(phase: str, t: float, planned_s: float | None, stopping: bool = F
     """``● REC 02:14 / 10:00 · 07:46 left``; the phase when not recording."""
     text = Text()
     if stopping or phase == "finishing":
-        text.append("■ SAVING ", style="bold yellow")
+        text.append("■ " + _("SAVING") + " ", style="bold yellow")
     elif phase == "starting":
-        text.append("○ STARTING ", style="bold")
+        text.append("○ " + _("STARTING") + " ", style="bold")
     else:
-        text.append("● REC ", style="bold red")
+        text.append("● " + _("REC") + " ", style="bold red")
     text.append(clock(t), style="bold")
     if planned_s is None:
-        text.append(" · until the source ends", style="dim")
+        text.append(" · " + _("until the source ends"), style="dim")
     else:
         text.append(f" / {clock(planned_s)}")
-        text.append(f" · {clock(max(0.0, planned_s - t))} left", style="dim")
+        left = _("{time} left").format(time=clock(max(0.0, planned_s - t)))
+        text.append(f" · {left}", style="dim")
     return text
 
 
 def stats_text(state: RoomState, trend: Iterable[int]) -> Text:
     """Two lines: viewers (now, peak, trend) and likes, orders, GMV, open questions."""
     text = Text()
-    text.append("Viewers ", style="dim")
+    text.append(_("Viewers") + " ", style="dim")
     text.append(f"{state.viewers:,}", style="bold")
-    text.append(f"  peak {state.peak_viewers:,}", style="dim")
+    text.append("  " + _("peak {count:,}").format(count=state.peak_viewers), style="dim")
     line = sparkline(list(trend), relative=True, gap=" ")
     if line:
         text.append("  ")
         text.append(line, style="cyan")
-        text.append(f"  last {TREND_BUCKET_S * TREND_POINTS / 60:g} min", style="dim")
+        minutes = TREND_BUCKET_S * TREND_POINTS / 60
+        text.append("  " + _("last {minutes:g} min").format(minutes=minutes), style="dim")
     _sales(text, state)
-    text.append(" · Open questions ", style="dim")
+    text.append(" · " + _("Open questions") + " ", style="dim")
     text.append(f"{state.open_questions}", style="bold yellow" if state.open_questions else "bold")
     return text
 
 
 def _sales(text: Text, state: RoomState) -> None:
     """A new line: likes, orders and GMV so far."""
-    for label, value in (("Likes", f"{state.likes:,}"), ("Orders", f"{state.orders:,}"),
-                         ("GMV", f"{state.gmv:,.2f}")):  # fmt: skip
-        text.append("\n" if label == "Likes" else " · ", style="dim")
-        text.append(f"{label} ", style="dim")
+    for i, (label, value) in enumerate(((N_("Likes"), f"{state.likes:,}"),
+                                        (N_("Orders"), f"{state.orders:,}"),
+                                        (N_("GMV"), f"{state.gmv:,.2f}"))):  # fmt: skip
+        text.append(" · " if i else "\n", style="dim")
+        text.append(f"{_(label)} ", style="dim")
         text.append(value, style="bold")
 
 
 def mood_text(state: RoomState) -> Text:
     """The audience's mood line, with a ``!`` badge when it warns."""
     if state.warning:
-        return Text.assemble((" ! ", "bold reverse"), " ", (state.mood, "bold"))
-    return Text.assemble(("Room: ", "dim"), state.mood)
+        return Text.assemble((" ! ", "bold reverse"), " ", (say(state.mood), "bold"))
+    return Text.assemble((_("Room:") + " ", "dim"), say(state.mood))
 
 
 def chat_line(message: ChatMessage) -> Text:
@@ -100,7 +107,9 @@ def chat_line(message: ChatMessage) -> Text:
         text.append(f" {message.user}: ", style="bold")
         text.append(message.text, style="bold yellow")
         if message.topic:
-            text.append(f"  [{message.topic}]", style="dim")
+            from livelab.record.audience import TOPIC_NAMES
+
+            text.append(f"  [{_(TOPIC_NAMES.get(message.topic, message.topic))}]", style="dim")
     elif message.kind == "greeting":
         text.append(f"{message.user}: {message.text}", style="dim italic")
     else:
@@ -119,35 +128,37 @@ def summary_text(
     """What the take produced and where it is, once ``run()`` returned."""
     text = Text()
     if result.status == "complete":
-        text.append("Take saved — complete", style="bold green")
+        text.append(_("Take saved — complete"), style="bold green")
     else:
-        text.append(f"Take saved — {result.status}", style="bold yellow")
+        status = _(TAKE_STATUS.get(result.status, result.status))
+        text.append(_("Take saved — {status}").format(status=status), style="bold yellow")
         if result.reason:
             text.append(f": {result.reason}", style="yellow")
-    text.append("\nFolder  ", style="dim")
+    text.append("\n" + _("Folder") + "  ", style="dim")
     text.append(str(result.folder))
-    text.append("\nLength  ", style="dim")
+    text.append("\n" + _("Length") + "  ", style="dim")
     text.append(clock(result.duration_s))
     if planned_s is not None:
-        text.append(f" of {clock(planned_s)} planned", style="dim")
+        text.append(" " + _("of {time} planned").format(time=clock(planned_s)), style="dim")
     if state is None:
-        text.append("\nAudience  no updates were received", style="dim")
+        text.append("\n" + _("Audience  no updates were received"), style="dim")
     else:
-        text.append("\nViewers ", style="dim")
+        text.append("\n" + _("Viewers") + " ", style="dim")
         text.append(f"{state.viewers:,}", style="bold")
-        text.append(f" at the end · peak {state.peak_viewers:,}", style="dim")
+        text.append(" " + _("at the end · peak {count:,}").format(count=state.peak_viewers),
+                    style="dim")  # fmt: skip
         _sales(text, state)
-    text.append("\nChat  ", style="dim")
-    text.append(
-        f"{messages} message{'s' * (messages != 1)} · "
-        f"{questions} question{'s' * (questions != 1)}"
-    )
+    text.append("\n" + _("Chat") + "  ", style="dim")
+    said = _("{count} message") if messages == 1 else _("{count} messages")
+    asked = _("{count} question") if questions == 1 else _("{count} questions")
+    text.append(f"{said.format(count=messages)} · {asked.format(count=questions)}")
     if state is not None and state.open_questions:
-        text.append(f", {state.open_questions} still unanswered", style="yellow")
+        text.append(_(", {count} still unanswered").format(count=state.open_questions),
+                    style="yellow")  # fmt: skip
     text.append("\n\na", style="bold")
-    text.append(" analyse this take now · ")
+    text.append(" " + _("analyse this take now") + " · ")
     text.append("q", style="bold")
-    text.append(" quit")
+    text.append(" " + _("quit"))
     return text
 
 
@@ -162,10 +173,10 @@ class LiveRoomScreen(Screen[None]):
     ``s`` and quitting both stop it and wait for ``run()`` to return."""
 
     BINDINGS = [
-        Binding("s", "stop_take", "Stop & save"),
-        Binding("a", "analyse_take", "Analyse take"),
+        Binding("s", "stop_take", N_("Stop & save")),
+        Binding("a", "analyse_take", N_("Analyse take")),
         # The footer already shows the app's Ctrl+Q, which does the same here.
-        Binding("q", "quit_room", "Quit", show=False),
+        Binding("q", "quit_room", N_("Quit"), show=False),
     ]
 
     app: LivelabApp
@@ -206,16 +217,17 @@ class LiveRoomScreen(Screen[None]):
                 yield ProgressBar(
                     total=self.planned_s or 1.0, show_eta=False, show_percentage=False
                 )
-            yield Static("Waiting for the camera and microphone…", id="live-stats")
+            yield Static(_("Waiting for the camera and microphone…"), id="live-stats")
             yield Static(id="live-mood")
         yield Static(id="take-summary")
         yield RichLog(id="live-chat", max_lines=CHAT_LINES, wrap=True, min_width=20)
-        yield Footer()
+        yield LivelabFooter()
 
     def on_mount(self) -> None:
         folder = getattr(self.recorder, "folder", None)
-        self.sub_title = f"live room · {folder.name}" if folder is not None else "live room"
-        self.query_one("#live-chat", RichLog).border_title = "Chat"
+        room = _("live room")
+        self.sub_title = f"{room} · {folder.name}" if folder is not None else room
+        self.query_one("#live-chat", RichLog).border_title = _("Chat")
         self.query_one(ProgressBar).display = self.planned_s is not None
         self.query_one("#take-summary").display = False
         self.recorder.on_update = self._receive
@@ -338,11 +350,11 @@ class LiveRoomScreen(Screen[None]):
         summary = self.query_one("#take-summary", Static)
         summary.update(
             Text.assemble(
-                ("Could not record: ", "bold red"),
+                (_("Could not record:") + " ", "bold red"),
                 (message.error, "red"),
-                "\n\nNothing more is recorded. ",
+                "\n\n" + _("Nothing more is recorded.") + " ",
                 ("q", "bold"),
-                " quits.",
+                " " + _("quits."),
             )
         )
         summary.add_class("error")
@@ -363,7 +375,7 @@ class LiveRoomScreen(Screen[None]):
             return
         self.stage = "stopping"
         self.recorder.stop()
-        self.notify("Stopping: the take is being saved…")
+        self.notify(_("Stopping: the take is being saved…"))
         self._show_live()
         self.refresh_bindings()
 
@@ -373,13 +385,13 @@ class LiveRoomScreen(Screen[None]):
             self.app.exit()
             return
         if self.quit_after_take:
-            self.notify("Still saving the take: livelab quits as soon as it is saved.")
+            self.notify(_("Still saving the take: livelab quits as soon as it is saved."))
             return
         self.quit_after_take = True
         if self.stage == "recording":
             self.stage = "stopping"
             self.recorder.stop(QUIT_REASON)
-        self.notify("Saving the take before quitting…")
+        self.notify(_("Saving the take before quitting…"))
         self._show_live()
         self.refresh_bindings()
 

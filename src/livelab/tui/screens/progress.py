@@ -8,11 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
+from livelab.i18n import N_, _, pick_title
 from livelab.reports.history import trend_rubric
 from livelab.reports.text import sparkline
 from livelab.tui.data import score_text, when_text
+from livelab.tui.widgets.footer import LivelabFooter
 
 if TYPE_CHECKING:
     from livelab.tui.app import LivelabApp
@@ -29,7 +31,7 @@ def _change(first: float | None, last: float | None) -> Text:
 class ProgressScreen(Screen[None]):
     """Oldest attempt on the left of every trend, newest on the right."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     app: LivelabApp
 
@@ -42,9 +44,9 @@ class ProgressScreen(Screen[None]):
         yield Header()
         yield Static(id="progress-summary", classes="section")
         yield DataTable(id="trend", cursor_type="row", zebra_stripes=True)
-        yield Label("Attempts", id="attempts-title", classes="section")
+        yield Label(_("Attempts"), id="attempts-title", classes="section")
         yield DataTable(id="attempts", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield LivelabFooter()
 
     def on_mount(self) -> None:
         mine = self.app.attempts(anchor=self.anchor_name)
@@ -56,11 +58,11 @@ class ProgressScreen(Screen[None]):
         trend = self.query_one("#trend", DataTable)
         table = self.query_one("#attempts", DataTable)
         if not attempts:
-            who = self.anchor_name or "this anchor"
+            who = self.anchor_name or _("this anchor")
             summary.update(
-                f"No attempts by {who} in the history yet."
+                _("No attempts by {anchor} in the history yet.").format(anchor=who)
                 if self.app.history is not None
-                else "no history yet (history is not available in this install)"
+                else _("no history yet (history is not available in this install)")
             )
             trend.display = table.display = False
             return
@@ -71,16 +73,22 @@ class ProgressScreen(Screen[None]):
         ]  # fmt: skip
         summary.update(
             Text.assemble(
-                (self.anchor_name or "(no anchor)", "bold"),
-                f" · {len(attempts)} attempt{'s' if len(attempts) != 1 else ''} · total ",
+                (self.anchor_name or _("(no anchor)"), "bold"),
+                " · ",
+                (_("{count} attempt") if len(attempts) == 1 else _("{count} attempts")).format(
+                    count=len(attempts)
+                ),
+                " · ",
+                _("total"),
+                " ",
                 (sparkline(totals, relative=True, gap=" "), "cyan"),
                 f"  {score_text(attempts[0].total, attempts[0].max_total)} → ",
                 (score_text(attempts[-1].total, attempts[-1].max_total), "bold"),
             )
         )
-        trend.add_columns("Criterion", "Trend", "First", "Last", "Change")
+        trend.add_columns(_("Criterion"), _("Trend"), _("First"), _("Last"), _("Change"))
         trend.add_row(
-            Text("Total (%)", style="bold"),
+            Text(_("Total (%)"), style="bold"),
             Text(sparkline(totals, relative=True, gap=" "), style="cyan"),
             f"{totals[0]:.0f}" if totals[0] is not None else "—",
             f"{totals[-1]:.0f}" if totals[-1] is not None else "—",
@@ -90,13 +98,13 @@ class ProgressScreen(Screen[None]):
             points = [a.criteria.get(cid) for a in attempts]
             seen = [p for p in points if p is not None]
             trend.add_row(
-                attempts[-1].title_of(cid),
+                pick_title(attempts[-1].title_of(cid)),
                 Text(sparkline(points, relative=True, gap=" "), style="cyan"),
                 f"{seen[0]:.1f}" if seen else "—",
                 f"{seen[-1]:.1f}" if seen else "—",
                 _change(seen[0] if seen else None, seen[-1] if seen else None),
             )
-        table.add_columns("Recorded", "Session", "Score", "Last scored")
+        table.add_columns(_("Recorded"), _("Session"), _("Score"), _("Last scored"))
         for a in reversed(attempts):  # newest on top, as people read a log
             table.add_row(
                 when_text(a.recorded_at),
@@ -104,8 +112,10 @@ class ProgressScreen(Screen[None]):
                 score_text(a.total, a.max_total),
                 when_text(a.scored_at) if a.scored_at else "—",
             )
-        also = f" (also scored with {', '.join(others)})" if others else ""
-        self.query_one("#attempts-title", Label).update(f"Attempts · {under}{also}")
+        also = ""
+        if others:
+            also = _(" (also scored with {rubrics})").format(rubrics=", ".join(others))
+        self.query_one("#attempts-title", Label).update(f"{_('Attempts')} · {under}{also}")
 
 
 def _criterion_ids(attempts: list[Any]) -> list[str]:

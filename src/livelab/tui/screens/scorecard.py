@@ -11,12 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from livelab.builtin.reporters import format_value
+from livelab.i18n import N_, _, pick_title, say
 from livelab.tui.data import points_text
 from livelab.tui.messages import JumpToTime
 from livelab.tui.widgets.evidence import EvidenceList
+from livelab.tui.widgets.footer import LivelabFooter
 from livelab.tui.widgets.score import SessionSummary, score_bar
 
 if TYPE_CHECKING:
@@ -26,13 +28,13 @@ if TYPE_CHECKING:
 
 def fix_first_text(scorecard: Scorecard) -> Text:
     items = scorecard.fix_first_criteria()
-    text = Text("Fix these first: ", style="bold")
+    text = Text(_("Fix these first:") + " ", style="bold")
     if not items:
-        return text.append("nothing — every measured criterion got full marks.", style="green")
+        return text.append(_("nothing — every measured criterion got full marks."), style="green")
     for i, c in enumerate(items):
         if i:
             text.append(" · ")
-        text.append(f"{i + 1}. {c.title}")
+        text.append(f"{i + 1}. {pick_title(c.title)}")
         text.append(f" (−{c.points_lost:.1f})", style="red")
     return text
 
@@ -42,11 +44,11 @@ class ScorecardScreen(Screen[None]):
     to that moment in the transcript."""
 
     BINDINGS = [
-        Binding("t", "transcript", "Transcript"),
-        Binding("l", "timelines", "Timelines"),
-        Binding("p", "progress", "Progress"),
-        Binding("r", "pick_rubric", "Rubric"),
-        Binding("escape", "back", "Back"),
+        Binding("t", "transcript", N_("Transcript")),
+        Binding("l", "timelines", N_("Timelines")),
+        Binding("p", "progress", N_("Progress")),
+        Binding("r", "pick_rubric", N_("Rubric")),
+        Binding("escape", "back", N_("Back")),
     ]
 
     app: LivelabApp
@@ -62,7 +64,7 @@ class ScorecardScreen(Screen[None]):
         with Vertical(id="scorecard-body"):
             yield DataTable(id="criteria", cursor_type="row")
             yield EvidenceList(id="evidence")
-        yield Footer()
+        yield LivelabFooter()
 
     def on_mount(self) -> None:
         self._fill()
@@ -75,9 +77,9 @@ class ScorecardScreen(Screen[None]):
         """The title, points and measured columns' widths: the score, points and measured
         values are shown whole, and a long (bilingual) title is cut to what is left."""
         criteria = self.scorecard.criteria
-        points = max([len("Points"), *(cell_len(points_text(c)) for c in criteria)])
+        points = max([cell_len(_("Points")), *(cell_len(points_text(c)) for c in criteria)])
         shown = [format_value(c.value, c.unit) for c in criteria]
-        values = max([len("Measured"), *map(cell_len, shown)])
+        values = max([cell_len(_("Measured")), *map(cell_len, shown)])
         # one cell of padding either side of each of the 4 columns; 2 for the scroll bar
         title = self.app.size.width - (10 + points + values) - 4 * 2 - 2
         return max(12, title), points, values
@@ -87,14 +89,14 @@ class ScorecardScreen(Screen[None]):
         row = table.cursor_row
         table.clear(columns=True)
         width, points, values = self._widths()
-        table.add_column("Criterion", key="title", width=width)
-        table.add_column("Score", key="bar", width=10)
-        table.add_column("Points", key="points", width=points)
-        table.add_column("Measured", key="value", width=values)
+        table.add_column(_("Criterion"), key="title", width=width)
+        table.add_column(_("Score"), key="bar", width=10)
+        table.add_column(_("Points"), key="points", width=points)
+        table.add_column(_("Measured"), key="value", width=values)
         first = set(self.scorecard.fix_first)
         for c in self.scorecard.criteria:
             mark = " ★" if c.id in first else ""
-            title = Text(c.title)
+            title = Text(pick_title(c.title))
             title.truncate(width - cell_len(mark), overflow="ellipsis")
             if mark:
                 title.append(mark, style="bold red")
@@ -106,7 +108,7 @@ class ScorecardScreen(Screen[None]):
                 key=c.id,
             )
         if not self.scorecard.criteria:
-            self.query_one(EvidenceList).show("This scorecard has no rubric criteria.", [])
+            self.query_one(EvidenceList).show(_("This scorecard has no rubric criteria."), [])
         elif row:
             table.move_cursor(row=min(row, table.row_count - 1))
 
@@ -117,9 +119,10 @@ class ScorecardScreen(Screen[None]):
             return
         feedback = criterion.feedback
         if not criterion.scored and criterion.reason:
-            feedback = f"Unscored: {criterion.reason}. {feedback}".strip()
+            feedback = _("Unscored: {reason}. {feedback}").format(
+                reason=say(criterion.reason), feedback=feedback).strip()  # fmt: skip
         evidence = self.query_one(EvidenceList)
-        evidence.border_title = f"Evidence · {criterion.title}"
+        evidence.border_title = f"{_('Evidence')} · {pick_title(criterion.title)}"
         evidence.show(feedback, self.scorecard.evidence_for(criterion.metric))
 
     @on(DataTable.RowSelected, "#criteria")
@@ -135,7 +138,7 @@ class ScorecardScreen(Screen[None]):
 
     def action_transcript(self, seconds: float | None = None) -> None:
         if self.scorecard.transcript is None:
-            self.notify("No transcript: this session was analysed without speech recognition.")
+            self.notify(_("No transcript: this session was analysed without speech recognition."))
             return
         from livelab.tui.screens.transcript import TranscriptScreen
 
@@ -172,14 +175,14 @@ class ScorecardScreen(Screen[None]):
         try:
             rubric = load_rubric(find_rubric(rubric_ref, language))
         except LivelabError as exc:
-            self.notify(str(exc), title="Rubric not loaded", severity="error")
+            self.notify(str(exc), title=_("Rubric not loaded"), severity="error")
             return
         self.scorecard = rescore(self.scorecard, rubric)
         self.app.rubric = rubric_ref
         self.query_one(SessionSummary).show(self.scorecard)
         self.query_one("#fix-first", Static).update(fix_first_text(self.scorecard))
         self._fill()
-        self.notify(f"Re-scored with {rubric.title}.")
+        self.notify(_("Re-scored with {rubric}.").format(rubric=pick_title(rubric.title)))
 
     def action_back(self) -> None:
         evidence = self.query_one(EvidenceList)

@@ -9,11 +9,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from livelab.api.analysis import Series, clock
+from livelab.i18n import N_, _, unit_text
 from livelab.reports.text import chart_range, sparkline
 from livelab.tui.data import ordered_series, series_label
+from livelab.tui.widgets.footer import LivelabFooter
 
 if TYPE_CHECKING:
     from livelab.scoring.scorecard import Scorecard
@@ -34,7 +36,7 @@ def series_plot(series: Series, label: str) -> Widget:
             xs = [x for x, _ in present]
             ys = [y for _, y in present]
             if not ys:
-                plt.title(f"{label}: no values measured")
+                plt.title(_("{label}: no values measured").format(label=label))
                 return
             if len(xs) > 12:
                 plt.plot(xs, ys, marker="braille")
@@ -44,8 +46,8 @@ def series_plot(series: Series, label: str) -> Widget:
                 plt.bar([clock(x) for x in xs], ys, width=1.0)
             lo, hi = chart_range(ys, series.unit)  # the HTML report's axis: no magnified noise
             plt.ylim(lo, hi * 1.05 if hi > 0 else hi)
-            plt.title(f"{label} ({series.unit})")
-            plt.xlabel("time (mm:ss)")
+            plt.title(f"{label} ({unit_text(series.unit)})")
+            plt.xlabel(_("time (mm:ss)"))
 
     return SeriesPlot()
 
@@ -53,13 +55,14 @@ def series_plot(series: Series, label: str) -> Widget:
 def _sparkline(series: Series) -> Widget:
     values = [v for v in series.values if v is not None]
     if not values:
-        return Static("no values")
+        return Static(_("no values"))
     t = series.t
     line = sparkline(series.values, relative=True, gap=" ")
     text = (
         f"{line}\n"
-        f"{clock(t[0])} … {clock(t[-1])}   min {min(values):g}  max {max(values):g} "
-        f"{series.unit}"
+        f"{clock(t[0])} … {clock(t[-1])}   "
+        + _("min {low:g}  max {high:g} {unit}").format(
+            low=min(values), high=max(values), unit=unit_text(series.unit))
     )
     return Static(text)
 
@@ -67,7 +70,7 @@ def _sparkline(series: Series) -> Widget:
 class TimelinesScreen(Screen[None]):
     """One tab per series, titled as its analyzer declared."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     def __init__(self, scorecard: Scorecard) -> None:
         super().__init__()
@@ -77,7 +80,7 @@ class TimelinesScreen(Screen[None]):
         yield Header()
         series = ordered_series(self.scorecard)
         if not series:
-            yield Static("No time series in this scorecard.", classes="hint")
+            yield Static(_("No time series in this scorecard."), classes="hint")
         else:
             with TabbedContent():
                 for i, s in enumerate(series):
@@ -85,4 +88,4 @@ class TimelinesScreen(Screen[None]):
                     with TabPane(label, id=f"series-{i}"):
                         with Vertical():
                             yield series_plot(s, label)
-        yield Footer()
+        yield LivelabFooter()

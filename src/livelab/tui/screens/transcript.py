@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from livelab.i18n import N_, _
 from livelab.tui.data import highlight_kinds, transcript_lines
+from livelab.tui.widgets.footer import LivelabFooter
 from livelab.tui.widgets.transcript import TranscriptView, highlight_styles, legend
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 class TranscriptScreen(Screen[None]):
     """Opened at ``seconds`` (from a finding) or at the start."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     def __init__(self, scorecard: Scorecard, seconds: float | None = None) -> None:
         super().__init__()
@@ -34,12 +36,13 @@ class TranscriptScreen(Screen[None]):
         yield TranscriptView(transcript_lines(self.scorecard), styles, id="transcript")
         model = transcript.model if transcript else ""
         yield Static(
-            f"Recognised by {model}; fillers are a lower bound (recognisers drop many)."
+            _("Recognised by {model}; fillers are a lower bound (recognisers drop many).").format(
+                model=model)
             if model
-            else "Fillers are a lower bound (recognisers drop many).",
+            else _("Fillers are a lower bound (recognisers drop many)."),
             classes="hint",
         )
-        yield Footer()
+        yield LivelabFooter()
 
     def on_mount(self) -> None:
         view = self.query_one(TranscriptView)

@@ -11,7 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from livelab.api.analysis import Evidence
-from livelab.i18n import say
+from livelab.i18n import _, say
 from livelab.reports.text import span_text
 from livelab.tui.messages import JumpToTime
 
@@ -33,7 +33,7 @@ class EvidenceList(OptionList):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._items: list[Evidence] = []
-        self.border_title = "Evidence"
+        self.border_title = _("Evidence")
 
     def show(self, feedback: str, items: Sequence[Evidence]) -> None:
         self._items = list(items)
@@ -41,7 +41,7 @@ class EvidenceList(OptionList):
         options: list[Option] = [Option(Text(feedback, style="italic"), disabled=True)]
         if not items:
             options.append(
-                Option(Text("no time-stamped evidence for this one", "dim"), disabled=True)
+                Option(Text(_("no time-stamped evidence for this one"), "dim"), disabled=True)
             )
         for i, e in enumerate(self._items):
             grid = Table.grid(padding=(0, 1))
@@ -56,6 +56,6 @@ class EvidenceList(OptionList):
         index = int(str(event.option.id).removeprefix("evidence-"))
         start = self._items[index].start_s
         if start is None:
-            self.notify("This finding has no time: it is about the whole session.")
+            self.notify(_("This finding has no time: it is about the whole session."))
         else:
             self.post_message(JumpToTime(float(start)))

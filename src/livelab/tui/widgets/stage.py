@@ -8,6 +8,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
 
+from livelab.i18n import N_, _
+
+#: The analysis stages as the screen names them.
+STAGE_NAMES = {
+    "audio": N_("audio"),
+    "transcribe": N_("transcribe"),
+    "video": N_("video"),
+    "analyzers": N_("analyzers"),
+}
+
 
 class StageRow(Horizontal):
     """``transcribe  [██████░░░░]  transcribing 00:42 of 01:30``."""
@@ -42,9 +52,9 @@ class StageRow(Horizontal):
         self.started = False
 
     def compose(self) -> ComposeResult:
-        yield Label(self.stage, classes="stage-name")
+        yield Label(_(STAGE_NAMES.get(self.stage, self.stage)), classes="stage-name")
         yield ProgressBar(total=1.0, show_eta=False, show_percentage=True)
-        yield Label("waiting", classes="stage-text")
+        yield Label(_("waiting"), classes="stage-text")
 
     def finish(self, text: str) -> None:
         """Done (or, never started: not needed for this session)."""
