@@ -27,7 +27,7 @@ DOMAINS := src/livelab:livelab $(foreach p,pace coverage presence ops,plugins/li
 catalogs: $(STAMP)
 	@for d in $(DOMAINS); do dir=$${d%%:*}; dom=$${d##*:}; \
 	  $(BIN)/pybabel -q extract --no-location --omit-header --sort-output --no-default-keywords \
-	    -k _ -k N_ -k M:2 -o $$dir/locale/$$dom.pot $$dir && \
+	    -F babel.cfg -k _ -k N_ -k M:2 -o $$dir/locale/$$dom.pot $$dir && \
 	  { [ $$dom != livelab ] || $(BIN)/python hatch_build.py --add-cli-help $$dir/locale/$$dom.pot; } && \
 	  $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --width 100 \
 	    -D $$dom -l zh_CN -i $$dir/locale/$$dom.pot -d $$dir/locale && \

@@ -18,7 +18,8 @@ import importlib.util
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,17 @@ def current() -> str:
     return _active
 
 
+@contextmanager
+def for_session(session_language: str | None) -> Iterator[str]:
+    """While rendering one session's report: its language when nothing else chose one
+    (as :func:`follow_session`), then the language before."""
+    before = (_active, _source)
+    try:
+        yield follow_session(session_language)
+    finally:
+        activate(*before)
+
+
 def source() -> str:
     """Where the active language came from: ``--lang``, ``LIVELAB_LANG``, ``locale``,
     ``session``, ``default``, or what the program that activated it said."""
@@ -193,6 +205,49 @@ def say(message: str | Message | Any, language: str | None = None) -> str:
         lang = language or _active
         return message.render(lambda domain, text: translate(domain, text, lang))
     return str(message)
+
+
+def said(record: Any, text_key: str = "message", data_key: str | None = None) -> str:
+    """What a scorecard record (a typed one or its JSON dict) says, in the reader's
+    language: evidence's ``message`` (its data beside it: ``kind``, ``template``, …), or a
+    ``reason`` with its ``reason_message``. Plain text, as it is; nothing, as ``""``."""
+    if isinstance(record, Mapping):
+        data = record.get(data_key) if data_key else record
+        if isinstance(data, Mapping) and "template" in data:
+            try:
+                return say(Message.from_dict(data))
+            except (KeyError, TypeError, ValueError):
+                pass  # a hand-edited message: its English text below
+        value = record.get(text_key)
+    else:
+        value = getattr(record, text_key, None)
+    return "" if value is None else say(value)
+
+
+#: Outcomes of a criterion, as every view names them.
+OUTCOMES = {"pass": N_("pass"), "partial": N_("partial"), "fail": N_("fail"),
+            "unscored": N_("unscored")}  # fmt: skip
+
+
+def outcome_text(outcome: str) -> str:
+    return _(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome
+
+
+def date_text(moment: str) -> str:
+    """An ISO date and time as the reader writes it, to the minute, in local time (a time
+    with no zone is shown as it is): ``2026-12-01 20:00``, ``2026年12月1日 20:00``; text
+    that is not a date, unchanged."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(str(moment))
+    except ValueError:
+        return str(moment)
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    if _active == "zh":
+        return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
+    return f"{when:%Y-%m-%d %H:%M}"
 
 
 #: The team roles as the field names them (rubric ``role:`` values).

@@ -152,8 +152,78 @@ def test_the_templates_ship_in_the_package_and_every_page_is_offline(
         assert "http://" not in page and "https://" not in page
 
 
-def test_a_mandarin_page_says_so(sc: dict[str, Any]) -> None:
+def test_a_page_says_its_language_and_a_transcript_in_another_says_its_own(
+    sc: dict[str, Any],
+) -> None:
+    from livelab import i18n
+
     zh = json.loads((GOLDEN.parent / "demo_zh.scorecard.json").read_text(encoding="utf-8"))
-    assert '<html lang="zh-CN">' in render_report(zh)
-    assert '<html lang="zh-CN">' in render_class_summary([zh])
-    assert '<html lang="mul">' in render_class_summary([zh, sc])
+    assert '<html lang="zh-CN">' in render_report(zh)  # nothing chose: the session's language
+    assert i18n.current() == "en"  # … only while that page was rendered
+    assert '<html lang="en">' in render_class_summary([zh, sc])  # the teacher's language
+    i18n.activate("en", "--lang")
+    page = render_report(zh)
+    assert '<html lang="en">' in page and '<div class="transcript" lang="zh-CN">' in page
+    i18n.activate("zh", "--lang")
+    assert '<html lang="zh-CN">' in render_class_summary([zh, sc])
+
+
+TUI_ZH = TEST_DATA / "tui" / "scorecard_demo_zh.json"
+#: Words of the page itself (not of the student or a plugin) that must not stay English.
+CHROME = ("Fix these first", "Criteria", "Evidence", "Transcript", "Over time", "Total",
+          "every criterion was scored", "Not scored", "Anchor", "recorded")
+
+
+def _text(page: str) -> str:
+    import html
+
+    page = re.sub(r"<style>.*?</style>|<svg.*?</svg>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_report_of_a_mandarin_session_is_chinese_and_its_evidence_too() -> None:
+    zh = json.loads(TUI_ZH.read_text(encoding="utf-8"))
+    text = _text(render_report(zh))
+    for heading in ("优先改进", "评分项", "依据", "转写稿", "随时间变化", "总分", "主播", "录制于"):
+        assert heading in text, heading
+    for word in CHROME:
+        assert not re.search(rf"\b{word}\b", text), word
+    # evidence written as data renders in Chinese (冷场), its English kept in the JSON
+    dead_air = [e for e in zh["evidence"] if e.get("kind") == "dead_air"]
+    assert dead_air and "dead air" in dead_air[0]["message"]
+    assert "冷场" in text and dead_air[0]["message"] not in text
+    assert "2026年12月1日 20:00" in text  # the date as Chinese writes it
+    assert "−5 分" in text and "−5 points" not in text
+    assert "语速 / Speaking pace" not in text and "语速" in text  # one side of the title
+
+
+def test_the_same_scorecard_reads_in_english_when_asked() -> None:
+    from livelab import i18n
+
+    i18n.activate("en", "--lang")
+    text = _text(render_report(json.loads(TUI_ZH.read_text(encoding="utf-8"))))
+    assert "Fix these first" in text and "dead air" in text and "2026-12-01 20:00" in text
+    assert "Speaking pace" in text and "优先改进" not in text
+
+
+def test_class_summary_and_leaderboard_speak_chinese(sc: dict[str, Any]) -> None:
+    from livelab import i18n
+    from livelab.reports.leaderboard import Board, Run, TeamStanding
+
+    i18n.activate("zh", "--lang")
+    zh = json.loads(TUI_ZH.read_text(encoding="utf-8"))
+    broken = {"session": {"path": "x/session.toml"}, "error": "boom"}
+    text = _text(render_class_summary([zh, sc, broken]))
+    for heading in ("班级汇总", "名单", "已评分直播", "无法评分", "异常值", "错误"):
+        assert heading in text, heading
+    for word in ("Class summary", "Roster", "Sessions graded", "Outliers", "Status"):
+        assert word not in text, word
+    run = Run(source="a.json", team="一队", anchor="王小明", title="第一次",
+              when="2026-12-01T20:00:00", rubric_id="contest",
+              total=80.0, max_total=100.0, breaks=(None,))
+    board = Board(rubric_id="contest", tie_breaks=(), directions=(), runs=[(1, run, "")],
+                  teams=[(1, TeamStanding("一队", 80.0, 100.0, (None,), [run]))])
+    page = render_leaderboard([board])
+    text = _text(page)
+    assert '<html lang="zh-CN">' in page and "排行榜" in text and "团队" in text
+    assert "2026年12月1日 20:00" in text and "Leaderboard" not in text

@@ -28,7 +28,13 @@ KEYWORDS = {"_": None, "N_": None, "M": (2,)}
 
 
 def _extracted(folder: Path) -> set[str]:
-    found = extract_from_dir(str(folder), keywords=KEYWORDS, comment_tags=())
+    """The strings `make catalogs` extracts: Python and the HTML templates (babel.cfg)."""
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    found = extract_from_dir(str(folder), method_map, options_map, keywords=KEYWORDS,
+                             comment_tags=())  # fmt: skip
     return {msg if isinstance(msg, str) else msg[0] for _, _, msg, _, _ in found}
 
 
@@ -42,6 +48,11 @@ def _po(domain: str):
 def _english_after():
     yield
     i18n.activate("en", "default")
+
+
+def test_the_html_templates_words_are_extracted():
+    strings = _extracted(DOMAINS["livelab"])
+    assert {"Fix these first", "Class summary", "livelab leaderboard"} <= strings
 
 
 @pytest.mark.parametrize("domain", sorted(DOMAINS))

@@ -209,15 +209,17 @@ def _rank_runs(
         rank = out[-1][0] if prev_key == key else i + 1
         out.append((rank, run, ""))
     # Say which tie-break separated runs level on total.
-    for i, (rank, run, _) in enumerate(out):
-        level = [o for _, o, _ in out if o is not run and abs(o.total - run.total) < 1e-9]
+    from livelab.i18n import _
+
+    for i, (rank, run, _why) in enumerate(out):
+        level = [o for _r, o, _w in out if o is not run and abs(o.total - run.total) < 1e-9]
         if not level:
             continue
         other = level[0]
-        why = "tied on every tie-break"
+        why = _("tied on every tie-break")
         for label, mine, theirs in zip(labels, run.breaks, other.breaks, strict=True):
             if mine != theirs:
-                why = f"tie on total broken by {label}"
+                why = _("tie on total broken by {what}").format(what=label)
                 break
         out[i] = (rank, run, why)
     return out

@@ -123,7 +123,8 @@ def latest_by_session(attempts: Iterable[Any], rubric: str | None = None) -> dic
 
 
 def when_text(recorded_at: str) -> str:
-    """``YYYY-MM-DD HH:MM`` in local time (history stores UTC; naive times are shown as-is)."""
+    """``YYYY-MM-DD HH:MM`` in local time (history stores UTC; naive times are shown as-is).
+    Numeric in both languages: at 80 columns ``2026年12月1日`` would push the last column off."""
     import datetime as dt
 
     try:

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 def render_leaderboard(boards: Sequence[Board]) -> str:
     """One page of every board: its teams, then its runs (every user string escaped)."""
+    from livelab.i18n import current
+    from livelab.reports.html.pages import html_lang
     from livelab.reports.leaderboard import sparkline, trend_text
 
-    return render("leaderboard.html.j2", lang="", stylesheet="leaderboard.css",
+    return render("leaderboard.html.j2", lang=html_lang(current()), stylesheet="leaderboard.css",
                   boards=boards, sparkline=sparkline, trend=trend_text)

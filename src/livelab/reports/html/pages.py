@@ -1,6 +1,8 @@
 """The one HTML stack: a Jinja2 environment over this package's templates, autoescape on.
 
 Every page extends ``templates/base.html.j2`` (doctype, ``lang``, the inline stylesheet).
+Its words are ``_("…")`` calls, translated from livelab's catalog when the page is rendered
+(``jinja2.ext.i18n``; ``make catalogs`` extracts them with Babel's Jinja2 extractor).
 Anything a student, a product card or a plugin wrote reaches a page through a template
 expression, which Jinja escapes; only the SVG charts (:mod:`.charts`, which escape their own
 text) come in as :class:`markupsafe.Markup`.
@@ -64,7 +66,10 @@ def _blank_none(value: Any) -> Any:
 
 @cache
 def environment() -> Environment:
+    from livelab import i18n
+
     env = Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=PackageLoader("livelab.reports.html", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True),
         undefined=ChainableUndefined,  # a field an older scorecard lacks shows empty
@@ -73,8 +78,16 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         finalize=_blank_none,
     )
-    env.filters.update(clock=clock, num=num, value=fmt_value, span=span_text)
-    env.globals.update(asset=asset)
+    env.filters.update(clock=clock, num=num, value=fmt_value, span=span_text, when=i18n.date_text,
+                       pick=i18n.pick_title)
+    env.globals.update(asset=asset, outcome_text=i18n.outcome_text)
+    # ``_("… %(n)s …", n=…)`` in the templates: livelab's catalog, in the language active
+    # when the page is rendered (new-style gettext: the fields are filled in after).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n._,
+        ngettext=lambda one, many, n: i18n._(one if n == 1 else many),
+        newstyle=True,
+    )
     return env
 
 

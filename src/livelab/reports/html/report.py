@@ -17,6 +17,17 @@ from typing import Any
 from markupsafe import Markup
 
 from livelab.api.analysis import clock
+from livelab.i18n import (
+    LANGUAGES,
+    _,
+    current,
+    date_text,
+    for_session,
+    pick_title,
+    role_text,
+    said,
+    unit_text,
+)
 from livelab.inputs.session import language_line, session_warnings
 from livelab.reports.html import charts
 from livelab.reports.html.pages import get, html_lang, render
@@ -31,8 +42,10 @@ _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 
 def render_report(scorecard: Any) -> str:
-    """One self-contained HTML page for one session's scorecard (a dict or a typed one)."""
-    return render("report.html.j2", **report_context(scorecard))
+    """One self-contained HTML page for one session's scorecard (a dict or a typed one), in
+    the reader's language; when nothing chose one, in the session's."""
+    with for_session(get(get(scorecard, "session", {}), "language")):
+        return render("report.html.j2", **report_context(scorecard))
 
 
 def _percent(sc: Any) -> str:
@@ -57,7 +70,7 @@ def report_context(sc: Any) -> dict[str, Any]:
     return {
         "sc": sc,
         "session": session,
-        "lang": html_lang(get(session, "language")),
+        "lang": html_lang(current()),
         "who": _who(session),
         "facts": _facts(sc),
         "share": float(get(sc, "scorable_fraction", 0.0)),
@@ -69,7 +82,7 @@ def report_context(sc: Any) -> dict[str, Any]:
         "evidence": _evidence(sc),
         "metrics": _metrics(sc),
         "failed": [
-            (name, get(a, "status"), get(a, "reason"))
+            (name, get(a, "status"), said(a, "reason", "reason_message"))
             for name, a in _items(get(sc, "analyzers", {}))
             if get(a, "status") in ("not run", "failed")
         ],
@@ -86,12 +99,12 @@ def _items(mapping: Any) -> list[tuple[str, Any]]:
 def _who(session: Any) -> list[tuple[str, str]]:
     who = []
     if get(session, "anchor"):
-        who.append(("Anchor", str(get(session, "anchor"))))
+        who.append((_("Anchor"), str(get(session, "anchor"))))
     if get(session, "team"):
-        who.append(("Team", str(get(session, "team"))))
+        who.append((_("Team"), str(get(session, "team"))))
     for role, name in _items(get(session, "roles", {})):
         if role != "anchor" and name:
-            who.append((str(role).capitalize(), str(name)))
+            who.append((role_text(str(role)).capitalize(), str(name)))
     return who
 
 
@@ -101,13 +114,15 @@ def _facts(sc: Any) -> list[tuple[str, str, str]]:
     rubric = get(sc, "rubric")
     facts = []
     if get(session, "duration_s") is not None:
-        facts.append(("length", clock(float(get(session, "duration_s"))), "plain"))
+        facts.append((_("length"), clock(float(get(session, "duration_s"))), "plain"))
     if get(session, "recorded_at"):
-        facts.append(("recorded", str(get(session, "recorded_at")).replace("T", " "), "plain"))
+        facts.append((_("recorded"), date_text(str(get(session, "recorded_at"))), "plain"))
     if get(session, "language"):
-        facts.append(("language", str(get(session, "language")), "plain"))
+        code = str(get(session, "language"))
+        facts.append((_("language"), LANGUAGES[code][1] if code in LANGUAGES else code, "plain"))
     if rubric:
-        facts.append(("rubric", str(get(rubric, "title") or get(rubric, "id", "")), "bold"))
+        title = pick_title(str(get(rubric, "title") or get(rubric, "id", "")))
+        facts.append((_("rubric"), title, "bold"))
     plain = session if isinstance(session, Mapping) else vars_of(session)
     for warning in session_warnings(plain):
         facts.append(("", warning, "warn"))
@@ -134,7 +149,7 @@ def _fix_first(sc: Any) -> list[tuple[str, float, str]]:
         if c is None or get(c, "status") != "scored":
             continue
         lost = float(get(c, "weight", 0.0)) - float(get(c, "points", 0.0))
-        out.append((str(get(c, "title", "")), lost, str(get(c, "feedback", ""))))
+        out.append((pick_title(str(get(c, "title", ""))), lost, str(get(c, "feedback", ""))))
     return out
 
 
@@ -158,7 +173,7 @@ def _criteria(sc: Any) -> list[CriterionRow]:
     for c in get(sc, "criteria", []):
         scored = get(c, "status") == "scored"
         rows.append(CriterionRow(
-            title=str(get(c, "title", "")),
+            title=pick_title(str(get(c, "title", ""))),
             scored=scored,
             outcome=str(get(c, "outcome") or "partial"),
             fraction=max(0.0, min(1.0, float(get(c, "fraction", 0.0)))),
@@ -166,7 +181,7 @@ def _criteria(sc: Any) -> list[CriterionRow]:
             weight=float(get(c, "weight", 0.0)),
             measured=fmt_value(get(c, "value"), get(c, "unit", "")),
             feedback=str(get(c, "feedback", "")),
-            reason=str(get(c, "reason", "")),
+            reason=said(c, "reason", "reason_message"),
         ))
     return rows
 
@@ -209,7 +224,7 @@ def analyzer_order(sc: Any) -> dict[str, int]:
     order: dict[str, int] = {}
     for c in get(sc, "criteria", []):
         order.setdefault(analyzer_of_metric(sc, str(get(c, "metric", ""))), len(order))
-    for name, _ in _items(get(sc, "analyzers", {})):
+    for name, _analyzer in _items(get(sc, "analyzers", {})):
         order.setdefault(name, len(order))
     return order
 
@@ -229,7 +244,9 @@ class Span:
 
 
 def _highlights(sc: Any) -> list[Span]:
-    """The scorecard's highlights, each with its message: the analyzer's ``text``."""
+    """The scorecard's highlights, each with its message: the analyzer's ``text``, in the
+    reader's language when it is the (English) text of a piece of evidence."""
+    saying = {str(get(e, "message", "")): said(e) for e in get(sc, "evidence", [])}
     spans = []
     for h in get(sc, "highlights", []):
         start = get(h, "start_s")
@@ -238,6 +255,7 @@ def _highlights(sc: Any) -> list[Span]:
         end = get(h, "end_s", start)
         label = str(get(h, "label") or get(h, "kind", ""))
         text = str(get(h, "text", ""))
+        text = saying.get(text, text)
         spans.append(Span(float(start), float(end), str(get(h, "kind", "")), label,
                           text or label))
     return spans
@@ -256,7 +274,9 @@ def _kinds(spans: Sequence[Span]) -> dict[str, str]:
 
 def _at(message: str, start: float) -> str:
     """``message`` with its time, unless it already says it."""
-    return message if clock(start) in message else f"{message} at {clock(start)}"
+    if clock(start) in message:
+        return message
+    return _("{message} at {time}").format(message=message, time=clock(start))
 
 
 def _is_highlight(e: Any, spans: Sequence[Span]) -> bool:
@@ -308,9 +328,8 @@ def _charts(sc: Any, duration: float, spans: Sequence[Span], events: Sequence[An
         for kind, label in _kinds(spans).items()
     ]
     if events:
-        lanes.append(charts.Lane("event", "events", [
-            (float(get(e, "start_s")), float(get(e, "end_s", get(e, "start_s"))),
-             str(get(e, "message", "")))
+        lanes.append(charts.Lane("event", _("events"), [
+            (float(get(e, "start_s")), float(get(e, "end_s", get(e, "start_s"))), said(e))
             for e in events
         ]))
     timeline = charts.timeline(lanes, duration)
@@ -323,17 +342,17 @@ def _charts(sc: Any, duration: float, spans: Sequence[Span], events: Sequence[An
     figures = []
     for name, members in sorted(groups.items(), key=lambda g: order.get(g[0], len(order))):
         bands = [
-            (float(get(e, "start_s")), float(get(e, "end_s", get(e, "start_s"))),
-             str(get(e, "message", "")))
+            (float(get(e, "start_s")), float(get(e, "end_s", get(e, "start_s"))), said(e))
             for e in events
             if name in (analyzer_of_metric(sc, str(get(e, "metric", ""))),
                         _namespace(str(get(e, "metric", ""))))
         ]
         for s in members:
             unit = str(get(s, "unit", ""))
-            note = f"{analyzer_title(sc, name)} · {unit}"
+            note = f"{analyzer_title(sc, name)} · {unit_text(unit)}"
             if bands:
-                note += " · shaded: " + ", ".join(sorted({_short(b[2]) for b in bands}))
+                shaded = ", ".join(sorted({_short(b[2]) for b in bands}))
+                note += " · " + _("shaded: {what}").format(what=shaded)
             chart = charts.line_chart(str(get(s, "name", "")), unit, get(s, "t", ()),
                                       _values(s), duration, bands)
             figures.append(Figure(series_title(sc, s), note, chart))
@@ -382,7 +401,7 @@ def _pieces(text: str, words: Sequence[tuple[float, float, str]]
     """
     out: list[tuple[str, int | None]] = []
     cursor = 0
-    for k, (_, _, raw) in enumerate(words):
+    for k, (_start, _end, raw) in enumerate(words):
         pos = text.find(raw, cursor) if raw else -1
         if pos >= 0 and (pos - cursor <= 3 or not text[cursor:pos].strip()):
             if pos > cursor:
@@ -459,11 +478,12 @@ def _transcript(sc: Any, spans: Sequence[Span], events: Sequence[Any]) -> dict[s
         rows.append((start, 1, Line(start, pieces)))
     for e in events:
         start = float(get(e, "start_s"))
-        rows.append((start, 0, Line(start, event=str(get(e, "message", "")))))
+        rows.append((start, 0, Line(start, event=said(e))))
     rows.sort(key=lambda r: (r[0], r[1]))
     present = {s.kind for s in spans}
     return {
         "language": get(transcript, "language", ""),
+        "lang": html_lang(get(transcript, "language") or get(get(sc, "session", {}), "language")),
         "model": get(transcript, "model", ""),
         "legend": [(kind, label) for kind, label in _kinds(spans).items() if kind in present],
         "has_events": bool(events),
@@ -482,8 +502,8 @@ def _evidence(sc: Any) -> list[tuple[str, str, str]]:
     out = []
     for e in get(sc, "evidence", []):
         metric = str(get(e, "metric", ""))
-        out.append((span_text(get(e, "start_s"), get(e, "end_s")), str(get(e, "message", "")),
-                    str(titles.get(metric) or metric_title(sc, metric))))
+        out.append((span_text(get(e, "start_s"), get(e, "end_s")), said(e),
+                    pick_title(str(titles.get(metric) or metric_title(sc, metric)))))
     return out
 
 
@@ -494,7 +514,8 @@ def _metrics(sc: Any) -> list[tuple[str, str, str, str]]:
     out = []
     for name, m in sorted(_items(get(sc, "metrics", {}))):
         value = get(m, "value")
-        why = f" — {get(m, 'reason')}" if value is None and get(m, "reason") else ""
+        reason = said(m, "reason", "reason_message") if value is None else ""
+        why = f" — {reason}" if reason else ""
         out.append((name, fmt_value(value, get(m, "unit", "")), str(get(m, "description", "")),
                     why))
     return out

@@ -17,8 +17,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from livelab.i18n import _, current, pick_title, said
 from livelab.reports.html import charts
-from livelab.reports.html.pages import get, render
+from livelab.reports.html.pages import get, html_lang, render
 
 
 def is_error_entry(entry: Any) -> bool:
@@ -41,21 +42,22 @@ def find_outliers(shares: Sequence[tuple[int, float]]) -> list[Outlier]:
     out: list[Outlier] = []
     if len(values) < 4:
         return out
-    q1, _, q3 = charts.quartiles(values)
+    q1, _median, q3 = charts.quartiles(values)
     iqr = q3 - q1
     mean = statistics.fmean(values)
     sd = statistics.pstdev(values)
     for i, v in shares:
         if v < q1 - 1.5 * iqr:
-            out.append(Outlier(i, v, f"far below the class (under Q1 − 1.5 IQR = "
-                                     f"{(q1 - 1.5 * iqr) * 100:.0f}%)"))
+            out.append(Outlier(i, v, _("far below the class (under Q1 − 1.5 IQR = {percent:.0f}%)")
+                               .format(percent=(q1 - 1.5 * iqr) * 100)))
         elif v > q3 + 1.5 * iqr:
-            out.append(Outlier(i, v, f"far above the class (over Q3 + 1.5 IQR = "
-                                     f"{(q3 + 1.5 * iqr) * 100:.0f}%)"))
+            out.append(Outlier(i, v, _("far above the class (over Q3 + 1.5 IQR = {percent:.0f}%)")
+                               .format(percent=(q3 + 1.5 * iqr) * 100)))
         elif len(values) >= 5 and sd > 0 and abs(v - mean) / sd > 2:
             z = (v - mean) / sd
-            out.append(Outlier(i, v, f"{'above' if z > 0 else 'below'} the class mean by "
-                                     f"{abs(z):.1f} standard deviations"))
+            words = (_("above the class mean by {z:.1f} standard deviations") if z > 0
+                     else _("below the class mean by {z:.1f} standard deviations"))
+            out.append(Outlier(i, v, words.format(z=abs(z))))
     return out
 
 
@@ -111,7 +113,7 @@ def _who(entry: Any, index: int) -> str:
     if not name and get(session, "path"):
         path = str(get(session, "path"))
         name = Path(path).parent.name or path
-    return str(name or f"session {index + 1}")
+    return str(name or _("session {number}").format(number=index + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,22 +177,23 @@ def summary_context(
     shares = [(i, _share(e)) for i, e in graded if get(e, "criteria")]
     outliers = find_outliers(shares)
     rubrics = sorted({
-        str(get(get(e, "rubric"), "title") or get(get(e, "rubric"), "id") or "")
+        pick_title(str(get(get(e, "rubric"), "title") or get(get(e, "rubric"), "id") or ""))
         for _, e in graded
     } - {""})
     langs = {str(get(session_of(e), "language") or "") for _, e in graded} - {""}
-    lang = "zh-CN" if langs == {"zh"} else ("en" if langs <= {"en"} else "mul")
+    del langs  # the page speaks the teacher's language; each name keeps its own
+    lang = html_lang(current())
     values = [v for _, v in shares]
     cards = [
-        ("Sessions graded", f"{len(graded) + (0 if include_partial else len(partial))}"),
-        ("Could not be graded", f"{len(errors)}"),
+        (_("Sessions graded"), f"{len(graded) + (0 if include_partial else len(partial))}"),
+        (_("Could not be graded"), f"{len(errors)}"),
         *(
-            [("Partial recordings" + ("" if include_partial else " (not in the statistics)"),
-              f"{len(partial)}")]
+            [(_("Partial recordings") if include_partial
+              else _("Partial recordings (not in the statistics)"), f"{len(partial)}")]
             if partial else []
         ),
-        ("Mean total", f"{statistics.fmean(values) * 100:.0f}%" if values else "—"),
-        ("Median total", f"{statistics.median(values) * 100:.0f}%" if values else "—"),
+        (_("Mean total"), f"{statistics.fmean(values) * 100:.0f}%" if values else "—"),
+        (_("Median total"), f"{statistics.median(values) * 100:.0f}%" if values else "—"),
     ]
     distributions: list[tuple[CriterionStats, Markup]] = [
         (s, charts.strip_plot(s.fractions, names)) for s in stats
@@ -233,22 +236,23 @@ def _roster(
             if c is None:
                 cells.append(Cell("unscored", "n/a"))
             elif get(c, "status") != "scored":
-                cells.append(Cell("unscored", "–", str(get(c, "reason", ""))))
+                cells.append(Cell("unscored", "–", said(c, "reason", "reason_message")))
             else:
                 cells.append(Cell(str(get(c, "outcome", "")),
                                   charts.num(round(float(get(c, "points", 0.0)), 1))))
         share = float(get(e, "scorable_fraction", 0.0))
         rows.append(RosterRow(
             i + 1, names[i], link, team,
-            title=str(get(session, "title", "")),
+            title=str(get(session, "title", "")),  # the student's own words
             outlier=i in outliers,
             total=round(float(get(e, "total", 0.0)), 1),
             max_total=float(get(e, "max_total", 0.0)),
             cells=cells,
             status=(
-                "partial: " + str(get(session, "partial", ""))
+                _("partial: {why}").format(why=get(session, "partial", ""))
                 if get(session, "partial", "")
-                else "ok" if share >= 1 else f"{share * 100:.0f}% scorable"
+                else _("ok") if share >= 1
+                else _("{percent:.0f}% scorable").format(percent=share * 100)
             ),
         ))
     return rows
