@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import livelab
 from livelab import Analyzer, Findings, MetricSpec, Signals
+from livelab.api.messages import N_
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,14 +27,14 @@ METRICS = (
         "coverage.selling_points_ratio",
         "ratio",
         "Share of the product cards' selling points the anchor said (per product in details).",
-        title="Selling points said",
+        title=N_("Selling points said"),
     ),
     MetricSpec(
         "coverage.required_mentions_ratio",
         "ratio",
         "Share of required mentions said: name, price, promotion, call to action, "
         "guarantee, usage — as each card requires.",
-        title="Required mentions said",
+        title=N_("Required mentions said"),
     ),
     MetricSpec(
         "coverage.first_mention_s",
@@ -41,40 +42,40 @@ METRICS = (
         "Seconds from the start until the first product is named or described "
         "(each product's first mention in details).",
         better="lower",
-        title="First product mention",
+        title=N_("First product mention"),
     ),
     MetricSpec(
         "coverage.time_per_product_s",
         "s",
         "Average seconds spent on each product mentioned (per product, and the plan, in details).",
         better="target",
-        title="Time per product",
+        title=N_("Time per product"),
     ),
     MetricSpec(
         "coverage.order_matches_plan",
         "pass",
         "1 when products were introduced in the order of the products file, else 0.",
-        title="Products in planned order",
+        title=N_("Products in planned order"),
     ),
     MetricSpec(
         "coverage.cta_per_10min",
         "per 10 min",
         'Calls to action ("tap the cart", "点击下方小黄车") per ten minutes.',
         better="target",
-        title="Calls to action",
+        title=N_("Calls to action"),
     ),
     MetricSpec(
         "coverage.price_before_cta",
         "ratio",
         "Share of calls to action preceded by a statement of the product's price.",
-        title="Price before call to action",
+        title=N_("Price before call to action"),
     ),
     MetricSpec(
         "coverage.compliance_flags",
         "banned claims",
         "Banned absolute or exaggerated terms and unverifiable medical claims said.",
         better="lower",
-        title="Compliance flags",
+        title=N_("Compliance flags"),
     ),
 )
 
@@ -83,7 +84,7 @@ class CoverageAnalyzer(Analyzer):
     """Selling points, required mentions, calls to action and compliance words, per product."""
 
     name = "coverage"
-    title = "What was said"
+    title = N_("What was said")
     version = "10"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
@@ -125,7 +126,7 @@ INTERACTION_METRICS = (
         "ratio",
         "Share of the audience's chat questions the anchor's speech addressed within the "
         "answer window (60 s by default); each unanswered question is evidence.",
-        title="Questions answered",
+        title=N_("Questions answered"),
     ),
 )
 
@@ -134,7 +135,7 @@ class InteractionAnalyzer(Analyzer):
     """Audience questions in the chat log, and whether the anchor's speech answered them."""
 
     name = "interaction"
-    title = "Audience questions"
+    title = N_("Audience questions")
     version = "8"
     needs = frozenset({"transcript", "chat"})
     wants = frozenset({"products"})

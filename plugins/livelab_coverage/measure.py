@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livelab import Evidence, Findings, Highlight, ItemValue, Messages, Transcript
+from livelab.api.messages import N_
 from livelab_coverage import METRICS, phrases
 from livelab_coverage.match import (
     CARD_HOMOPHONES,
@@ -29,7 +30,7 @@ MENTION_WORDS = {
     "name": M("mention", "name"),
     "price": M("mention", "price"),
     "promotion": M("mention", "promotion"),
-    "call_to_action": M("mention", "call to action"),
+    "call_to_action": M("mention", N_("call to action")),
     "guarantee": M("mention", "guarantee"),
     "usage": M("mention", "usage"),
 }
@@ -485,10 +486,10 @@ def measure_coverage(
 
 #: Evidence whose words the transcript marks: metric → (highlight kind, legend label).
 HIGHLIGHT_KINDS = {
-    "coverage.compliance_flags": ("flag", "compliance flag"),
-    "coverage.cta_per_10min": ("cta", "call to action"),
-    "coverage.selling_points_ratio": ("point", "selling point"),
-    "coverage.required_mentions_ratio": ("mention", "key mention"),  # name, price, deal …
+    "coverage.compliance_flags": ("flag", N_("compliance flag")),
+    "coverage.cta_per_10min": ("cta", N_("call to action")),
+    "coverage.selling_points_ratio": ("point", N_("selling point")),
+    "coverage.required_mentions_ratio": ("mention", N_("key mention")),  # name, price, deal …
 }
 
 

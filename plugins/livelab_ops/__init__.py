@@ -18,6 +18,7 @@ from typing import Any
 
 import livelab
 from livelab import Analyzer, Findings, OpsFormat, Signals
+from livelab.api.messages import N_
 from livelab_ops.funnel import METRICS, M, measure
 from livelab_ops.speech import (
     PRODUCT_METRICS,
@@ -47,7 +48,7 @@ class OpsAnalyzer(_ChecksTheTable, Analyzer):
     """The funnel metrics of the session's operations export; needs nothing but that file."""
 
     name = "ops"
-    title = "Viewers and orders"
+    title = N_("Viewers and orders")
     version = "7"
     needs = frozenset({"ops"})
     metrics = METRICS
@@ -72,7 +73,7 @@ class OpsSpeechAnalyzer(_ChecksTheTable, Analyzer):
     """
 
     name = "ops_speech"
-    title = "Viewers lost in dead air"
+    title = N_("Viewers lost in dead air")
     version = "6"
     needs = frozenset({"ops", "transcript"})
     metrics = SPEECH_METRICS
@@ -99,7 +100,7 @@ class OpsProductsAnalyzer(_ChecksTheTable, Analyzer):
     """GMV during each product's pitch (plus the order lag): ops, transcript and product cards."""
 
     name = "ops_products"
-    title = "Sales during each pitch"
+    title = N_("Sales during each pitch")
     version = "6"
     needs = frozenset({"ops", "transcript", "products"})
     metrics = PRODUCT_METRICS

@@ -8,42 +8,46 @@ from dataclasses import dataclass
 import numpy as np
 
 from livelab import Evidence, Findings, Message, Messages, MetricSpec, Series
+from livelab.api.messages import N_
 from livelab_ops.table import OpsTable
 
 M = Messages("livelab_ops")
 
 METRICS = (
     MetricSpec("ops.pcu", "viewers", "Peak concurrent viewers: max(online).", "higher",
-               title="Peak viewers"),
+               title=N_("Peak viewers")),
     MetricSpec("ops.acu", "viewers",
                "Average concurrent viewers, weighted by how long each row lasted.", "higher",
-               title="Average viewers"),
+               title=N_("Average viewers")),
     MetricSpec("ops.uv", "viewers",
                "Unique viewers: sum(entries), or the export's own total of entries.", "higher",
-               title="Unique viewers"),
-    MetricSpec("ops.views", "views", "Views: sum(views), else ops.uv.", "higher", title="Views"),
+               title=N_("Unique viewers")),
+    MetricSpec("ops.views", "views", "Views: sum(views), else ops.uv.", "higher",
+               title=N_("Views")),
     MetricSpec("ops.avg_watch_s", "s",
                "Average watch time: sum(online × interval seconds) / uv.", "higher",
-               title="Average watch time"),
+               title=N_("Average watch time")),
     MetricSpec("ops.interaction_rate", "per viewer",
                "(likes + comments + shares) / uv: interactions per viewer.", "higher",
-               title="Interaction rate"),
-    MetricSpec("ops.follow_rate", "ratio", "new_followers / uv.", "higher", title="Follow rate"),
+               title=N_("Interaction rate")),
+    MetricSpec("ops.follow_rate", "ratio", "new_followers / uv.", "higher",
+               title=N_("Follow rate")),
     MetricSpec("ops.ctr", "ratio", "Product click-through: product_clicks / product_impressions.",
-               "higher", title="Product click-through"),
+               "higher", title=N_("Product click-through")),
     MetricSpec("ops.click_to_order", "ratio", "orders / product_clicks.", "higher",
-               title="Clicks to orders"),
+               title=N_("Clicks to orders")),
     MetricSpec("ops.watch_to_order", "ratio",
                "buyers / uv (orders / uv when the export has no buyers).", "higher",
-               title="Viewers to buyers"),
-    MetricSpec("ops.gmv", "currency", "Gross merchandise value: sum(gmv).", "higher", title="GMV"),
+               title=N_("Viewers to buyers")),
+    MetricSpec("ops.gmv", "currency", "Gross merchandise value: sum(gmv).", "higher",
+               title=N_("GMV")),
     MetricSpec("ops.gpm", "currency per 1000 views",
                "GMV per thousand views: gmv / views × 1000 (views falls back to uv).", "higher",
-               title="GMV per 1000 views"),
+               title=N_("GMV per 1000 views")),
     MetricSpec("ops.uv_value", "currency per viewer", "gmv / uv.", "higher",
-               title="GMV per viewer"),
+               title=N_("GMV per viewer")),
     MetricSpec("ops.aov", "currency per order", "Average order value: gmv / orders.", "none",
-               title="Average order value"),
+               title=N_("Average order value")),
 )
 
 
@@ -237,9 +241,12 @@ def row_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]:
             mean = np.diff(integral) / length
         out.append(Series("ops.online", "viewers", times,
                           tuple(float(v) if length[i] > 0 else None for i, v in enumerate(mean)),
-                          title="Viewers online"))
+                          title=N_("Viewers online")))
+    # The usual minute bins have titles in the catalog; other widths say theirs in English.
+    per_minute = {"orders": N_("Orders per minute"), "gmv": N_("GMV per minute")}
     for column, unit, title in (("orders", "orders", f"Orders per {each}"),
                                 ("gmv", "currency", f"GMV per {each}")):
+        title = per_minute[column] if width == 60 else title
         if column in table.columns:
             sums = np.bincount(bins, weights=table.columns[column], minlength=n)
             out.append(Series(f"ops.{column}", unit, times,

@@ -9,6 +9,7 @@ from collections import Counter
 import numpy as np
 
 from livelab import Evidence, Findings, Highlight, Message, Series, Signals, Transcript
+from livelab.api.messages import N_
 from livelab_pace import (
     _COUNTED,
     _LANG_UNIT,
@@ -121,7 +122,8 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
         for x in fillers
     )
     f.highlights.extend(
-        Highlight(round(x.start_s, 2), round(x.end_s, 2), "filler", "filler", f"filler “{x.text}”")
+        Highlight(round(x.start_s, 2), round(x.end_s, 2), "filler", N_("filler"),
+                  f"filler “{x.text}”")
         for x in fillers
     )
     if language == "en":
@@ -200,7 +202,8 @@ def _timeline(f: Findings, units: list[Unit], speech: np.ndarray, duration: floa
         if spoken >= _WINDOW_MIN_SPEECH_S:
             speaking_rates.append(counts[i] / spoken * 60.0)
     f.series.append(Series("pace.rate_timeline", unit, tuple(round(t, 3) for t in bounds[:-1]),
-                           tuple(values), title=f"Pace per {width:g} s, pauses included"))
+                           tuple(values), title=N_("Pace per 30 s, pauses included")
+                           if width == 30 else f"Pace per {width:g} s, pauses included"))
     if len(speaking_rates) >= 2 and np.mean(speaking_rates) > 0:
         f.set("pace.rate_variability", float(np.std(speaking_rates) / np.mean(speaking_rates)))
     else:

@@ -19,6 +19,7 @@ from livelab import (
     Signals,
     VideoInfo,
 )
+from livelab.api.messages import N_
 
 __version__ = "0.1.0"
 
@@ -70,91 +71,91 @@ METRICS = (
         "ratio",
         "Share of the recording with the anchor's face on camera.",
         better="higher",
-        title="Face on camera",
+        title=N_("Face on camera"),
     ),
     MetricSpec(
         "presence.centered_ratio",
         "ratio",
         "Share of on-camera time with the face centre inside the central band.",
         better="higher",
-        title="Centred in frame",
+        title=N_("Centred in frame"),
     ),
     MetricSpec(
         "presence.face_height_ratio",
         "ratio",
         "Median face height / frame height: small is too far, large is too close.",
         better="target",
-        title="Face size in frame",
+        title=N_("Face size in frame"),
     ),
     MetricSpec(
         "presence.facing_camera_ratio",
         "ratio",
         "Share of on-camera time the head faces the camera (yaw from face landmarks).",
         better="higher",
-        title="Facing the camera",
+        title=N_("Facing the camera"),
     ),
     MetricSpec(
         "presence.multiple_people_ratio",
         "ratio",
         "Share of the recording with two or more faces on camera.",
         better="none",
-        title="More than one person",
+        title=N_("More than one person"),
     ),
     MetricSpec(
         "presence.brightness",
         "0-1",
         "Median brightness of the face region (0 black, 1 white).",
         better="target",
-        title="Face brightness",
+        title=N_("Face brightness"),
     ),
     MetricSpec(
         "presence.underexposed_ratio",
         "ratio",
         "Share of the recording where the face (or the picture, if no face) is too dark.",
         better="lower",
-        title="Too dark",
+        title=N_("Too dark"),
     ),
     MetricSpec(
         "presence.overexposed_ratio",
         "ratio",
         "Share of the recording where the face is too bright.",
         better="lower",
-        title="Too bright",
+        title=N_("Too bright"),
     ),
     MetricSpec(
         "presence.backlit_ratio",
         "ratio",
         "Share of on-camera time the face is much darker than the background.",
         better="lower",
-        title="Backlit",
+        title=N_("Backlit"),
     ),
     MetricSpec(
         "presence.sharpness",
         "0-1",
         "Median sharpness of the face (variance of the Laplacian, normalised).",
         better="higher",
-        title="Sharpness",
+        title=N_("Sharpness"),
     ),
     MetricSpec(
         "presence.motion",
         "0-1",
         "Mean picture change between samples (frame-difference energy).",
         better="none",
-        title="Motion",
+        title=N_("Motion"),
     ),
     MetricSpec(
         "presence.product_shown_s",
         "s",
         "Seconds a product image from products.yaml is visible on camera.",
         better="higher",
-        title="Product shown",
+        title=N_("Product shown"),
     ),
 )
 
 
 class PresenceAnalyzer(Analyzer):
     name = "presence"
-    title = "On camera"
+    title = N_("On camera")
     version = "10"
     needs = frozenset({"frames"})
     wants = frozenset({"products"})  # product images, when the card has them

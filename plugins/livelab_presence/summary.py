@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from livelab import Evidence, Findings, ItemValue, Messages, Series
+from livelab.api.messages import N_
 from livelab_presence.measure import COL
 
 M = Messages("livelab_presence")
@@ -156,14 +157,14 @@ def summarise(
 
     times = tuple(round(float(x), 3) for x in t)
     f.series.append(Series("presence.face_visible", "0/1", times, tuple(float(v) for v in visible),
-                           title="Face on camera"))
+                           title=N_("Face on camera")))
     f.series.append(Series("presence.face_brightness", "0-1", times, _values(face_b),
-                           title="Face brightness"))
+                           title=N_("Face brightness")))
     f.series.append(Series("presence.face_center_x", "share of width", times, _values(cx),
-                           title="Face position (left → right)"))
+                           title=N_("Face position (left → right)")))
     f.series.append(
         Series("presence.face_height", "share of height", times, _values(rows[:, COL["height"]]),
-               title="Face size in frame")
+               title=N_("Face size in frame"))
     )
     return f
 

@@ -164,14 +164,17 @@ _missing: set[tuple[str, str, str]] = set()
 _FIELDS = re.compile(r"\{[^}]*\}|%\([a-z_]+\)s")
 
 
-def translate(domain: str, text: str, language: str | None = None) -> str:
-    """``text`` (an English msgid of ``domain``) in ``language`` (default: the active one)."""
+def translate(domain: str, text: str, language: str | None = None, quiet: bool = False) -> str:
+    """``text`` (an English msgid of ``domain``) in ``language`` (default: the active one);
+    a missing key is logged once, unless ``quiet``."""
     language = language or _active
     found = catalog(domain, language)
     if found is None:
         return text
     out = found.gettext(text)
     known = getattr(found, "_catalog", {})
+    if quiet:
+        return out
     if text and text not in known and (domain, language, text) not in _missing:
         _missing.add((domain, language, text))
         log.warning("catalog %s (%s) has no translation for %r: English is shown",
@@ -222,6 +225,20 @@ def said(record: Any, text_key: str = "message", data_key: str | None = None) ->
     else:
         value = getattr(record, text_key, None)
     return "" if value is None else say(value)
+
+
+def declared(scorecard: Any, analyzer: str, text: str) -> str:
+    """What ``analyzer`` declared (a metric's, chart's or its own title, a highlight's
+    label) in the reader's language, from its package's catalog; as it is when the
+    scorecard names no domain for it or the catalog lacks it (a title made from numbers,
+    "Orders per minute", is not a key). ``scorecard``: a typed one or its JSON dict."""
+    analyzers = (scorecard.get("analyzers") if isinstance(scorecard, Mapping)
+                 else getattr(scorecard, "analyzers", None))  # fmt: skip
+    entry = analyzers.get(analyzer) if isinstance(analyzers, Mapping) else None
+    domain = entry.get("domain") if isinstance(entry, Mapping) else getattr(entry, "domain", "")
+    if not text or not domain or not str(domain).isidentifier():
+        return text
+    return translate(str(domain), text, quiet=True)
 
 
 #: Outcomes of a criterion, as every view names them.

@@ -183,7 +183,8 @@ def _text(page: str) -> str:
 
 def test_the_report_of_a_mandarin_session_is_chinese_and_its_evidence_too() -> None:
     zh = json.loads(TUI_ZH.read_text(encoding="utf-8"))
-    text = _text(render_report(zh))
+    page = render_report(zh)
+    text = _text(page)
     for heading in ("优先改进", "评分项", "依据", "转写稿", "随时间变化", "总分", "主播", "录制于"):
         assert heading in text, heading
     for word in CHROME:
@@ -194,6 +195,10 @@ def test_the_report_of_a_mandarin_session_is_chinese_and_its_evidence_too() -> N
     assert "冷场" in text and dead_air[0]["message"] not in text
     assert "2026年12月1日 20:00" in text  # the date as Chinese writes it
     assert "−5 分" in text and "−5 points" not in text
+    # what the plugins declare, from their own catalogs: chart titles, sections, legend
+    for declared in ("人脸在镜头内", "在线人数", "卖点", "违规用语", "讲话"):
+        assert declared in text, declared
+    assert "Face on camera" not in text and '<mark class="hl-point">卖点</mark>' in page
     assert "语速 / Speaking pace" not in text and "语速" in text  # one side of the title
 
 

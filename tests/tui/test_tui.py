@@ -696,6 +696,21 @@ async def test_l_on_home_switches_the_language_and_the_next_start_remembers_it(
         assert i18n.current() == "en"
 
 
+def test_what_plugins_declare_is_shown_in_chinese_from_their_catalogs(chinese: None) -> None:
+    sc = read_scorecard(DEMO_ZH)
+    assert sc.analyzers["pace"].domain == "livelab_pace"
+    labels = [data.series_label(sc, s) for s in data.ordered_series(sc)]
+    assert "人脸在镜头内" in labels and "在线人数" in labels
+    assert dict(data.highlight_kinds(sc))["point"] == "卖点"
+    # a scorecard from before the domain field shows the plugin's English words
+    old = read_scorecard(DEMO)
+    assert "Face on camera" in [data.series_label(old, s) for s in data.ordered_series(old)]
+
+
+def test_snapshot_timelines_in_chinese(snap_compare: Any, chinese: None) -> None:
+    assert snap_compare(make_app(scorecard=read_scorecard(DEMO_ZH)), press=["l"])
+
+
 def test_a_broken_settings_file_is_ignored_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

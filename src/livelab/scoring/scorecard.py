@@ -388,6 +388,9 @@ class AnalyzerStatus:
     reason: str | Message
     seconds: float
     title: str = ""
+    #: The gettext domain of the analyzer's package: views translate what it declares
+    #: (titles, highlight labels) in it. Empty in scorecards older than this field.
+    domain: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -397,6 +400,7 @@ class AnalyzerStatus:
             **_message_of(self.reason),
             "seconds": self.seconds,
             "title": self.title,
+            **({"domain": self.domain} if self.domain else {}),
         }
 
     @classmethod
@@ -407,6 +411,7 @@ class AnalyzerStatus:
             _reason_from(data) or "",
             float(data.get("seconds") or 0.0),
             str(data.get("title") or ""),
+            str(data.get("domain") or ""),
         )
 
 
@@ -949,7 +954,10 @@ def build_scorecard(
         notes.append(
             f"{dropped} finding(s) timed after the recording's end ({clock(end)}) were left out"
         )
-    titles = {n: a.title for n, a in get_analyzers().items()}
+    analyzers = get_analyzers()
+    titles = {n: a.title for n, a in analyzers.items()}
+    # An analyzer's package is its catalog's domain (``Messages(__package__)``).
+    domains = {n: type(a).__module__.partition(".")[0] for n, a in analyzers.items()}
     scorecard = Scorecard(
         livelab_version=package_version(),
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -969,7 +977,7 @@ def build_scorecard(
         transcript=analysis.transcript,
         analyzers={
             n: AnalyzerStatus(r.version, r.status, r.reason, round(r.seconds, 3),
-                              titles.get(n, ""))  # fmt: skip
+                              titles.get(n, ""), domains.get(n, ""))  # fmt: skip
             for n, r in sorted(analysis.runs.items())
         },
         plugins=[PluginRef.from_dict(p) for p in plugins or []],

@@ -166,9 +166,11 @@ class Line:
 
 def highlight_kinds(scorecard: Scorecard) -> list[tuple[str, str]]:
     """(kind, label) of every highlight kind in the scorecard, in overlap order."""
+    from livelab.i18n import declared
+
     labels: dict[str, str] = {}
     for h in scorecard.highlights:
-        labels.setdefault(h.kind, h.label)
+        labels.setdefault(h.kind, declared(scorecard, h.analyzer, h.label))
     return [(k, labels[k]) for k in sorted(labels, key=_rank(list(labels)))]
 
 
@@ -216,9 +218,13 @@ def ordered_series(scorecard: Scorecard) -> list[Series]:
 
 def series_label(scorecard: Scorecard, series: Series) -> str:
     """The chart title the analyzer declared; else the series' name, made readable."""
+    from livelab.i18n import declared
+
     title = scorecard.series_title(series)
     if title != series.name:
-        return title
+        metric = scorecard.metrics.get(series.name)
+        analyzer = metric.analyzer if metric else series.name.partition(".")[0]
+        return declared(scorecard, analyzer, title)
     return series.name.rpartition(".")[2].replace("_", " ").capitalize()
 
 

@@ -22,6 +22,7 @@ from livelab.i18n import (
     _,
     current,
     date_text,
+    declared,
     for_session,
     pick_title,
     role_text,
@@ -193,7 +194,8 @@ def metric_title(sc: Any, name: str) -> str:
     """How views name a metric: its declared title, else its name."""
     metrics = get(sc, "metrics", {})
     metric = metrics.get(name) if isinstance(metrics, Mapping) else None
-    return str(get(metric, "title") or name)
+    title = get(metric, "title")
+    return declared(sc, analyzer_of_metric(sc, name), str(title)) if title else name
 
 
 def analyzer_of_metric(sc: Any, name: str) -> str:
@@ -215,7 +217,8 @@ def analyzer_title(sc: Any, name: str) -> str:
     """How views head an analyzer's part of a report: its declared title, else its name."""
     analyzers = get(sc, "analyzers", {})
     analyzer = analyzers.get(name) if isinstance(analyzers, Mapping) else None
-    return str(get(analyzer, "title") or name)
+    title = get(analyzer, "title")
+    return declared(sc, name, str(title)) if title else name
 
 
 def analyzer_order(sc: Any) -> dict[str, int]:
@@ -253,7 +256,8 @@ def _highlights(sc: Any) -> list[Span]:
         if start is None:
             continue
         end = get(h, "end_s", start)
-        label = str(get(h, "label") or get(h, "kind", ""))
+        label = declared(sc, str(get(h, "analyzer", "")), str(get(h, "label") or "")) or str(
+            get(h, "kind", ""))
         text = str(get(h, "text", ""))
         text = saying.get(text, text)
         spans.append(Span(float(start), float(end), str(get(h, "kind", "")), label,
@@ -362,7 +366,9 @@ def _charts(sc: Any, duration: float, spans: Sequence[Span], events: Sequence[An
 def series_title(sc: Any, series: Any) -> str:
     """A chart's title: the series' own, else its metric's, else its name."""
     name = str(get(series, "name", ""))
-    return str(get(series, "title") or metric_title(sc, name))
+    if get(series, "title"):
+        return declared(sc, analyzer_of_series(series), str(get(series, "title")))
+    return metric_title(sc, name)
 
 
 def _values(series: Any) -> Sequence[Any]:
