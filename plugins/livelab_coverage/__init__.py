@@ -7,8 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import livelab
-from livelab import Analyzer, Findings, MetricSpec, Signals
-from livelab.api.messages import N_
+from livelab import N_, Analyzer, Findings, MetricSpec, Signals
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from livelab import Evidence, Findings, Highlight, ItemValue, Messages, Transcript
-from livelab.api.messages import N_
+from livelab import N_, Evidence, Findings, Highlight, ItemValue, Messages, Transcript
 from livelab_coverage import METRICS, phrases
 from livelab_coverage.match import (
     CARD_HOMOPHONES,

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import livelab
-from livelab import Analyzer, Findings, OpsFormat, Signals
-from livelab.api.messages import N_
+from livelab import N_, Analyzer, Findings, OpsFormat, Signals
 from livelab_ops.funnel import METRICS, M, measure
 from livelab_ops.speech import (
     PRODUCT_METRICS,

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livelab import Evidence, Findings, Message, Messages, MetricSpec, Series
-from livelab.api.messages import N_
+from livelab import N_, Evidence, Findings, Message, Messages, MetricSpec, Series
 from livelab_ops.table import OpsTable
 
 M = Messages("livelab_ops")

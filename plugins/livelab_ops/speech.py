@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from livelab import Evidence, Findings, Message, MetricSpec, ProductCard, Transcript
-from livelab.api.messages import N_
+from livelab import N_, Evidence, Findings, Message, MetricSpec, ProductCard, Transcript
 from livelab_ops.funnel import M, row_intervals
 from livelab_ops.table import OpsTable
 

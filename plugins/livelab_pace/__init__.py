@@ -6,8 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import livelab
-from livelab import Analyzer, Findings, MetricSpec, Signals
-from livelab.api.messages import N_
+from livelab import N_, Analyzer, Findings, MetricSpec, Signals
 
 __version__ = "0.1.0"
 

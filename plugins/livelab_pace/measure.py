@@ -8,8 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from livelab import Evidence, Findings, Highlight, Message, Series, Signals, Transcript
-from livelab.api.messages import N_
+from livelab import N_, Evidence, Findings, Highlight, Message, Series, Signals, Transcript
 from livelab_pace import (
     _COUNTED,
     _LANG_UNIT,

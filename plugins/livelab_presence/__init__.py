@@ -10,6 +10,7 @@ import numpy as np
 
 import livelab
 from livelab import (
+    N_,
     Analyzer,
     Findings,
     FrameBatch,
@@ -19,7 +20,6 @@ from livelab import (
     Signals,
     VideoInfo,
 )
-from livelab.api.messages import N_
 
 __version__ = "0.1.0"
 

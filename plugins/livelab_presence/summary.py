@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from livelab import Evidence, Findings, ItemValue, Messages, Series
-from livelab.api.messages import N_
+from livelab import N_, Evidence, Findings, ItemValue, Messages, Series
 from livelab_presence.measure import COL
 
 M = Messages("livelab_presence")

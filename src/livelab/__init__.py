@@ -31,7 +31,7 @@ from livelab.api.chat import ANSWERED_BY, CHAT_KINDS, TOPICS, ChatMessage
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
 from livelab.api.media import VideoInfo
-from livelab.api.messages import Message, Messages
+from livelab.api.messages import N_, Message, Messages
 from livelab.api.products import (
     DEFAULT_MENTIONS,
     MENTIONS,
@@ -62,6 +62,7 @@ __all__ = [
     "MENTIONS",
     "Message",
     "Messages",
+    "N_",
     "SIGNALS",
     "TOPICS",
     "Analyzer",
