@@ -25,54 +25,55 @@ METRICS = (
     MetricSpec(
         "coverage.selling_points_ratio",
         "ratio",
-        "Share of the product cards' selling points the anchor said (per product in details).",
+        N_("Share of the product cards' selling points the anchor said (per product in details)."),
         title=N_("Selling points said"),
     ),
     MetricSpec(
         "coverage.required_mentions_ratio",
         "ratio",
-        "Share of required mentions said: name, price, promotion, call to action, "
-        "guarantee, usage — as each card requires.",
+        N_("Share of required mentions said: name, price, promotion, call to action, "
+           "guarantee, usage — as each card requires."),
         title=N_("Required mentions said"),
     ),
     MetricSpec(
         "coverage.first_mention_s",
         "s",
-        "Seconds from the start until the first product is named or described "
-        "(each product's first mention in details).",
+        N_("Seconds from the start until the first product is named or described "
+           "(each product's first mention in details)."),
         better="lower",
         title=N_("First product mention"),
     ),
     MetricSpec(
         "coverage.time_per_product_s",
         "s",
-        "Average seconds spent on each product mentioned (per product, and the plan, in details).",
+        N_("Average seconds spent on each product mentioned (per product, and the plan, in "
+           "details)."),
         better="target",
         title=N_("Time per product"),
     ),
     MetricSpec(
         "coverage.order_matches_plan",
         "pass",
-        "1 when products were introduced in the order of the products file, else 0.",
+        N_("1 when products were introduced in the order of the products file, else 0."),
         title=N_("Products in planned order"),
     ),
     MetricSpec(
         "coverage.cta_per_10min",
         "per 10 min",
-        'Calls to action ("tap the cart", "点击下方小黄车") per ten minutes.',
+        N_('Calls to action ("tap the cart", "点击下方小黄车") per ten minutes.'),
         better="target",
         title=N_("Calls to action"),
     ),
     MetricSpec(
         "coverage.price_before_cta",
         "ratio",
-        "Share of calls to action preceded by a statement of the product's price.",
+        N_("Share of calls to action preceded by a statement of the product's price."),
         title=N_("Price before call to action"),
     ),
     MetricSpec(
         "coverage.compliance_flags",
         "banned claims",
-        "Banned absolute or exaggerated terms and unverifiable medical claims said.",
+        N_("Banned absolute or exaggerated terms and unverifiable medical claims said."),
         better="lower",
         title=N_("Compliance flags"),
     ),
@@ -123,8 +124,8 @@ INTERACTION_METRICS = (
     MetricSpec(
         "interaction.questions_answered_ratio",
         "ratio",
-        "Share of the audience's chat questions the anchor's speech addressed within the "
-        "answer window (60 s by default); each unanswered question is evidence.",
+        N_("Share of the audience's chat questions the anchor's speech addressed within the "
+           "answer window (60 s by default); each unanswered question is evidence."),
         title=N_("Questions answered"),
     ),
 )

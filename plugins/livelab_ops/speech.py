@@ -18,19 +18,19 @@ from livelab_ops.table import OpsTable
 
 SPEECH_METRICS = (
     MetricSpec("ops.dead_air_exits", "viewers",
-               "Viewers who left during dead air: each row's exits × the share of the row's "
-               "interval that was dead air (silence ≥ 3 s between words).", "lower",
+               N_("Viewers who left during dead air: each row's exits × the share of the row's "
+                  "interval that was dead air (silence ≥ 3 s between words)."), "lower",
                title=N_("Viewers lost in dead air")),
     MetricSpec("ops.dead_air_exit_ratio", "ratio",
-               "Exits per minute during dead air ÷ exits per minute while the anchor spoke; "
-               "above 1, silence drives viewers away. Needs rows shorter than the silences "
-               "(per-event or per-second exports) to mean much.", "lower",
+               N_("Exits per minute during dead air ÷ exits per minute while the anchor spoke; "
+                  "above 1, silence drives viewers away. Needs rows shorter than the silences "
+                  "(per-event or per-second exports) to mean much."), "lower",
                title=N_("Exits in dead air vs. speech")),
 )
 PRODUCT_METRICS = (
     MetricSpec("ops.pitch_gmv_share", "ratio",
-               "Share of GMV that came while a product was being presented (each product's "
-               "stretch of the transcript, shifted by the order lag, 30 s by default).",
+               N_("Share of GMV that came while a product was being presented (each product's "
+                  "stretch of the transcript, shifted by the order lag, 30 s by default)."),
                "higher", title=N_("GMV during pitches")),
 )
 

@@ -18,40 +18,43 @@ _COUNTED = {"en": "words", "zh": "characters"}
 
 METRICS = (
     MetricSpec("pace.rate_speaking", RATE_UNIT,
-               "Speaking rate while speaking (pauses excluded): words per minute in English, "
-               "characters (字) per minute in Mandarin.", better="target",
+               N_("Speaking rate while speaking (pauses excluded): words per minute in English, "
+                  "characters (字) per minute in Mandarin."), better="target",
                title=N_("Speaking rate")),
     MetricSpec("pace.rate_overall", RATE_UNIT,
-               "Words (English) or characters (Mandarin) per minute of the whole session, "
-               "silences included.", better="target", title=N_("Overall rate")),
+               N_("Words (English) or characters (Mandarin) per minute of the whole session, "
+                  "silences included."), better="target", title=N_("Overall rate")),
     MetricSpec("pace.rate_variability", "ratio",
-               "Coefficient of variation (std / mean) of the speaking rate across 30 s windows "
-               "with at least 10 s of speech; near 0 is a flat, unchanging pace.",
+               N_("Coefficient of variation (std / mean) of the speaking rate across 30 s windows "
+                  "with at least 10 s of speech; near 0 is a flat, unchanging pace."),
                better="target", title=N_("Pace variation")),
     MetricSpec("pace.speaking_ratio", "ratio",
-               "Speaking time / session time; speaking time is where the transcript has words "
-               "and the audio is not silent.", better="target", title=N_("Share of time speaking")),
+               N_("Speaking time / session time; speaking time is where the transcript has words "
+                  "and the audio is not silent."), better="target",
+               title=N_("Share of time speaking")),
     MetricSpec("pace.dead_air_count", "silences",
-               "Silences of at least the dead-air threshold (3 s by default) between the first "
-               "and the last words; each is listed with its time.", better="lower",
+               N_("Silences of at least the dead-air threshold (3 s by default) between the first "
+                  "and the last words; each is listed with its time."), better="lower",
                title=N_("Dead air")),
     MetricSpec("pace.longest_pause_s", "s",
-               "Longest pause between the first and the last words.", better="lower",
+               N_("Longest pause between the first and the last words."), better="lower",
                title=N_("Longest pause")),
     MetricSpec("pace.filler_per_100", "per_100",
-               "Fillers (um, uh, you know, …; 嗯, 呃, 那个, 就是, …) per 100 words or characters. "
-               "A lower bound: Whisper-family recognisers drop many fillers from the transcript.",
+               N_("Fillers (um, uh, you know, …; 嗯, 呃, 那个, 就是, …) per 100 words or "
+                  "characters. A lower bound: Whisper-family recognisers drop many fillers from "
+                  "the transcript."),
                better="lower", title=N_("Filler words")),
     MetricSpec("pace.loudness_dbfs", "dBFS",
-               "Median speech loudness (unweighted RMS of 400 ms windows, speech only); "
-               "depends on the microphone gain as much as on the voice.", better="target",
+               N_("Median speech loudness (unweighted RMS of 400 ms windows, speech only); "
+                  "depends on the microphone gain as much as on the voice."), better="target",
                title=N_("Loudness")),
     MetricSpec("pace.loudness_range_db", "dB",
-               "Spread of speech loudness (95th − 10th percentile of 400 ms windows); "
-               "small values sound monotone.", better="target", title=N_("Loudness range")),
+               N_("Spread of speech loudness (95th − 10th percentile of 400 ms windows); "
+                  "small values sound monotone."), better="target", title=N_("Loudness range")),
     MetricSpec("pace.repeated_phrases", "repeats",
-               "Words or short phrases said twice in a row (\"the the\", \"这个这个\"), a sign of "
-               "restarting; a lower bound, as the recogniser smooths many away.", better="lower",
+               N_("Words or short phrases said twice in a row (\"the the\", \"这个这个\"), a sign "
+                  "of restarting; a lower bound, as the recogniser smooths many away."),
+               better="lower",
                title=N_("Repeated words")),
 )
 

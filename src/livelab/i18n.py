@@ -273,7 +273,7 @@ ROLE_NAMES = {
     "assistant": N_("assistant"),
     "operations": N_("operations"),
     "selection": N_("selection"),
-    "team": N_("team"),
+    "team": N_("whole team"),
 }
 
 
@@ -305,6 +305,9 @@ _ZH_UNITS = {
     "repeats": "次",
     "per_100": "次/百字",
     "viewers": "人",
+    "orders": "单",
+    "share of width": "画面宽度占比",
+    "share of height": "画面高度占比",
     "views": "次",
     "per viewer": "次/人",
     "per 10 min": "次/10分钟",

@@ -200,6 +200,9 @@ def test_the_report_of_a_mandarin_session_is_chinese_and_its_evidence_too() -> N
         assert declared in text, declared
     assert "Face on camera" not in text and '<mark class="hl-point">卖点</mark>' in page
     assert "语速 / Speaking pace" not in text and "语速" in text  # one side of the title
+    # the metrics' descriptions ("All measurements"), and the charts' units
+    assert "说话时的语速（不含停顿）" in text and "Speaking rate while speaking" not in text
+    assert ">字/分钟</text>" in page and ">cpm</text>" not in page
 
 
 def test_the_same_scorecard_reads_in_english_when_asked() -> None:
@@ -231,4 +234,5 @@ def test_class_summary_and_leaderboard_speak_chinese(sc: dict[str, Any]) -> None
     page = render_leaderboard([board])
     text = _text(page)
     assert '<html lang="zh-CN">' in page and "排行榜" in text and "团队" in text
+    assert "团队共同" not in text  # the column is the team, not the shared role
     assert "2026年12月1日 20:00" in text and "Leaderboard" not in text

@@ -243,6 +243,51 @@ def test_help_is_chinese_under_a_chinese_locale_and_fits_80_columns():
     assert "Usage:" in en.output and "Analyse SESSION" in en.output and "分析" not in en.output
 
 
+def _english_sentences(text: str) -> list[str]:
+    """Two or more English words in a row in ``text``, once paths, quoted names, options,
+    dotted metric names and `livelab COMMAND` are taken out: English left in a Chinese
+    screen ("unknown key", "no such rubric")."""
+    text = re.sub(r"'[^']*'|\S*/\S*|--?[\w-]+|\w+\.\w+\S*|livelab \w+", " ", text)
+    return re.findall(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,})+\b", text)
+
+
+def test_the_commands_messages_and_errors_are_chinese(tmp_path):
+    """What `check`, `rubric`, `plugins` and the errors of a bad session say, under a Chinese
+    locale: every line Chinese (the English sentences gone), the file and key still named."""
+    runner = CliRunner()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "session.toml").write_text('title = 3\nfoo = 1\nrecording = "../x.mp4"\n',
+                                      encoding="utf-8")
+    checked = runner.invoke(cli, ["check", str(bad), str(tmp_path / "nothing"),
+                                  str(ROOT / "sample_sessions" / "demo_zh")], env=ZH)
+    assert checked.exit_code == 2
+    out = checked.output
+    assert out.count("错误：") == 4 and "error:" not in out
+    assert f"{bad / 'session.toml'}: foo: 未知的键" in out  # the file and the key, named
+    assert "title: 须为字符串，而不是整数" in out and "'../x.mp4' 指向练习文件夹之外" in out
+    assert "没有这个练习文件夹或音视频文件" in out and "通过：" in out
+    assert not _english_sentences(out), _english_sentences(out)
+
+    validated = runner.invoke(cli, ["rubric", "validate",
+                                    str(ROOT / "rubrics" / "anchor-basics-zh.yaml")], env=ZH)
+    assert validated.exit_code == 0 and "通过：" in validated.output
+    assert "15 个评分项，共 100 分" in validated.output
+    shown = runner.invoke(cli, ["rubric", "show", "contest-live-ecommerce-zh"], env=ZH)
+    assert shown.exit_code == 0 and "由评委打分" in shown.output and "超时每分钟扣" in shown.output
+    missing = runner.invoke(cli, ["rubric", "show", "no-such-pack"], env=ZH)
+    assert missing.exit_code == 2 and "错误：no-such-pack: 没有这个评分标准" in missing.output
+
+    listed = runner.invoke(cli, ["plugins"], env={**ZH, "COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    pace = gettext.translation("livelab_pace", str(ROOT / "plugins" / "livelab_pace" / "locale"),
+                               languages=["zh_CN"])
+    english = "Longest pause between the first and the last words."
+    assert pace.gettext(english) in listed.output and english not in listed.output
+    for header in ("指标", "单位", "方向", "说明", "输出格式"):
+        assert header in listed.output, header
+
+
 def test_click_errors_are_chinese_too():
     result = CliRunner().invoke(cli, ["analyz"], env=ZH)
     assert result.exit_code == 2

@@ -25,6 +25,7 @@ from livelab.api.errors import LivelabError, Problem
 from livelab.engine.limits import hard_limit
 from livelab.engine.plugins import failure_text, plugin_failures
 from livelab.engine.version import package_version
+from livelab.i18n import _
 from livelab.reports.gradebook import Graded
 from livelab.reports.text import slug
 from livelab.scoring.scorecard import Entry, GradeError, Scorecard, read_scorecard
@@ -59,7 +60,7 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[
         if _GLOB_CHARS.search(raw) and not Path(raw).exists():
             matches = sorted(glob.glob(os.path.expanduser(raw), recursive=True))
             if not matches:
-                raise LivelabError([Problem(raw, "matches no files or folders")])
+                raise LivelabError([Problem(raw, _("matches no files or folders"))])
             candidates, explicit = [Path(m) for m in matches], False
         else:
             path = Path(raw).expanduser()
@@ -68,7 +69,7 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[
                 continue
             if not path.exists():
                 raise LivelabError(
-                    [Problem(path, "no such session folder, media file or folder of sessions")]
+                    [Problem(path, _("no such session folder, media file or folder of sessions"))]
                 )
             candidates, explicit = [path], True
         before = len(found)
@@ -86,8 +87,8 @@ def discover(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> list[
                 [
                     Problem(
                         raw,
-                        f"no sessions found (a session is a folder with {MANIFEST} "
-                        "or a media file)",
+                        _("no sessions found (a session is a folder with {manifest} or a "
+                          "media file)").format(manifest=MANIFEST),
                     )
                 ]
             )
@@ -404,7 +405,8 @@ class _Outputs:
         self.notes = notes
         self.html = _html_module()
         if self.html is None:
-            notes.append("HTML reports skipped: livelab.html is not available in this install")
+            notes.append(_("HTML reports skipped: livelab.html is not available in this "
+                           "install"))
 
     def report(self, n: int, scorecard: Scorecard) -> None:
         """Write session ``n``'s report, unless the file already says exactly that: a
@@ -424,7 +426,8 @@ class _Outputs:
                 pass
             write_atomic(path, page)
         except Exception as exc:  # a report bug must not lose the grades
-            self.notes.append(f"report {path.name} failed: {type(exc).__name__}: {exc}")
+            self.notes.append(_("report {name} failed: {error}").format(
+                name=path.name, error=f"{type(exc).__name__}: {exc}"))
 
     def tables(self, graded: Sequence[Graded | None]) -> None:
         from livelab.engine.cache import write_atomic
@@ -443,7 +446,7 @@ class _Outputs:
             page = self.html.render_class_summary(entries, links, self.include_partial)
             write_atomic(self.out / "summary.html", page)
         except Exception as exc:
-            note = f"summary.html failed: {type(exc).__name__}: {exc}"
+            note = _("summary.html failed: {error}").format(error=f"{type(exc).__name__}: {exc}")
             if note not in self.notes:
                 self.notes.append(note)
 
@@ -465,11 +468,11 @@ def _exclusive(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            who = handle.read().strip() or "another process"
-            raise LivelabError(
-                [Problem(out, f"another livelab grade ({who}) is writing here; wait for it "
-                              "to finish or choose another --out")]
-            ) from None
+            who = handle.read().strip() or _("another process")
+            raise LivelabError([Problem(out, _(
+                "another livelab grade ({who}) is writing here; wait for it to finish or "
+                "choose another --out"
+            ).format(who=who))]) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
@@ -503,13 +506,14 @@ def run_batch(
         rubric_path = resolve_rubric(options.rubric, "en").path.resolve()  # bad rubric: exit 2
     available = executors()
     if options.executor not in available:
-        known = ", ".join(sorted(available)) or "none"
-        raise LivelabError(f"unknown executor {options.executor!r} (available: {known})")
+        known = ", ".join(sorted(available)) or _("none")
+        raise LivelabError(_("unknown executor {name} (available: {known})").format(
+            name=repr(options.executor), known=known))
     executor: Any = available[options.executor]
     out = options.out
     sessions = discover(paths, exclude=[out])
     if not sessions:
-        raise LivelabError("no sessions to grade")
+        raise LivelabError(_("no sessions to grade"))
     out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):  # a second grade into the same --out stops here, saying so
 

@@ -13,7 +13,7 @@ from livelab.api.transcript import printable
 from livelab.i18n import N_, _, current, pick_title, role_text, say, unit_text
 from livelab.inputs.session import language_line, session_warnings
 from livelab.reports.text import percent_text, share_text
-from livelab.scoring.scorecard import SCHEMA, Scorecard, read_scorecard
+from livelab.scoring.scorecard import Scorecard, read_scorecard
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -24,6 +24,8 @@ def format_value(value: float | None, unit: str) -> str:
         return "—"
     if unit in ("ratio", "fraction"):
         return f"{value * 100:.0f}%" if value <= 1 else f"{value:.2f}×"
+    if unit == "pass":  # a yes/no measure: 1 or 0
+        return _("yes") if value >= 0.5 else _("no")
     zh = current() == "zh"
     if unit == "s":
         text = f"{value:.0f}" if abs(value) >= 10 else f"{value:.1f}"
@@ -175,7 +177,7 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
 class TerminalReporter:
     name = "terminal"
     suffix = ".txt"
-    description = "the scorecard as a table for the terminal"
+    description = N_("the scorecard as a table for the terminal")
 
     def render(self, scorecard: Mapping[str, Any]) -> str:
         from rich.console import Console
@@ -189,7 +191,7 @@ class TerminalReporter:
 class JsonReporter:
     name = "json"
     suffix = ".json"
-    description = f"the versioned JSON scorecard ({SCHEMA}), the source of every view"
+    description = N_("the versioned JSON scorecard, the source of every view")
 
     def render(self, scorecard: Mapping[str, Any]) -> str:
         return json.dumps(scorecard, ensure_ascii=False, indent=2) + "\n"

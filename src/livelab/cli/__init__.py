@@ -21,7 +21,9 @@ class UserError(click.ClickException):
     exit_code = EXIT_BAD_INPUT
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        from livelab.cli.common import error_line
+
+        click.echo(error_line(self.format_message()), err=True)
 
 
 #: Every command, in its own module under ``livelab.cli``, imported only when used (or
@@ -84,9 +86,14 @@ class LivelabGroup(click.Group):
             # through a file) is named in one line; what finished before it is kept.
             if exc.filename is None:
                 raise
-            raise UserError(f"{exc.filename}: {exc.strerror or exc}") from None
+            from livelab.i18n import _
+
+            raise UserError(_("{file}: {problem}").format(
+                file=exc.filename, problem=exc.strerror or exc)) from None
         except KeyboardInterrupt:
-            click.echo("interrupted; finished results were kept", err=True)
+            from livelab.i18n import _
+
+            click.echo(_("interrupted; finished results were kept"), err=True)
             sys.exit(130)
 
 

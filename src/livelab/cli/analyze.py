@@ -12,6 +12,7 @@ import click
 from livelab.cli.common import (
     EXIT_BAD_INPUT,
     analysis_options,
+    error_line,
     rubric_opt,
     session_arg,
     stage_progress,
@@ -172,7 +173,10 @@ def analyze_and_show(
         try:
             write()
         except OSError as exc:
-            failed.append(f"error: {path}: could not be written ({exc.strerror or exc})")
+            from livelab.i18n import _
+
+            failed.append(error_line(_("{path}: could not be written ({problem})").format(
+                path=path, problem=exc.strerror or exc)))
             return False
         return True
 

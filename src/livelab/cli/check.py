@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from livelab.cli.common import EXIT_BAD_INPUT
+from livelab.cli.common import EXIT_BAD_INPUT, error_line, warning_line
 
 
 @click.command("check")
@@ -28,21 +28,23 @@ def check_command(obj: dict[str, Any], sessions: tuple[Path, ...], rubric: str |
     Exit code 0 when every session is fine (warnings allowed), 2 when any has a problem.
     """
     from livelab.engine.runner import check_session
+    from livelab.i18n import _
 
     failed = 0
     for path in sessions:
         found = check_session(path, rubric, (obj or {}).get("plugins_dirs", ()))
         for p in found.problems:
-            click.echo(f"error: {p}", err=True)
+            click.echo(error_line(p), err=True)
         for warning in found.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(warning_line(warning), err=True)
         if found.problems or found.session is None:
             failed += 1
             continue
         session = found.session
         files = ", ".join(f"{k}={v.name}" for k, v in session.files.items())
         language = (session.language if session.language_source == "stated"
-                    else "language detected when analysed")
-        click.echo(f"ok: {path} — {session.title!r} ({language}; {files})")
+                    else _("language detected when analysed"))
+        click.echo(_("ok: {path} — {title} ({language}; {files})").format(
+            path=path, title=repr(session.title), language=language, files=files))
     if failed:
         raise SystemExit(EXIT_BAD_INPUT)

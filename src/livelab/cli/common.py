@@ -13,6 +13,25 @@ import click
 EXIT_BAD_INPUT = 2
 
 
+def error_line(text: object) -> str:
+    """``error: …`` in the interface language (错误：…)."""
+    from livelab.i18n import _
+
+    return _("error: {message}").format(message=text)
+
+
+def warning_line(text: object) -> str:
+    from livelab.i18n import _
+
+    return _("warning: {message}").format(message=text)
+
+
+def note_line(text: object) -> str:
+    from livelab.i18n import _
+
+    return _("note: {message}").format(message=text)
+
+
 def stderr_console(quiet: bool) -> Any:
     from rich.console import Console
 

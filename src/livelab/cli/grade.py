@@ -135,24 +135,35 @@ def grade_command(
     display = Display(console) if console.is_terminal and not quiet else None
     result = run_batch(paths, options, display)
     if not quiet:
+        from livelab.cli.common import error_line, note_line
+        from livelab.i18n import _
+
         for g in result.graded:
             if not g.ok:
                 where = "" if g.error.startswith(g.path) else f"{g.path}: "
                 console.print(
-                    printable(f"error: {where}{g.error}"), markup=False, highlight=False,
+                    printable(error_line(f"{where}{g.error}")), markup=False, highlight=False,
                     soft_wrap=True,
                 )
         for note in result.notes:
-            console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+            console.print(note_line(note), markup=False, highlight=False, soft_wrap=True)
         total = len(result.graded)
-        skipped = f", {result.skipped} unchanged (skipped)" if result.skipped else ""
-        failed = f"; {result.failed} of {total} failed" if result.failed else ""
+        parts = [_("graded {done} of {total} sessions in {seconds} s").format(
+            done=total - result.failed, total=total, seconds=f"{result.seconds:.1f}")]
+        if result.skipped:
+            parts.append(_("{n} unchanged (skipped)").format(n=result.skipped))
+        if result.failed:
+            parts.append(_("{n} of {total} failed").format(n=result.failed, total=total))
         if result.partial:
-            failed += (f"; {result.partial} partial (a truncated or corrupt recording"
-                       f"{', counted' if include_partial else ', not in the class statistics'})")
+            partial = (
+                _("{n} partial (a truncated or corrupt recording, counted)") if include_partial
+                else _("{n} partial (a truncated or corrupt recording, not in the class "
+                       "statistics)")
+            )  # fmt: skip
+            parts.append(partial.format(n=result.partial))
         console.print(
-            f"graded {total - result.failed} of {total} sessions in {result.seconds:.1f} s"
-            f"{skipped}{failed} → {out / 'gradebook.csv'}",
+            _("{summary} → {path}").format(summary=_("; ").join(parts),
+                                           path=out / "gradebook.csv"),
             markup=False,
             highlight=False,
             soft_wrap=True,

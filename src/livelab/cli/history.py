@@ -54,18 +54,19 @@ def history_command(
         return markup_escape(printable(text))
 
     from livelab.api.errors import LivelabError, Problem
+    from livelab.i18n import _, date_text, pick_title
     from livelab.reports.history import History, change_text, trend_rubric
     from livelab.reports.text import sparkline
 
     store = History(db)
     if db is not None and not db.exists():
-        raise LivelabError([Problem(db, "no such history database")])
+        raise LivelabError([Problem(db, _("no such history database"))])
     attempts = store.attempts(anchor=anchor, limit=100_000 if anchor is None else limit)
     if anchor is not None and not attempts:
-        known = ", ".join(repr(a) for a in store.anchors()) or "none yet"
-        raise LivelabError(
-            [Problem(store.path, f"no attempts recorded for anchor {anchor!r} (anchors: {known})")]
-        )
+        known = ", ".join(repr(a) for a in store.anchors()) or _("none yet")
+        raise LivelabError([Problem(store.path, _(
+            "no attempts recorded for anchor {anchor} (anchors: {known})"
+        ).format(anchor=repr(anchor), known=known))])
     if as_json:
         chosen = [a for a in attempts if rubric is None or a.rubric_id == rubric]
         click.echo(json.dumps({"attempts": [a.to_json() for a in chosen]}, ensure_ascii=False,
@@ -74,15 +75,15 @@ def history_command(
     console = Console(highlight=False)
     if anchor is None:
         if not attempts:
-            console.print(f"No attempts recorded yet in {store.path}.")
+            console.print(_("No attempts recorded yet in {path}.").format(path=store.path))
             return
         by_anchor: dict[str, list[Attempt]] = {}
         for a in attempts:
             by_anchor.setdefault(a.anchor, []).append(a)
-        table = Table(title="Anchors", title_justify="left")
+        table = Table(title=_("Anchors"), title_justify="left")
         # names are what a teacher looks for: they get the room, the rubric wraps
-        table.add_column("anchor", min_width=min(30, max(map(len, by_anchor))), no_wrap=True)
-        for header in ("team", "attempts", "rubric", "latest score", "trend"):
+        table.add_column(_("anchor"), min_width=min(30, max(map(len, by_anchor))), no_wrap=True)
+        for header in (_("team"), _("attempts"), _("rubric"), _("latest score"), _("trend")):
             table.add_column(header, overflow="fold")
         for name in sorted(by_anchor):
             mine = by_anchor[name]
@@ -90,7 +91,7 @@ def history_command(
             scored = [a for a in mine if a.rubric_id == under][::-1]  # oldest first
             last = scored[-1]
             table.add_row(
-                escape(name) or "(no anchor)",
+                escape(name) or _("(no anchor)"),
                 escape(last.team),
                 str(len({a.recording_sha256 or a.session_path for a in mine})),
                 escape(under or ""),
@@ -104,36 +105,38 @@ def history_command(
     oldest_first = [a for a in attempts if a.rubric_id == under][::-1]
     if not oldest_first:
         used = ", ".join(sorted({repr(a.rubric_id) for a in attempts}))
-        raise LivelabError(
-            [Problem(store.path, f"{anchor!r} has no attempt scored with {under!r} ({used})")]
-        )
+        raise LivelabError([Problem(store.path, _(
+            "{anchor} has no attempt scored with {rubric} ({used})"
+        ).format(anchor=repr(anchor), rubric=repr(under), used=used))])
     table = Table(
-        "#", "recorded", "session", "score", "scorable", "last scored",
-        title=f"Attempts of {escape(anchor)} · rubric {escape(under or '')}",
+        "#", _("recorded"), _("session"), _("score"), _("scorable"), _("last scored"),
+        title=_("Attempts of {anchor} · rubric {rubric}").format(
+            anchor=escape(anchor), rubric=escape(under or "")),
         title_justify="left",
     )  # fmt: skip
     for i, a in enumerate(oldest_first, 1):
         table.add_row(
             str(i),
-            a.recorded_at.replace("T", " ")[:16],
+            date_text(a.recorded_at),
             escape(a.title),
             _score(a),
             f"{a.scorable_fraction:.0%}",
-            f"{a.scored_at.replace('T', ' ')[:16]} ({a.kind})",
+            f"{date_text(a.scored_at)} ({a.kind})",
         )
     console.print(table)
     others = sorted({a.rubric_id for a in attempts} - {under})
     if others:
-        console.print(f"[dim]also scored with: {escape(', '.join(others))} (--rubric)[/dim]")
+        console.print("[dim]" + _("also scored with: {rubrics} (--rubric)").format(
+            rubrics=escape(", ".join(others))) + "[/dim]")
     if len(oldest_first) < 2:
-        console.print("One attempt so far: record another take to see a trend.")
+        console.print(_("One attempt so far: record another take to see a trend."))
         return
     trend = Table(
-        "criterion", "first", "latest", "change", "trend",
-        title="Trend per criterion (oldest → newest)", title_justify="left",
+        _("criterion"), _("first"), _("latest"), _("change"), _("trend"),
+        title=_("Trend per criterion (oldest → newest)"), title_justify="left",
     )  # fmt: skip
     trend.add_row(
-        "Total",
+        _("Total"),
         f"{oldest_first[0].total:g}",
         f"{oldest_first[-1].total:g}",
         change_text(oldest_first[0].total, oldest_first[-1].total),
@@ -146,7 +149,7 @@ def history_command(
     for cid in ids:
         values = [a.criteria.get(cid) for a in oldest_first if cid in a.criteria]
         trend.add_row(
-            escape(latest.title_of(cid)),
+            escape(pick_title(latest.title_of(cid))),
             "—" if values[0] is None else f"{values[0]:g}",
             "—" if values[-1] is None else f"{values[-1]:g}",
             change_text(values[0], values[-1]),

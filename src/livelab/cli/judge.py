@@ -56,6 +56,7 @@ def judge_template(
     """Write a judges' CSV for RUBRIC's judged criteria: one row per judge × session."""
     from livelab.engine.cache import write_atomic
     from livelab.engine.plugins import load_plugins, metric_specs
+    from livelab.i18n import _
     from livelab.scoring.judging import session_key, template_csv
     from livelab.scoring.rubric import find_rubric, load_rubric
     from livelab.scoring.scorecard import read_scorecard
@@ -65,7 +66,7 @@ def judge_template(
     if judges_opt.strip().isdigit():
         count = int(judges_opt)
         if not 1 <= count <= 50:
-            raise LivelabError("--judges must be from 1 to 50")
+            raise LivelabError(_("--judges must be from 1 to 50"))
         judges = [f"judge-{i}" for i in range(1, count + 1)]
     else:
         judges = [j.strip() for j in judges_opt.split(",") if j.strip()]
@@ -82,8 +83,9 @@ def judge_template(
     else:
         write_atomic(output, text)
         click.echo(
-            f"{output}: {len(judges)} judge(s) × {max(1, len(names))} session(s), "
-            f"{len(loaded.judged)} judged criteria ({loaded.judging.scale})",
+            _("{path}: {judges} judge(s) × {sessions} session(s), {criteria} judged criteria "
+              "({scale})").format(path=output, judges=len(judges), sessions=max(1, len(names)),
+                                  criteria=len(loaded.judged), scale=loaded.judging.scale),
             err=True,
         )
 
@@ -113,6 +115,7 @@ def judge_merge(
 ) -> None:
     """Merge judges' CSV SHEETS into SCORECARD and re-score: trimmed mean across judges,
     blended with the machine score by the rubric's `judging` settings."""
+    from livelab.i18n import _
     from livelab.scoring.judging import merge_judges, read_judges_csv, rubric_of, scores_for
     from livelab.scoring.scorecard import read_scorecard, write_scorecard
 
@@ -128,12 +131,13 @@ def judge_merge(
         if c.judged:
             j = c.judging
             if j is None:
-                click.echo(f"  {c.id}: no judge scored it")
+                click.echo("  " + _("{id}: no judge scored it").format(id=c.id))
                 continue
-            dropped = f"; dropped {', '.join(j.dropped)}" if j.dropped else ""
+            dropped = (_("; dropped {judges}").format(judges=", ".join(j.dropped))
+                       if j.dropped else "")  # fmt: skip
             points = "–" if c.points is None else f"{c.points:g}"
-            click.echo(
-                f"  {c.id}: {j.judges} judge(s), mean {j.fraction * 100:.0f}%"
-                f"{dropped} → {points}/{c.weight:g}"
-            )
-    click.echo(f"total {before:g} → {doc.total:g} / {doc.max_total:g}; written to {out}")
+            click.echo("  " + _("{id}: {n} judge(s), mean {percent}%{dropped} → {points}/{weight}")
+                       .format(id=c.id, n=j.judges, percent=f"{j.fraction * 100:.0f}",
+                               dropped=dropped, points=points, weight=f"{c.weight:g}"))
+    click.echo(_("total {before} → {total} / {max}; written to {path}").format(
+        before=f"{before:g}", total=f"{doc.total:g}", max=f"{doc.max_total:g}", path=out))

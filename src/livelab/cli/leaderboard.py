@@ -51,7 +51,9 @@ def leaderboard_command(
     `tie_breaks`; each team's trend runs oldest to newest (recorded_at, else created_at)."""
     from rich.console import Console
 
+    from livelab.cli.common import note_line
     from livelab.engine.cache import write_atomic
+    from livelab.i18n import _
     from livelab.reports.leaderboard import (
         board_csv,
         build_boards,
@@ -65,12 +67,12 @@ def leaderboard_command(
     boards = build_boards(scorecards, rubrics, team_score)
     print_boards(boards, Console())
     for note in [*notes, *more]:
-        click.echo(f"note: {note}", err=True)
+        click.echo(note_line(note), err=True)
     if output is not None:
         write_atomic(output, board_csv(boards))
-        click.echo(f"CSV written to {output}")
+        click.echo(_("CSV written to {path}").format(path=output))
     if html_path is not None:
         from livelab.reports.html import render_leaderboard
 
         write_atomic(html_path, render_leaderboard(boards))
-        click.echo(f"HTML written to {html_path}")
+        click.echo(_("HTML written to {path}").format(path=html_path))

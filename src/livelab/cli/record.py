@@ -131,16 +131,23 @@ def record_command(
             signal.signal(signal.SIGINT, on_ctrl_c)
         recorder.on_update = _headless_room(recorder)
         result = recorder.run()
+    from livelab.cli.common import warning_line
+    from livelab.i18n import _
+    from livelab.inputs.session import TAKE_STATUSES
+
     for warning in recorder.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(warning_line(warning), err=True)
     state = recorder.audience.state()
-    click.echo(
-        f"take {result.status}{': ' + result.reason if result.reason else ''} — "
-        f"{result.duration_s:.1f} s in {result.folder}; viewers {state.viewers} "
-        f"(peak {state.peak_viewers}), likes {state.likes}, orders {state.orders}",
-        err=True,
-    )
-    click.echo(f"analyse it: livelab analyze {result.folder}", err=True)
+    status = _(TAKE_STATUSES.get(result.status, result.status))
+    if result.reason:
+        status += _(": {reason}").format(reason=result.reason)
+    click.echo(_(
+        "take {status} — {seconds} s in {folder}; viewers {viewers} (peak {peak}), "
+        "likes {likes}, orders {orders}"
+    ).format(status=status, seconds=f"{result.duration_s:.1f}", folder=result.folder,
+             viewers=state.viewers, peak=state.peak_viewers, likes=state.likes,
+             orders=state.orders), err=True)
+    click.echo(_("analyse it: livelab analyze {folder}").format(folder=result.folder), err=True)
     if result.status != "complete":
         sys.exit(130 if "Ctrl-C" in result.reason else 1)
 

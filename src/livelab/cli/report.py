@@ -65,20 +65,22 @@ def report_command(scorecards: tuple[Path, ...], output: Path | None, out_dir: P
     """
     from livelab.api.errors import LivelabError
     from livelab.engine.cache import write_atomic
+    from livelab.i18n import _
     from livelab.reports.html import is_error_entry, render_class_summary, render_report
 
     if output is not None and out_dir is not None:
-        raise LivelabError("use -o/--output or --out-dir, not both")
+        raise LivelabError(_("use -o/--output or --out-dir, not both"))
     loaded = [(p, sc) for p in scorecards for sc in read_scorecards(p)]
     if summary:
         target = output or (out_dir or Path(".")) / "class-summary.html"
         write_atomic(target, render_class_summary([sc for _, sc in loaded]))
-        click.echo(f"class summary of {len(loaded)} sessions written to {target}")
+        click.echo(_("class summary of {n} sessions written to {path}").format(
+            n=len(loaded), path=target))
         return
     reports = [(p, sc) for p, sc in loaded if not is_error_entry(sc)]
     if output is not None and len(reports) != 1:
-        raise LivelabError(f"-o/--output takes one scorecard, got {len(reports)}; "
-                           "use --out-dir for several")
+        raise LivelabError(_("-o/--output takes one scorecard, got {n}; use --out-dir for "
+                             "several").format(n=len(reports)))
     used: set[Path] = set()
     for path, sc in reports:
         if output is not None:
@@ -92,7 +94,7 @@ def report_command(scorecards: tuple[Path, ...], output: Path | None, out_dir: P
                 n += 1
         used.add(target)
         write_atomic(target, render_report(sc))
-        click.echo(f"report written to {target}")
+        click.echo(_("report written to {path}").format(path=target))
 
 
 def _slug(sc: dict[str, Any], source: Path) -> str:

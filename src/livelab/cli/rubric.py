@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from livelab.cli.common import EXIT_BAD_INPUT
+from livelab.cli.common import EXIT_BAD_INPUT, error_line
 
 
 @click.group("rubric")
@@ -18,11 +18,13 @@ def rubric_command() -> None:
 @rubric_command.command("list")
 def rubric_list() -> None:
     """List the built-in rubric packs."""
+    from livelab.i18n import _
     from livelab.scoring.rubric import builtin_rubrics, load_rubric
 
     for name, path in builtin_rubrics().items():
         r = load_rubric(path)
-        click.echo(f"{name:28} {r.language:4} {len(r.criteria):3} criteria  {r.title}")
+        criteria = _("{n} criteria").format(n=f"{len(r.criteria):3}")
+        click.echo(f"{name:28} {r.language:4} {criteria}  {r.title}")
 
 
 @rubric_command.command("show")
@@ -32,38 +34,40 @@ def rubric_show(name: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from livelab.i18n import _, role_text
     from livelab.scoring.rubric import find_rubric, load_rubric
 
     r = load_rubric(find_rubric(name))
     console = Console(highlight=False)
-    console.print(
-        f"[bold]{escape(r.title)}[/bold] ({r.id}, language {r.language}, "
-        f"{r.max_total:g} points)\n{r.path}"
-    )
+    console.print(f"[bold]{escape(r.title)}[/bold] " + escape(_(
+        "({id}, language {language}, {points} points)"
+    ).format(id=r.id, language=r.language, points=f"{r.max_total:g}")) + f"\n{r.path}")
     if r.source:
-        console.print(f"[dim]weights: {escape(r.source)}[/dim]")
+        console.print("[dim]" + escape(_("weights: {source}").format(source=r.source)) + "[/dim]")
     if r.round:
-        console.print(
-            f"round {r.round.length_s:g} s ± {r.round.tolerance_s:g} s; "
-            f"−{r.round.over_penalty_per_min:g}/min over, "
-            f"−{r.round.under_penalty_per_min:g}/min under, at most −{r.round.max_penalty:g}"
-        )
+        console.print(_(
+            "round {length} s ± {tolerance} s; −{over}/min over, −{under}/min under, "
+            "at most −{most}"
+        ).format(length=f"{r.round.length_s:g}", tolerance=f"{r.round.tolerance_s:g}",
+                 over=f"{r.round.over_penalty_per_min:g}",
+                 under=f"{r.round.under_penalty_per_min:g}", most=f"{r.round.max_penalty:g}"))
     if r.judged:
         j = r.judging
-        console.print(
-            f"judges enter {j.scale}; drop {j.trim} highest and lowest from {j.trim_from} "
-            f"judges; judges' share on mixed criteria {j.judge_share:g}"
-        )
+        console.print(_(
+            "judges enter {scale}; drop {trim} highest and lowest from {trim_from} judges; "
+            "judges' share on mixed criteria {share}"
+        ).format(scale=j.scale, trim=j.trim, trim_from=j.trim_from, share=f"{j.judge_share:g}"))
     if r.tie_breaks:
-        console.print(f"ties broken by {', '.join(escape(t.name) for t in r.tie_breaks)}")
+        console.print(_("ties broken by {names}").format(
+            names=", ".join(escape(t.name) for t in r.tie_breaks)))
     for c in r.criteria:
-        role = f" · {c.role}" if c.role else ""
-        role += f" · {c.section}" if c.section else ""
-        role += " · judged" if c.judged else ""
-        console.print(
-            f"\n[bold]{escape(c.id)}[/bold]  {escape(c.title)} — {c.weight:g} points{role}"
-        )
-        console.print(f"  metric {c.metric}; {c.rule.describe()}")
+        role = f" · {role_text(c.role)}" if c.role else ""
+        role += f" · {escape(c.section)}" if c.section else ""
+        role += (" · " + _("judged")) if c.judged else ""
+        points = _("{n} points").format(n=f"{c.weight:g}")
+        console.print(f"\n[bold]{escape(c.id)}[/bold]  {escape(c.title)} — {points}{role}")
+        console.print("  " + escape(_("metric {metric}; {rule}").format(
+            metric=c.metric, rule=c.rule.describe())))
 
 
 @rubric_command.command("validate")
@@ -73,6 +77,7 @@ def rubric_validate(obj: dict[str, Any], files: tuple[Path, ...]) -> None:
     """Validate rubric FILES against the loaded plugins' metrics."""
     from livelab.api.errors import LivelabError
     from livelab.engine.plugins import load_plugins, metric_specs
+    from livelab.i18n import _
     from livelab.scoring.rubric import find_rubric, load_rubric
 
     load_plugins((obj or {}).get("plugins_dirs", ()))
@@ -84,8 +89,9 @@ def rubric_validate(obj: dict[str, Any], files: tuple[Path, ...]) -> None:
         except LivelabError as exc:
             failed = True
             for p in exc.problems:
-                click.echo(f"error: {p}", err=True)
+                click.echo(error_line(p), err=True)
             continue
-        click.echo(f"ok: {f} — {r.id}, {len(r.criteria)} criteria, {r.max_total:g} points")
+        click.echo(_("ok: {file} — {id}, {n} criteria, {points} points").format(
+            file=f, id=r.id, n=len(r.criteria), points=f"{r.max_total:g}"))
     if failed:
         raise SystemExit(EXIT_BAD_INPUT)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from livelab.api.errors import LivelabError, Problem, SessionError
 from livelab.api.session import Session
 from livelab.api.transcript import printable
-from livelab.i18n import _
+from livelab.i18n import N_, _
 
 if TYPE_CHECKING:
     from livelab.media.decode import MediaInfo
@@ -25,7 +25,8 @@ _TEXT_KEYS = ("title", "anchor", "team")
 _KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", "take", *FILE_KEYS))
 #: ``[take] status`` values ``livelab record`` writes: anything but ``complete`` means the
 #: recording stops early (Ctrl-C, a killed recorder, a full disk); ``reason`` says why.
-TAKE_STATUSES = ("complete", "interrupted")
+#: How a take ended (``[take] status``) → how every view names it.
+TAKE_STATUSES = {"complete": N_("complete"), "interrupted": N_("interrupted")}
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .m4v .mkv .webm .mov .flv .avi .mpg .mpeg .ts "
     ".wav .flac .mp3 .m4a .aac .ogg .opus".split()
@@ -67,15 +68,16 @@ def inspect_session(
                 path.resolve(strict=True)
             except (RuntimeError, OSError) as exc:
                 loop = isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP
-                what = "a symlink loop (it points to itself)" if loop else "a broken link"
-                return None, [Problem(path, f"is {what}")]
-        return None, [Problem(path, "no such session folder or media file")]
+                what = (_("is a symlink loop (it points to itself)") if loop
+                        else _("is a broken link"))  # fmt: skip
+                return None, [Problem(path, what)]
+        return None, [Problem(path, _("no such session folder or media file"))]
     if path.suffix.lower() not in MEDIA_SUFFIXES:
         return None, [
             Problem(
                 path,
-                "not a session folder or a media file "
-                f"(known: {', '.join(sorted(MEDIA_SUFFIXES))})",
+                _("not a session folder or a media file (known: {suffixes})").format(
+                    suffixes=", ".join(sorted(MEDIA_SUFFIXES))),
             )
         ]
     problems = _probe(path, "recording", path, probes) if probe_media else []
@@ -91,19 +93,21 @@ def _inspect_folder(
 ) -> tuple[Session | None, list[Problem]]:
     manifest = root / MANIFEST
     if not manifest.is_file():
-        return None, [Problem(root, f"no {MANIFEST} in this folder (a session folder needs one)")]
+        return None, [Problem(root, _("no {manifest} in this folder (a session folder needs "
+                                      "one)").format(manifest=MANIFEST))]
     try:
         size = manifest.stat().st_size
         if size > MAX_MANIFEST_BYTES:  # a manifest is a few lines: 1 GB once took 2.1 GB
-            return None, [Problem(manifest, f"is {size:,} bytes; a {MANIFEST} may be at most "
-                                            f"{MAX_MANIFEST_BYTES // 1024} KiB")]  # fmt: skip
+            return None, [Problem(manifest, _(
+                "is {size} bytes; a {manifest} may be at most {most} KiB"
+            ).format(size=f"{size:,}", manifest=MANIFEST, most=MAX_MANIFEST_BYTES // 1024))]
         data = tomllib.loads(manifest.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return None, [Problem(manifest, f"not UTF-8 text (byte {exc.start})")]
+        return None, [Problem(manifest, _("not UTF-8 text (byte {n})").format(n=exc.start))]
     except tomllib.TOMLDecodeError as exc:
-        return None, [Problem(manifest, f"not valid TOML: {exc}")]
+        return None, [Problem(manifest, _("not valid TOML: {why}").format(why=exc))]
     except OSError as exc:
-        return None, [Problem(manifest, f"cannot be read: {exc.strerror}")]
+        return None, [Problem(manifest, _("cannot be read: {why}").format(why=exc.strerror))]
 
     problems: list[Problem] = []
 
@@ -111,37 +115,41 @@ def _inspect_folder(
         problems.append(Problem(manifest, message, key))
 
     for key in sorted(set(data) - _KNOWN_KEYS):
-        bad(key, f"unknown key (known keys: {', '.join(sorted(_KNOWN_KEYS))})")
+        bad(key, _("unknown key (known keys: {keys})").format(keys=", ".join(sorted(_KNOWN_KEYS))))
     text: dict[str, str] = {}
     for key in _TEXT_KEYS:
         value = data.get(key, "")
         if not isinstance(value, str):
-            bad(key, f"must be a string, not {_type_name(value)}")
+            bad(key, _("must be a string, not {kind}").format(kind=_type_name(value)))
         else:
             text[key] = printable(value).strip()
     language = data.get("language", "en")
     if language not in LANGUAGES:
-        bad("language", f"must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        bad("language", _("must be one of {choices}, not {value}").format(
+            choices=", ".join(LANGUAGES), value=repr(language)))
     roles = data.get("roles", {})
     if not isinstance(roles, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in roles.items()
     ):
-        bad("roles", 'must be a table of role = "person" strings')
+        bad("roles", _('must be a table of role = "person" strings'))
         roles = {}
     recorded_at = data.get("recorded_at", "")
     if isinstance(recorded_at, dt.date | dt.time):
         recorded_at = recorded_at.isoformat()
     elif not isinstance(recorded_at, str):
-        bad("recorded_at", f"must be a date-time, not {_type_name(recorded_at)}")
+        bad("recorded_at", _("must be a date-time, not {kind}").format(
+            kind=_type_name(recorded_at)))
         recorded_at = ""
     take = data.get("take", {})
     if not isinstance(take, dict):
-        bad("take", f"must be a table, not {_type_name(take)}")
+        bad("take", _("must be a table, not {kind}").format(kind=_type_name(take)))
         take = {}
     elif take.get("status", "complete") not in TAKE_STATUSES:
-        bad("take", f"status must be one of {', '.join(TAKE_STATUSES)}, not {take['status']!r}")
+        bad("take", _("status must be one of {choices}, not {value}").format(
+            choices=", ".join(TAKE_STATUSES), value=repr(take["status"])))
     elif not isinstance(take.get("reason", ""), str):
-        bad("take", f"reason must be a string, not {_type_name(take['reason'])}")
+        bad("take", _("reason must be a string, not {kind}").format(
+            kind=_type_name(take["reason"])))
 
     files: dict[str, Path] = {}
     for key in FILE_KEYS:
@@ -149,7 +157,8 @@ def _inspect_folder(
             continue
         value = data[key]
         if not isinstance(value, str) or not value.strip():
-            bad(key, f"must be a relative file path string, not {_type_name(value)}")
+            bad(key, _("must be a relative file path string, not {kind}").format(
+                kind=_type_name(value)))
             continue
         resolved, message = confine(root, value)
         if message:
@@ -164,7 +173,7 @@ def _inspect_folder(
         and "audio" not in files
         and not any(p.key in ("recording", "audio") for p in problems)
     ):
-        bad("recording", "a session needs a recording (or at least an audio file)")
+        bad("recording", _("a session needs a recording (or at least an audio file)"))
     if "recording" not in files and "audio" in files:
         files["recording"] = files["audio"]
 
@@ -230,18 +239,19 @@ def confine(root: Path, relative: str) -> tuple[Path | None, str]:
     symlinks)."""
     candidate = Path(relative)
     if candidate.is_absolute() or relative.startswith(("/", "\\")) or ":" in candidate.parts[0]:
-        return None, f"{relative!r} is an absolute path; use a path relative to the session folder"
+        return None, _("{path} is an absolute path; use a path relative to the session "
+                       "folder").format(path=repr(relative))
     try:
         base = root.resolve()
         target = (base / candidate).resolve()
     except (RuntimeError, OSError):  # Python raises RuntimeError for a symlink loop
-        return None, f"{relative!r} is a symlink loop (it points to itself)"
+        return None, _("{path} is a symlink loop (it points to itself)").format(path=repr(relative))
     if not target.is_relative_to(base):
-        return None, f"{relative!r} points outside the session folder"
+        return None, _("{path} points outside the session folder").format(path=repr(relative))
     if not target.exists():
-        return None, f"file {relative!r} does not exist"
+        return None, _("file {path} does not exist").format(path=repr(relative))
     if not target.is_file():
-        return None, f"{relative!r} is not a file"
+        return None, _("{path} is not a file").format(path=repr(relative))
     return target, ""
 
 
@@ -260,10 +270,6 @@ def _probe(
 
 
 def _type_name(value: object) -> str:
-    return {
-        dict: "a table",
-        list: "an array",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-    }.get(type(value), type(value).__name__)
+    names = {dict: N_("a table"), list: N_("an array"), bool: N_("a boolean"),
+             int: N_("an integer"), float: N_("a number")}  # fmt: skip
+    return _(names[type(value)]) if type(value) in names else type(value).__name__

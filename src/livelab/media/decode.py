@@ -14,6 +14,7 @@ from livelab.api.analysis import FrameBatch, clock
 from livelab.api.audio import SAMPLE_RATE, AudioTrack
 from livelab.api.errors import MediaError, Problem
 from livelab.api.media import VideoInfo
+from livelab.i18n import _
 
 #: Frames are skipped at decode only when at most one in SPARSE is sampled.
 SPARSE = 4
@@ -52,10 +53,10 @@ def _open(path: Path):  # noqa: ANN202 - av's container type
     try:
         return av.open(str(path), metadata_errors="ignore")
     except FileNotFoundError:
-        raise MediaError([Problem(path, "file not found")]) from None
+        raise MediaError([Problem(path, _("file not found"))]) from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise MediaError(
-            [Problem(path, f"cannot be read as audio/video ({_reason(exc)})")]
+            [Problem(path, _("cannot be read as audio/video ({why})").format(why=_reason(exc)))]
         ) from None
 
 
@@ -67,12 +68,12 @@ def _reason(exc: Exception) -> str:
 def probe(path: Path) -> MediaInfo:
     """Read the container header; raise :class:`MediaError` when there is nothing to analyse."""
     if path.stat().st_size == 0:
-        raise MediaError([Problem(path, "file is empty (0 bytes)")])
+        raise MediaError([Problem(path, _("file is empty (0 bytes)"))])
     with _open(path) as container:
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
         if video is None and audio is None:
-            raise MediaError([Problem(path, "has no audio or video track")])
+            raise MediaError([Problem(path, _("has no audio or video track"))])
         # The longer track is the session: a 3 s video track with 90 s of speech is a 90 s
         # session (taking the video's 3 s once gave 4240 words per minute).
         duration = max(_duration(container, s) for s in (video, audio) if s is not None)
@@ -96,7 +97,9 @@ def probe(path: Path) -> MediaInfo:
                 },
             )
             if cc.width <= 0 or cc.height <= 0:
-                raise MediaError([Problem(path, "video track has no frame size (corrupt header?)")])
+                raise MediaError(
+                    [Problem(path, _("video track has no frame size (corrupt header?)"))]
+                )
     return info
 
 
@@ -252,7 +255,7 @@ def decode_audio_track(path: Path) -> AudioTrack:
     try:
         with av.open(str(path), mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise MediaError([Problem(path, "has no audio track")])
+                raise MediaError([Problem(path, _("has no audio track"))])
             fifo = av.audio.fifo.AudioFifo()
 
             def grouped() -> Any:
@@ -271,7 +274,9 @@ def decode_audio_track(path: Path) -> AudioTrack:
                     samples += len(pcm)
     except (av.FFmpegError, OSError) as exc:
         file.close()
-        raise MediaError([Problem(path, f"audio cannot be decoded ({_reason(exc)})")]) from None
+        raise MediaError(
+            [Problem(path, _("audio cannot be decoded ({why})").format(why=_reason(exc)))]
+        ) from None
     except BaseException:
         file.close()
         raise
@@ -327,7 +332,7 @@ class VideoPass:
         self.last_time = 0.0
         info = info if info is not None else probe(path)
         if not info.has_video:
-            raise MediaError([Problem(path, "has no video track")])
+            raise MediaError([Problem(path, _("has no video track"))])
         #: Quarter turns (counterclockwise) the player applies: a phone's portrait video is
         #: stored landscape with a rotation; analysers see it upright, as a viewer does.
         self.turns = _quarter_turns(path)

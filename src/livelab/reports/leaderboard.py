@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from livelab.api.errors import LivelabError, Problem
+from livelab.i18n import _
 from livelab.reports.gradebook import BOM, neutralise
 from livelab.reports.text import sparkline
 from livelab.scoring.rubric import Rubric, TieBreak
@@ -77,24 +78,24 @@ def read_scorecards(paths: Iterable[Path]) -> tuple[list[tuple[str, Scorecard]],
             inner = path / "results.jsonl"
             files = [inner] if inner.is_file() else sorted(path.glob("*.json"))
             if not files:
-                raise LivelabError([Problem(path, "holds no results.jsonl or *.json scorecards")])
+                raise LivelabError([Problem(path, _("holds no results.jsonl or *.json "
+                                                    "scorecards"))])
         elif path.is_file():
             files = [path]
         else:
-            raise LivelabError([Problem(path, "no such file or folder")])
+            raise LivelabError([Problem(path, _("no such file or folder"))])
         for file in files:
             if file.suffix == ".jsonl":
                 for n, entry in read_results(file):
                     if isinstance(entry, GradeError):
-                        notes.append(
-                            f"{file} line {n}: {entry.path or '?'} was not graded ({entry.error})"
-                        )
+                        notes.append(_("{file} line {n}: {path} was not graded ({error})").format(
+                            file=file, n=n, path=entry.path or "?", error=entry.error))
                     else:
                         found.append((f"{file}:{n}", _ranked(entry, file, f"line {n}")))
             else:
                 found.append((str(file), _ranked(read_scorecard(file), file, "")))
     if not found:
-        raise LivelabError("no scorecards to rank")
+        raise LivelabError(_("no scorecards to rank"))
     return found, notes
 
 
@@ -209,8 +210,6 @@ def _rank_runs(
         rank = out[-1][0] if prev_key == key else i + 1
         out.append((rank, run, ""))
     # Say which tie-break separated runs level on total.
-    from livelab.i18n import _
-
     for i, (rank, run, _why) in enumerate(out):
         level = [o for _r, o, _w in out if o is not run and abs(o.total - run.total) < 1e-9]
         if not level:
@@ -341,10 +340,11 @@ def print_boards(boards: Sequence[Board], console: Any) -> None:
     from rich.table import Table
 
     for b in boards:
-        title = f"Teams · {b.rubric_id}"
+        title = _("Teams · {rubric}").format(rubric=b.rubric_id)
         if b.tie_breaks:
-            title += f" (ties: {', '.join(b.tie_breaks)})"
-        teams = Table("#", "team", "score", "runs", "trend", title=title, title_justify="left")
+            title += _(" (ties: {tie_breaks})").format(tie_breaks=", ".join(b.tie_breaks))
+        teams = Table("#", _("team"), _("score"), _("runs"), _("trend"), title=title,
+                      title_justify="left")
         for rank, t in b.teams:
             teams.add_row(
                 str(rank),
@@ -356,12 +356,12 @@ def print_boards(boards: Sequence[Board], console: Any) -> None:
         console.print(teams)
         runs = Table(
             "#",
-            "team",
-            "anchor",
-            "when",
-            "total",
-            "note",
-            title=f"Runs · {b.rubric_id}",
+            _("team"),
+            _("anchor"),
+            _("when"),
+            _("total"),
+            _("note"),
+            title=_("Runs · {rubric}").format(rubric=b.rubric_id),
             title_justify="left",
         )
         for rank, r, why in b.runs:
@@ -389,9 +389,9 @@ def load_rubrics(
     notes: list[str] = []
     if override:
         rubric = load_rubric(find_rubric(override))
-        return {_rubric_id(sc): rubric for _, sc in scorecards}, notes
+        return {_rubric_id(sc): rubric for _source, sc in scorecards}, notes
     out: dict[str, Rubric] = {}
-    for _, sc in scorecards:
+    for _source, sc in scorecards:
         info = sc.rubric
         if info is None or info.id in out:
             continue
@@ -400,7 +400,8 @@ def load_rubrics(
                 out[info.id] = load_rubric(candidate)
                 break
         else:
-            notes.append(f"rubric {info.id} not found: ranked by total alone (use --rubric)")
+            notes.append(_("rubric {id} not found: ranked by total alone (use --rubric)")
+                         .format(id=info.id))
     return out, notes
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from livelab.api.errors import LivelabError, Problem, RubricError
+from livelab.i18n import _
 from livelab.inputs.yamlfile import load_yaml
 
 RULE_TYPES = ("bands", "linear", "target", "pass_fail", "product_time")
@@ -43,7 +44,8 @@ class Bands:
         return 0.0
 
     def describe(self) -> str:
-        return "bands " + "; ".join(f"{_span(b.min, b.max)} → {b.score:g}" for b in self.bands)
+        return _("bands {bands}").format(
+            bands=_("; ").join(f"{_span(b.min, b.max)} → {b.score:g}" for b in self.bands))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,8 @@ class Linear:
         return min(1.0, max(0.0, (value - self.zero) / (self.full - self.zero)))
 
     def describe(self) -> str:
-        return f"linear 0 at {self.zero:g} → full at {self.full:g}"
+        return _("linear: 0 at {zero} → full at {full}").format(zero=f"{self.zero:g}",
+                                                              full=f"{self.full:g}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,8 @@ class Target:
 
     def describe(self) -> str:
         reach = self.tolerance + self.falloff
-        return f"target {self.target:g} ± {self.tolerance:g} (0 at ±{reach:g})"
+        return _("target {target} ± {tolerance} (0 at ±{reach})").format(
+            target=f"{self.target:g}", tolerance=f"{self.tolerance:g}", reach=f"{reach:g}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +95,10 @@ class PassFail:
 
     def describe(self) -> str:
         if self.max == math.inf:
-            return f"pass if value ≥ {self.min:g}"
+            return _("pass if value ≥ {min}").format(min=f"{self.min:g}")
         if self.min == -math.inf:
-            return f"pass if value ≤ {self.max:g}"
-        return f"pass if {self.min:g} ≤ value ≤ {self.max:g}"
+            return _("pass if value ≤ {max}").format(max=f"{self.max:g}")
+        return _("pass if {min} ≤ value ≤ {max}").format(min=f"{self.min:g}", max=f"{self.max:g}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +130,9 @@ class ProductTime:
         return Target(planned_s, self.tolerance_s, self.falloff_s).fraction(actual_s)
 
     def describe(self) -> str:
-        return (
-            f"each product's time within its allotment ± {self.tolerance_s:g} s "
-            f"(0 at ±{self.tolerance_s + self.falloff_s:g} s); mean over products"
-        )
+        return _("each product's time within its allotment ± {tolerance} s (0 at ±{reach} s); "
+                 "mean over products").format(tolerance=f"{self.tolerance_s:g}",
+                                              reach=f"{self.tolerance_s + self.falloff_s:g}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,7 @@ class JudgedOnly:
         return min(1.0, max(0.0, value))
 
     def describe(self) -> str:
-        return "scored by judges (livelab judge)"
+        return _("scored by judges (livelab judge)")
 
 
 Rule = Bands | Linear | Target | PassFail | ProductTime | JudgedOnly
@@ -151,7 +154,7 @@ def _span(lo: float, hi: float) -> str:
         return f"< {hi:g}"
     if hi == math.inf:
         return f"≥ {lo:g}"
-    return f"{lo:g} to < {hi:g}"
+    return _("{lo} to < {hi}").format(lo=f"{lo:g}", hi=f"{hi:g}")
 
 
 # --- timed rounds, judging and tie-breaks: optional rubric sections ------------------
@@ -388,12 +391,13 @@ def find_rubric(name_or_path: str | Path | None, language: str = "en") -> Path:
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
-            raise RubricError([Problem(path, "rubric file not found")])
+            raise RubricError([Problem(path, _("rubric file not found"))])
         return path
     packs = builtin_rubrics()
     if str(name_or_path) not in packs:
-        known = ", ".join(packs) or "none"
-        raise RubricError([Problem(str(name_or_path), f"no such rubric (built-in: {known})")])
+        known = ", ".join(packs) or _("none")
+        raise RubricError([Problem(str(name_or_path), _("no such rubric (built-in: {known})")
+                                   .format(known=known))])
     return packs[str(name_or_path)]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from livelab.api.hooks import hookimpl
+from livelab.i18n import N_
 from livelab.reports.html.leaderboard import render_leaderboard
 from livelab.reports.html.report import render_report
 from livelab.reports.html.summary import (
@@ -41,7 +42,7 @@ __all__ = [
 class HtmlReporter:
     name = "html"
     suffix = ".html"
-    description = "a self-contained HTML page: scorecard, charts, highlighted transcript"
+    description = N_("a self-contained HTML page: scorecard, charts, highlighted transcript")
 
     def render(self, scorecard: Any) -> str:
         return render_report(scorecard)

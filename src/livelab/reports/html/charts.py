@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from livelab.api.analysis import clock
+from livelab.i18n import _, unit_text
 from livelab.reports.text import chart_range
 
 #: Timeline colours of the highlight kinds the stylesheet styles (``Highlight.kind``, the
@@ -125,20 +126,21 @@ def line_chart(
         for v in values
     ]
     pairs = list(zip(ts, vs, strict=False))
-    finite = [v for _, v in pairs if v is not None]
+    finite = [v for _t, v in pairs if v is not None]
     gaps = [b - a for a, b in zip(ts, ts[1:], strict=False)]
     coarse = 0 < len(ts) <= 30 and (not gaps or min(gaps) >= 10)
     step = (statistics.median(gaps) if gaps else max(duration, 1.0)) if coarse else 0.0
     t_max = max([duration, *(x + step for x in ts)] or [1.0]) or 1.0
     if not finite:
-        return Markup('<p class="muted small">no values measured</p>')
+        return Markup('<p class="muted small">') + _("no values measured") + Markup("</p>")
     lo, hi = chart_range(finite, unit)
+    shown = unit_text(unit)  # as the reader writes it: 字/分钟, 人, 秒
     ystep = nice_step(hi - lo, 4)
     lo = math.floor(lo / ystep) * ystep
     hi = math.ceil(hi / ystep) * ystep
     f = Frame(560, 180, 46, 12, 10, 26, t_max, lo, hi)
-    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" '
-           f'aria-label="{_text(name)} over time">']
+    aria = _("{name} over time").format(name=name)
+    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" aria-label="{_text(aria)}">']
     for a, b, label in bands:
         x0, x1 = f.x(max(0.0, a)), f.x(min(t_max, b))
         out.append(f'<rect class="band" x="{x0:.1f}" y="{f.top:.1f}" '
@@ -155,7 +157,7 @@ def line_chart(
         k += 1
     out += time_axis(f)
     out.append(f'<text x="4" y="{f.top + 2:.1f}" transform="rotate(-90 4 {f.top + 2:.1f})" '
-               f'text-anchor="end">{_text(unit)}</text>')
+               f'text-anchor="end">{_text(shown)}</text>')
     base = f.y(max(lo, 0.0) if lo <= 0 <= hi else lo)
     if coarse:
         for x, value in pairs:
@@ -167,7 +169,7 @@ def line_chart(
             out.append(f'<rect class="barfill" x="{x0 + 2:.1f}" y="{top:.1f}" '
                        f'width="{max(1.0, x1 - x0 - 4):.1f}" height="{max(h, 1.0):.1f}">'
                        f"<title>{clock(x)}–{clock(x + step)}: {_text(num(round(value, 2)))} "
-                       f"{_text(unit)}</title></rect>")
+                       f"{_text(shown)}</title></rect>")
     else:
         runs: list[list[tuple[float, float]]] = [[]]
         for x, value in pairs:
@@ -206,7 +208,8 @@ def timeline(lanes: Sequence[Lane], duration: float) -> Markup:
     f = Frame(1040, 26 + lane_h * len(lanes), label_w, 12, 4, 22, duration, 0, 1)
     spare = iter(SPARE_COLOURS * (1 + len(lanes) // len(SPARE_COLOURS)))
     colour = {lane.kind: KIND_COLOURS.get(lane.kind) or next(spare) for lane in lanes}
-    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" aria-label="session timeline">']
+    aria = _("session timeline")
+    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" aria-label="{_text(aria)}">']
     for i, lane in enumerate(lanes):
         y = f.top + i * lane_h
         out.append(f'<rect class="lane" x="{label_w}" y="{y + 2}" '
@@ -234,7 +237,8 @@ def strip_plot(points: Sequence[tuple[int, float, str]], names: Mapping[int, str
     """Box (quartiles, median) and one dot per session on a 0–100% axis. ``points`` are
     (session index, fraction, outcome); ``names`` titles each dot."""
     f = Frame(560, 54, 10, 14, 6, 18, 1.0, 0, 1)
-    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" aria-label="distribution">']
+    aria = _("distribution")
+    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" aria-label="{_text(aria)}">']
     for k in range(0, 101, 25):
         x = f.x(k / 100)
         out.append(f'<line class="gridline" x1="{x:.1f}" y1="{f.top}" x2="{x:.1f}" '
@@ -260,12 +264,13 @@ def strip_plot(points: Sequence[tuple[int, float, str]], names: Mapping[int, str
 
 def histogram(shares: Sequence[tuple[int, float]], names: Mapping[int, str]) -> Markup:
     """Totals (as % of the maximum) in ten 10-point bins; each bar titled with who is in it."""
-    bins: list[list[int]] = [[] for _ in range(10)]
+    bins: list[list[int]] = [[] for _b in range(10)]
     for i, v in shares:
         bins[min(9, max(0, int(v * 10)))].append(i)
     peak = max((len(b) for b in bins), default=0) or 1
     f = Frame(560, 170, 36, 10, 10, 26, 1.0, 0, float(peak))
-    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" aria-label="totals histogram">']
+    aria = _("totals histogram")
+    out = [f'<svg viewBox="0 0 {f.width} {f.height}" role="img" aria-label="{_text(aria)}">']
     ystep = max(1.0, nice_step(peak, 4))
     k = 0
     while k * ystep <= peak + 1e-9:

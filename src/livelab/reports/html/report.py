@@ -522,6 +522,6 @@ def _metrics(sc: Any) -> list[tuple[str, str, str, str]]:
         value = get(m, "value")
         reason = said(m, "reason", "reason_message") if value is None else ""
         why = f" — {reason}" if reason else ""
-        out.append((name, fmt_value(value, get(m, "unit", "")), str(get(m, "description", "")),
-                    why))
+        description = declared(sc, str(get(m, "analyzer", "")), str(get(m, "description", "")))
+        out.append((name, fmt_value(value, get(m, "unit", "")), description, why))
     return out

@@ -18,6 +18,7 @@ from textual.widgets import Header, ProgressBar, RichLog, Static
 
 from livelab.api.analysis import clock
 from livelab.i18n import N_, _, say
+from livelab.inputs.session import TAKE_STATUSES
 from livelab.reports.text import sparkline
 from livelab.tui.messages import LiveRoomUpdated, OpenSession, TakeFailed, TakeFinished
 from livelab.tui.widgets.footer import LivelabFooter
@@ -36,8 +37,6 @@ MIN_REFRESH_S = 0.2
 CHAT_LINES = 500
 
 QUIT_REASON = "the student quit the live room"
-#: How a take ended (``TakeResult.status``), as the summary says it.
-TAKE_STATUS = {"complete": N_("complete"), "interrupted": N_("interrupted")}
 CLOSED_REASON = "the live room closed"
 
 
@@ -130,7 +129,7 @@ def summary_text(
     if result.status == "complete":
         text.append(_("Take saved — complete"), style="bold green")
     else:
-        status = _(TAKE_STATUS.get(result.status, result.status))
+        status = _(TAKE_STATUSES.get(result.status, result.status))
         text.append(_("Take saved — {status}").format(status=status), style="bold yellow")
         if result.reason:
             text.append(f": {result.reason}", style="yellow")
