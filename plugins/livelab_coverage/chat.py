@@ -27,10 +27,22 @@ import math
 from pathlib import Path
 from typing import Any
 
-from livelab import TOPICS, ChatMessage, LivelabError, Problem, Segment, Transcript, printable
+from livelab import (
+    TOPICS,
+    ChatMessage,
+    LivelabError,
+    Message,
+    Messages,
+    Problem,
+    Segment,
+    Transcript,
+    printable,
+)
 from livelab_coverage import phrases
 from livelab_coverage.match import TimedText, keyword_hits
 from livelab_coverage.normalize import CJK
+
+M = Messages("livelab_coverage")
 
 #: Larger files are refused before reading: a day of a busy room's chat is a few MiB.
 MAX_CHAT_BYTES = 64 * 2**20
@@ -60,16 +72,18 @@ def read_chat(path: Path | str) -> list[ChatMessage]:
                 [
                     Problem(
                         path,
-                        f"is {size / 2**20:,.0f} MiB; a chat log may be at most "
-                        f"{MAX_CHAT_BYTES // 2**20} MiB",
+                        M("chat_too_big", "is {size} MiB; a chat log may be at most {most} MiB",
+                          size=f"{size / 2**20:,.0f}", most=MAX_CHAT_BYTES // 2**20),
                     )
                 ]
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+        raise LivelabError([Problem(path, M("chat_unreadable", "cannot be read: {error}",
+                                            error=exc.strerror or str(exc)))]) from exc
     if b"\x00" in data:
-        raise LivelabError([Problem(path, "contains NUL bytes: not a text chat log")])
+        raise LivelabError([Problem(path, M("chat_nul", "contains NUL bytes: not a text chat "
+                                            "log"))])
     if data.startswith(b"\xef\xbb\xbf"):  # a BOM, as Windows editors write UTF-8
         data = data[3:]
     problems: list[Problem] = []
@@ -88,7 +102,7 @@ def read_chat(path: Path | str) -> list[ChatMessage]:
             messages.append(message)
     if problems:
         if more:
-            problems.append(Problem(path, f"… and {more} more problems"))
+            problems.append(Problem(path, M("more_problems", "… and {n} more problems", n=more)))
         raise LivelabError(problems)
     messages.sort(key=lambda m: m.t)
     return messages
@@ -107,49 +121,52 @@ def _reject_constant(name: str) -> float:
 
 
 def _message(path: Path, number: int, raw: bytes, found: list[Problem]) -> ChatMessage | None:
-    line = f"line {number}"
-
-    def bad(key: str, message: str) -> None:
-        found.append(Problem(path, message, f"{line}, key {key!r}" if key else line))
+    def bad(key: str, message: Message) -> None:
+        where = (M("at_key", "line {n}, key {key}", n=number, key=repr(key)) if key
+                 else M("at_line", "line {n}", n=number))  # fmt: skip
+        found.append(Problem(path, message, where))
 
     if len(raw) > MAX_LINE_BYTES:
-        bad("", f"is {len(raw):,} bytes long; a chat line may be at most "
-                f"{MAX_LINE_BYTES // 2**10} KiB")  # fmt: skip
+        bad("", M("line_too_long", "is {size} bytes long; a chat line may be at most {most} KiB",
+                  size=f"{len(raw):,}", most=MAX_LINE_BYTES // 2**10))
         return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        bad("", f"is not UTF-8 text (byte {exc.start + 1} of the line)")
+        bad("", M("not_utf8", "is not UTF-8 text (byte {n} of the line)", n=exc.start + 1))
         return None
     try:
         item = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
-        bad("", f"is not valid JSON: {exc}")
+        bad("", M("not_json", "is not valid JSON: {error}", error=str(exc)))
         return None
     if not isinstance(item, dict):
-        bad("", f'must be a JSON object ({{"t": …, "text": …}}), not {_kind(item)}')
+        bad("", M("not_object", 'must be a JSON object ({{"t": …, "text": …}}), not {kind}',
+                  kind=_kind(item)))
         return None
     t = item.get("t")
     if "t" not in item:
-        bad("t", "missing (seconds from the start of the recording)")
+        bad("t", M("no_t", "missing (seconds from the start of the recording)"))
     elif isinstance(t, bool) or not isinstance(t, int | float) or not _finite(t):
-        bad("t", f"must be a number of seconds, not {_kind(t)} ({_show(t)})")
+        bad("t", M("bad_t", "must be a number of seconds, not {kind} ({value})", kind=_kind(t),
+                   value=_show(t)))
     elif t < 0:
-        bad("t", f"must not be negative ({_show(t)})")
+        bad("t", M("negative_t", "must not be negative ({value})", value=_show(t)))
     body = item.get("text")
     if "text" not in item:
-        bad("text", "missing (what the viewer wrote)")
+        bad("text", M("no_text", "missing (what the viewer wrote)"))
     elif not isinstance(body, str):
-        bad("text", f"must be a string, not {_kind(body)}")
+        bad("text", M("not_string", "must be a string, not {kind}", kind=_kind(body)))
     elif len(body) > MAX_MESSAGE_CHARS:
-        bad("text", f"is {len(body):,} characters long; a chat message may be at most "
-                    f"{MAX_MESSAGE_CHARS:,}")  # fmt: skip
+        bad("text", M("text_too_long", "is {n} characters long; a chat message may be at most "
+                      "{most}", n=f"{len(body):,}", most=f"{MAX_MESSAGE_CHARS:,}"))
     for key in ("user", "kind", "product"):
         if item.get(key) is not None and not isinstance(item[key], str):
-            bad(key, f"must be a string, not {_kind(item[key])}")
+            bad(key, M("not_string", "must be a string, not {kind}", kind=_kind(item[key])))
     topic = item.get("topic")
     if topic is not None and topic not in TOPICS:
-        bad("topic", f"{_show(topic)} is not a topic (known: {', '.join(TOPICS)})")
+        bad("topic", M("bad_topic", "{value} is not a topic (known: {known})", value=_show(topic),
+                       known=", ".join(TOPICS)))
     if found:
         return None
     assert isinstance(t, int | float) and isinstance(body, str)
@@ -161,16 +178,16 @@ def _message(path: Path, number: int, raw: bytes, found: list[Problem]) -> ChatM
     )
 
 
-def _kind(value: Any) -> str:
-    return {
-        dict: "an object",
-        list: "a list",
-        bool: "true/false",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
+#: JSON's kinds of value, as the messages name them.
+_KINDS: dict[type, Message] = {
+    dict: M("type", "an object"), list: M("type", "a list"), bool: M("type", "true/false"),
+    int: M("type", "a number"), float: M("type", "a number"), str: M("type", "a string"),
+    type(None): M("type", "null"),
+}  # fmt: skip
+
+
+def _kind(value: Any) -> Message | str:
+    return _KINDS.get(type(value), type(value).__name__)
 
 
 def _show(value: Any) -> str:

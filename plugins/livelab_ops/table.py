@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from livelab import LivelabError, OpsFormat, Problem
+from livelab import LivelabError, Message, Messages, OpsFormat, Problem
+
+M = Messages("livelab_ops")
 
 #: livelab's canonical columns; all optional but ``t``.
 CANONICAL_COLUMNS = (
@@ -114,26 +116,31 @@ def load_format_file(path: Path) -> OpsFormat:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise LivelabError([Problem(path, f"cannot be read as YAML: {exc}")]) from exc
+        raise LivelabError([Problem(path, M("bad_format_file", "cannot be read as YAML: {error}",
+                                            error=str(exc)))]) from exc
     problems: list[Problem] = []
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
-        raise LivelabError([Problem(path, "needs a 'columns' table (canonical: [headers])")])
+        raise LivelabError([Problem(path, M("no_columns",
+                                            "needs a 'columns' table (canonical: [headers])"))])
     mapping: dict[str, str] = {}
     for canonical, headers in data["columns"].items():
         if canonical not in CANONICAL_COLUMNS:
-            problems.append(Problem(path, f"unknown canonical column {canonical!r}", "columns"))
+            problems.append(Problem(path, M("unknown_canonical", "unknown canonical column {name}",
+                                            name=repr(canonical)), "columns"))
             continue
         if isinstance(headers, str):
             headers = [headers]
         if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
             problems.append(
-                Problem(path, "must be a list of header strings", f"columns.{canonical}")
+                Problem(path, M("headers_not_list", "must be a list of header strings"),
+                        f"columns.{canonical}")
             )
             continue
         for header in headers:
             mapping[header] = canonical
     if "t" not in mapping.values():
-        problems.append(Problem(path, "maps no header to the time column 't'", "columns"))
+        problems.append(Problem(path, M("no_time_mapping", "maps no header to the time column 't'"),
+                                "columns"))
     if problems:
         raise LivelabError(problems)
     return OpsFormat(str(data.get("name") or path.stem), str(data.get("description", "")), mapping)
@@ -178,9 +185,10 @@ def match_format(
         times = sorted({h for f in formats for h, c in f.columns.items() if c == "t"})
         raise LivelabError([Problem(
             path,
-            f"no time column: none of the headers {_show_list(headers)} is one of "
-            f"{_show_list(times)} (formats: {', '.join(f.name for f in formats)})",
-            "row 1",
+            M("no_time_column", "no time column: none of the headers {headers} is one of "
+              "{times} (formats: {formats})", headers=_show_list(headers),
+              times=_show_list(times), formats=", ".join(f.name for f in formats)),
+            _row(1),
         )])
     _, fmt, matched = best
     seen: dict[str, int] = {}
@@ -188,9 +196,9 @@ def match_format(
         if canonical in seen:
             raise LivelabError([Problem(
                 path,
-                f"columns '{headers[seen[canonical]]}' and '{headers[i]}' both mean "
-                f"'{canonical}'; keep one",
-                "row 1",
+                M("same_column_twice", "columns '{first}' and '{second}' both mean '{name}'; "
+                  "keep one", first=headers[seen[canonical]], second=headers[i], name=canonical),
+                _row(1),
             )])
         seen[canonical] = i
     return fmt, matched
@@ -199,7 +207,7 @@ def match_format(
 # ---------------------------------------------------------------- cells
 
 
-def parse_number(cell: str) -> float | str:
+def parse_number(cell: str) -> float | Message:
     """A count or amount as a float, or what is wrong with it (a message).
 
     Accepts currency symbols (¥ ￥ $ 元), thousands separators (12,345), 万 (×10,000)
@@ -209,7 +217,7 @@ def parse_number(cell: str) -> float | str:
         return float(cell)
     text = unicodedata.normalize("NFKC", cell).strip()
     if not text:
-        return "is blank (write 0 if nothing happened)"
+        return M("blank_number", "is blank (write 0 if nothing happened)")
     body = text.casefold()
     for _ in range(2):  # symbols may wrap 万: ¥1.2万, 1.2万元
         for prefix in _CURRENCY_PREFIX:
@@ -227,19 +235,25 @@ def parse_number(cell: str) -> float | str:
         body = body[1:].strip()
     if "," in body:
         if not _GROUPED.fullmatch(body):
-            return f"{_show(cell)} is not a number (commas may only separate thousands: 12,345)"
+            return M("bad_thousands", "{cell} is not a number (commas may only separate "
+                     "thousands: 12,345)", cell=_show(cell))
         body = body.replace(",", "")
     if not _PLAIN.fullmatch(body):
-        return f"{_show(cell)} is not a number"
+        return _not_a_number(cell)
     if negative and Decimal(body) != 0:
-        return f"{_show(cell)} is negative; counts and amounts cannot be below 0"
+        return M("negative_amount", "{cell} is negative; counts and amounts cannot be below 0",
+                 cell=_show(cell))
     try:
         return float(Decimal(body) * multiplier)
     except InvalidOperation:  # pragma: no cover - the regexes admit only decimals
-        return f"{_show(cell)} is not a number"
+        return _not_a_number(cell)
 
 
-def parse_time(cell: str) -> tuple[str, float] | str:
+def _not_a_number(cell: str) -> Message:
+    return M("not_a_number", "{cell} is not a number", cell=_show(cell))
+
+
+def parse_time(cell: str) -> tuple[str, float] | Message:
     """``(form, seconds)`` for one time cell, or what is wrong with it.
 
     Forms: ``seconds`` (``90``), ``mm:ss`` (``01:30``), ``h:mm:ss`` (``1:01:30``) — all
@@ -249,7 +263,7 @@ def parse_time(cell: str) -> tuple[str, float] | str:
         return "seconds", float(cell)
     text = unicodedata.normalize("NFKC", cell).strip()
     if not text:
-        return "is blank; every row needs a time"
+        return M("blank_time", "is blank; every row needs a time")
     if _SECONDS.fullmatch(text):
         return "seconds", float(text)
     match = _COLON.fullmatch(text)
@@ -258,10 +272,12 @@ def parse_time(cell: str) -> tuple[str, float] | str:
         fraction = float(frac) if frac else 0.0
         if c is None:
             if int(b) >= 60:
-                return f"{_show(cell)} is not a time (seconds must be below 60)"
+                return M("bad_seconds", "{cell} is not a time (seconds must be below 60)",
+                         cell=_show(cell))
             return "mm:ss", int(a) * 60 + int(b) + fraction
         if int(b) >= 60 or int(c) >= 60:
-            return f"{_show(cell)} is not a time (minutes and seconds must be below 60)"
+            return M("bad_minutes", "{cell} is not a time (minutes and seconds must be below 60)",
+                     cell=_show(cell))
         return "h:mm:ss", int(a) * 3600 + int(b) * 60 + int(c) + fraction
     match = _DATETIME.fullmatch(text)
     if match:
@@ -269,15 +285,14 @@ def parse_time(cell: str) -> tuple[str, float] | str:
         try:
             moment = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
         except ValueError:
-            return f"{_show(cell)} is not a valid date and time"
+            return M("bad_datetime", "{cell} is not a valid date and time", cell=_show(cell))
         since = moment - dt.datetime(1, 1, 1)
         return "datetime", since.total_seconds() + (float(frac) if frac else 0.0)
     if text.startswith(("-", "\u2212")):
-        return f"{_show(cell)} is negative; a time is an offset from the start or a clock time"
-    return (
-        f"{_show(cell)} is not a time (use seconds, mm:ss, h:mm:ss, "
-        "or a clock time like 20:00:00 or 2024-05-01 20:00:00)"
-    )
+        return M("negative_time", "{cell} is negative; a time is an offset from the start or a "
+                 "clock time", cell=_show(cell))
+    return M("not_a_time", "{cell} is not a time (use seconds, mm:ss, h:mm:ss, or a clock time "
+             "like 20:00:00 or 2024-05-01 20:00:00)", cell=_show(cell))
 
 
 # ---------------------------------------------------------------- reading
@@ -298,11 +313,12 @@ def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> Op
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+        raise LivelabError([Problem(path, _unreadable(exc))]) from exc
     if size > MAX_OPS_BYTES:
-        raise LivelabError([Problem(
-            path, f"is {size / 2**20:,.0f} MiB; an operations export may be at most "
-                  f"{MAX_OPS_BYTES // 2**20} MiB (a day of per-second rows is about 20 MiB)")])
+        raise LivelabError([Problem(path, M(
+            "too_big", "is {size} MiB; an operations export may be at most {most} MiB (a day "
+            "of per-second rows is about 20 MiB)", size=f"{size / 2**20:,.0f}",
+            most=MAX_OPS_BYTES // 2**20))])
     formats = builtin_formats() if formats is None else list(formats)
     # ops, ops_speech and ops_products read the same file in one run: import it once.
     # The key is the content (a timestamp may not change between two quick edits).
@@ -317,7 +333,7 @@ def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> Op
             continue
         _last_read[:] = [key, table]
         return table
-    raise LivelabError([Problem(path, "is neither UTF-8 nor GB18030 text")])
+    raise LivelabError([Problem(path, M("not_text", "is neither UTF-8 nor GB18030 text"))])
 
 
 _last_read: list = []  # [key, OpsTable] of the last file read
@@ -330,8 +346,19 @@ def _digest(path: Path) -> str:
             while chunk := raw.read(1 << 20):
                 digest.update(chunk)
     except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+        raise LivelabError([Problem(path, _unreadable(exc))]) from exc
     return digest.hexdigest()
+
+
+def _unreadable(exc: OSError) -> Message:
+    return M("unreadable", "cannot be read: {error}", error=exc.strerror or str(exc))
+
+
+def _row(n: int, column: str = "") -> Message:
+    """Where in the file: ``row 3``, ``row 3, column 'gmv'``."""
+    if column:
+        return M("at_cell", "row {row}, column {column}", row=n, column=column)
+    return M("at_row", "row {row}", row=n)
 
 
 def _records(path: Path, encoding: str) -> Iterator[list[str]]:
@@ -343,7 +370,8 @@ def _records(path: Path, encoding: str) -> Iterator[list[str]]:
         try:
             yield from csv.reader(handle, delimiter=delimiter)
         except csv.Error as exc:
-            raise LivelabError([Problem(path, f"is not valid CSV: {exc}")]) from exc
+            raise LivelabError([Problem(path, M("bad_csv", "is not valid CSV: {error}",
+                                                error=str(exc)))]) from exc
 
 
 class _Problems:
@@ -354,12 +382,11 @@ class _Problems:
         self.heap: list[tuple[int, int, int, Problem]] = []  # (-row, -column, -seen, problem)
         self.seen = 0
 
-    def add(self, row: int, column_index: int, column: str, message: str) -> None:
+    def add(self, row: int, column_index: int, column: str, message: Message) -> None:
         # Numeric cells are checked a chunk of rows at a time, after the rows' times, so
         # problems arrive out of order: keep the earliest ones, whatever the order.
         self.seen += 1
-        key = f"row {row}, column {column}" if column else f"row {row}"
-        item = (-row, -column_index, -self.seen, Problem(self.path, message, key))
+        item = (-row, -column_index, -self.seen, Problem(self.path, message, _row(row, column)))
         if len(self.heap) < MAX_PROBLEMS:
             heapq.heappush(self.heap, item)
         elif item > self.heap[0]:
@@ -370,7 +397,8 @@ class _Problems:
             problems = [item[3] for item in sorted(self.heap, reverse=True)]
             if self.seen > len(problems):
                 more = self.seen - len(problems)
-                problems.append(Problem(self.path, f"… and {more} more problems"))
+                problems.append(Problem(self.path, M("more_problems", "… and {n} more problems",
+                                                     n=more)))
             raise LivelabError(problems)
 
 
@@ -388,11 +416,12 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
         with open(path, "rb") as raw:
             while chunk := raw.read(1 << 20):
                 if b"\x00" in chunk:  # csv would read a NUL-filled file as one huge line
-                    raise LivelabError([Problem(path, "contains NUL bytes: not a text export")])
+                    raise LivelabError([Problem(path, M("nul_bytes",
+                                                        "contains NUL bytes: not a text export"))])
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror}")]) from exc
+        raise LivelabError([Problem(path, _unreadable(exc))]) from exc
 
     records = _records(path, encoding)
     header = next(records, None)
@@ -400,7 +429,7 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
         header = next(records, None)
     if header is None:
         raise LivelabError(
-            [Problem(path, "is empty; expected a header row with a time column 't'")]
+            [Problem(path, M("empty", "is empty; expected a header row with a time column 't'"))]
         )
     fmt, matched = match_format(path, header, formats)
     names = {canonical: header[i].strip() for i, canonical in matched.items()}
@@ -443,7 +472,7 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
                     pass
             for row_number, cell in zip(pending_rows, cells, strict=True):
                 value = parse_number(cell)
-                if isinstance(value, str):
+                if isinstance(value, Message):
                     problems.add(row_number, i, label(canonical), value)
                     value = 0.0  # never returned: any problem fails the import
                 values[canonical].append(value)
@@ -456,11 +485,13 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
         if not "".join(record).strip():
             continue  # an empty line is not a row
         if len(record) != width and (len(record) < width or "".join(record[width:]).strip()):
-            problems.add(row, -1, "", f"has {len(record)} cells but the header has {width}")
+            problems.add(row, -1, "", M("wrong_width", "has {cells} cells but the header has "
+                                        "{width}", cells=len(record), width=width))
             continue
         if totals_row is not None:
-            problems.add(row, -1, "", f"comes after the totals row (row {totals_row}); "
-                                      "totals must be the last row")
+            problems.add(row, -1, "", M("after_totals", "comes after the totals row (row "
+                                        "{totals}); totals must be the last row",
+                                        totals=totals_row))
             continue
         t_cell = record[t_index]
         if t_cell.strip().casefold() in TOTAL_LABELS:
@@ -468,14 +499,14 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
             for i, canonical in numeric:
                 if record[i].strip():
                     parsed = parse_number(record[i])
-                    if isinstance(parsed, str):
+                    if isinstance(parsed, Message):
                         problems.add(row, i, label(canonical), parsed)
                     else:
                         totals[canonical] = parsed
             continue
         parsed_time = parse_time(t_cell)
         seconds = 0.0
-        if isinstance(parsed_time, str):
+        if isinstance(parsed_time, Message):
             problems.add(row, t_index, label("t"), parsed_time)
         else:
             form, stamp = parsed_time
@@ -485,21 +516,25 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
                 kind = "clock" if clock else "offset"
                 origin = stamp if clock else 0.0
             if kind == "offset" and form == "datetime":
-                problems.add(row, t_index, label("t"), f"{_show(t_cell)} is a date and time, "
-                             f"but the first row's {_show(first_cell)} is an offset")
+                problems.add(row, t_index, label("t"), M(
+                    "offset_then_clock", "{cell} is a date and time, but the first row's "
+                    "{first} is an offset", cell=_show(t_cell), first=_show(first_cell)))
             elif kind == "clock" and form != first_form:
-                problems.add(row, t_index, label("t"), f"{_show(t_cell)} is not a clock time "
-                             f"like the first row's {_show(first_cell)}")
+                problems.add(row, t_index, label("t"), M(
+                    "not_clock", "{cell} is not a clock time like the first row's {first}",
+                    cell=_show(t_cell), first=_show(first_cell)))
             else:
                 if kind == "clock" and form == "h:mm:ss" and previous is not None:
                     if stamp + day - origin < previous[1] - 12 * 3600:
                         day += 24 * 3600  # the clock passed midnight
                 seconds = stamp + day - origin
                 if previous is not None and seconds <= previous[1]:
-                    when = "repeats the time of" if seconds == previous[1] else "is earlier than"
-                    problems.add(row, t_index, label("t"), f"{_show(t_cell)} {when} row "
-                                 f"{previous[0]} ({_show(previous[2])}); "
-                                 "times must increase row by row")
+                    said = dict(cell=_show(t_cell), row=previous[0], before=_show(previous[2]))
+                    problems.add(row, t_index, label("t"), M(
+                        "time_repeats", "{cell} repeats the time of row {row} ({before}); "
+                        "times must increase row by row", **said) if seconds == previous[1]
+                        else M("time_earlier", "{cell} is earlier than row {row} ({before}); "
+                               "times must increase row by row", **said))
                 previous = (row, seconds, t_cell)
         if product_index is not None:
             text = record[product_index].strip()
@@ -513,7 +548,8 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
     flush()
     problems.raise_if_any()
     if not times:
-        raise LivelabError([Problem(path, "has a header but no data rows", "row 2")])
+        raise LivelabError([Problem(path, M("no_rows", "has a header but no data rows"),
+                                    _row(2))])
     # frombuffer shares the arrays' memory instead of copying every column; the table is
     # shared between analyzers, so its arrays are read-only.
     return OpsTable(

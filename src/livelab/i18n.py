@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from livelab.api.messages import CORE_DOMAIN, Message
+from livelab.api.messages import CORE_DOMAIN, Message, Messages
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,32 @@ def said(record: Any, text_key: str = "message", data_key: str | None = None) ->
     else:
         value = getattr(record, text_key, None)
     return "" if value is None else say(value)
+
+
+M = Messages(CORE_DOMAIN)
+
+
+def problem_text(problem: Any) -> str:
+    """A :class:`~livelab.api.errors.Problem` in the reader's language: ``file: key: what``."""
+    where = f"{problem.file}: {say(problem.key)}" if problem.key else f"{problem.file}"
+    return f"{where}: {say(problem.message)}"
+
+
+def error_text(exc: Any) -> str:
+    """A :class:`~livelab.LivelabError`'s problems, one per line, in the reader's language."""
+    return "\n".join(problem_text(p) for p in exc.problems)
+
+
+def problems_message(problems: Any) -> Message | str:
+    """Problems as a reason a scorecard keeps as data: one problem as a message (its words
+    translatable later), several as their text in the reader's language."""
+    if len(problems) != 1:
+        return "\n".join(problem_text(p) for p in problems)
+    p = problems[0]
+    if p.key:
+        return M("problem_at", "{file}: {key}: {problem}", file=str(p.file), key=p.key,
+                 problem=p.message)
+    return M("problem", "{file}: {problem}", file=str(p.file), problem=p.message)
 
 
 def declared(scorecard: Any, analyzer: str, text: str) -> str:

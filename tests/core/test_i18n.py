@@ -288,6 +288,28 @@ def test_the_commands_messages_and_errors_are_chinese(tmp_path):
         assert header in listed.output, header
 
 
+def test_a_plugins_errors_are_data_and_chinese_where_they_are_shown(tmp_path):
+    """The ops plugin's errors about a dashboard export name the row and the column in the
+    reader's language, and stay English in str() (logs, old callers)."""
+    import shutil
+
+    from livelab import LivelabError
+    from livelab_ops.table import read_ops
+
+    session = tmp_path / "s"
+    shutil.copytree(ROOT / "sample_sessions" / "demo_zh", session)
+    (session / "ops.csv").write_text("时间,在线人数\n00:00,10\n00:30,12\n00:20,5\n",
+                                     encoding="utf-8")
+    with pytest.raises(LivelabError) as caught:
+        read_ops(session / "ops.csv")
+    [problem] = caught.value.problems
+    assert "row 4, column '时间' (t)" in str(problem) and "times must increase" in str(problem)
+    checked = CliRunner().invoke(cli, ["check", str(session)], env=ZH)
+    assert checked.exit_code == 2
+    assert "第 4 行，'时间' (t) 列" in checked.output and "时间必须逐行递增" in checked.output
+    assert not _english_sentences(checked.output), _english_sentences(checked.output)
+
+
 def test_click_errors_are_chinese_too():
     result = CliRunner().invoke(cli, ["analyz"], env=ZH)
     assert result.exit_code == 2

@@ -264,13 +264,26 @@ def test_a_scorecard_from_before_percent_gets_it_on_reading() -> None:
 def test_a_rubric_of_another_language_is_refused_before_any_work(tmp_path: Path) -> None:
     zh = tmp_path / "zh"
     shutil.copytree(SAMPLE.parent / "demo_zh", zh, ignore=shutil.ignore_patterns(".livelab"))
-    done = livelab("analyze", str(zh), "--rubric", "anchor-basics-en", "-q", tmp=tmp_path)
+    done = livelab("--lang", "en", "analyze", str(zh), "--rubric", "anchor-basics-en", "-q",
+                   tmp=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "error: anchor-basics-en: rubric 'anchor-basics-en' is for 'en' sessions, but this "
         "session is 'zh' (stated in session.toml); choose a rubric for 'zh' or for any "
         "language (--force scores it anyway)"
     )
+    # with no language chosen, a Mandarin session is spoken to in Chinese, its errors too
+    import os
+
+    quiet = {k: v for k, v in os.environ.items()
+             if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LIVELAB_LANG")}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "livelab.cli", "analyze", str(zh), "--rubric", "anchor-basics-en",
+         "-q"], capture_output=True, text=True, timeout=600,
+        env={**quiet, "LANG": "C.UTF-8", "LIVELAB_HISTORY_DB": str(tmp_path / "h.sqlite3")},
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.startswith("错误：anchor-basics-en: ")
+    assert "'zh'（session.toml 中写明）" in done.stderr and "--force" in done.stderr
     assert not (zh / ".livelab").exists()  # nothing was decoded or cached
 
 

@@ -6,14 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from livelab.api.messages import Message
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with one input: ``file: key: message``."""
+    """One thing wrong with one input: ``file: key: message``. The message may be a
+    :class:`Message` (a plugin's ``M(kind, template, **params)``), which the views say in
+    the reader's language; ``str(problem)`` is English."""
 
     file: Path | str
-    message: str
-    key: str = ""
+    message: str | Message
+    key: str | Message = ""
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.key}" if self.key else f"{self.file}"

@@ -637,7 +637,9 @@ def _time_limit(path: Path, asked: float | None) -> float:
 
 def _problems(exc: LivelabError) -> str:
     """Every problem on one line (a gradebook cell), each naming its file."""
-    return "; ".join(" ".join(str(p).split()) for p in exc.problems)
+    from livelab.i18n import problem_text
+
+    return "; ".join(" ".join(problem_text(p).split()) for p in exc.problems)
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from livelab.api.hooks import hookimpl
 from livelab.api.speech import Transcriber, TranscriberConfig
 from livelab.api.transcript import Segment, Transcript, Word, spoken_length, to_simplified
 from livelab.builtin.whisper_models import bundled_model
+from livelab.i18n import _
 
 #: faster-whisper's own threshold for "this segment repeats itself".
 COMPRESSION_LIMIT = 2.4
@@ -298,8 +299,9 @@ def named_model(name: str) -> Path:
             [
                 Problem(
                     "--model",
-                    f"{name!r} is neither a model folder nor a faster-whisper model name "
-                    f"(names: {', '.join(available_models())})",
+                    _("{name} is neither a model folder nor a faster-whisper model name "
+                      "(names: {names})").format(name=repr(name),
+                                                 names=", ".join(available_models())),
                 )
             ]
         )
@@ -314,9 +316,10 @@ def named_model(name: str) -> Path:
             [
                 Problem(
                     "--model",
-                    f"{name!r} is not downloaded and could not be fetched "
-                    f"({type(exc).__name__}: no network?); leave --model out to use the "
-                    "bundled model, or give a local CTranslate2 model folder",
+                    _("{name} is not downloaded and could not be fetched ({error}: no "
+                      "network?); leave --model out to use the bundled model, or give a local "
+                      "CTranslate2 model folder").format(name=repr(name),
+                                                         error=type(exc).__name__),
                 )
             ]
         ) from None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livelab.api.errors import LivelabError, Problem
+from livelab.i18n import _
 
 #: Overrides the user cache directory (platformdirs ``user_cache_dir("livelab")``).
 ENV_CACHE_DIR = "LIVELAB_CACHE_DIR"
@@ -126,7 +127,8 @@ def bundled_model(language: str) -> tuple[Path, str]:
     if language == "zh":
         return assemble(WHISPER_BASE), WHISPER_BASE.name
     raise LivelabError(
-        [Problem("model", f"no bundled speech model for language {language!r}; pass --model")]
+        [Problem("model", _("no bundled speech model for language {language}; pass --model")
+                 .format(language=repr(language)))]
     )
 
 
@@ -275,7 +277,7 @@ def _hash(path: Path) -> tuple[int, str]:
 def _replace_dir(tmp: Path, target: Path, model: SplitModel) -> None:
     """Rename ``tmp`` to ``target``; an invalid old ``target`` is moved aside first. If another
     process won the race with a valid folder, keep theirs."""
-    for _ in range(3):
+    for _attempt in range(3):
         try:
             os.rename(tmp, target)
             return

@@ -80,7 +80,9 @@ class LivelabGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LivelabError as exc:
-            raise UserError(str(exc)) from None
+            from livelab.i18n import error_text
+
+            raise UserError(error_text(exc)) from None
         except OSError as exc:
             # A file that cannot be written or read (full disk, read-only folder, a path
             # through a file) is named in one line; what finished before it is kept.

@@ -28,13 +28,13 @@ def check_command(obj: dict[str, Any], sessions: tuple[Path, ...], rubric: str |
     Exit code 0 when every session is fine (warnings allowed), 2 when any has a problem.
     """
     from livelab.engine.runner import check_session
-    from livelab.i18n import _
+    from livelab.i18n import _, problem_text
 
     failed = 0
     for path in sessions:
         found = check_session(path, rubric, (obj or {}).get("plugins_dirs", ()))
         for p in found.problems:
-            click.echo(error_line(p), err=True)
+            click.echo(error_line(problem_text(p)), err=True)
         for warning in found.warnings:
             click.echo(warning_line(warning), err=True)
         if found.problems or found.session is None:

@@ -13,30 +13,34 @@ import click
 def read_scorecards(path: Path) -> list[dict[str, Any]]:
     """Scorecards (or batch error entries) from a scorecard ``.json`` or a ``.jsonl`` of them."""
     from livelab.api.errors import LivelabError, Problem
+    from livelab.i18n import _
 
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot read: {exc.strerror or exc}")]) from None
+        raise LivelabError([Problem(path, _("cannot be read: {why}").format(
+            why=exc.strerror or exc))]) from None
     except UnicodeDecodeError:
-        raise LivelabError([Problem(path, "not UTF-8 text; expected a JSON scorecard")]) from None
+        raise LivelabError([Problem(path, _("not UTF-8 text; expected a JSON scorecard"))]
+                           ) from None
     docs: list[tuple[str, Any]] = []
     try:
         if path.suffix.lower() == ".jsonl":
-            docs = [(f"line {n}", json.loads(line))
+            docs = [(_("line {n}").format(n=n), json.loads(line))
                     for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         else:
             docs = [("", json.loads(text))]
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}" if path.suffix.lower() != ".jsonl" else ""
-        raise LivelabError([Problem(path, f"not valid JSON ({exc.msg})", where)]) from None
+        where = _("line {n}").format(n=exc.lineno) if path.suffix.lower() != ".jsonl" else ""
+        raise LivelabError([Problem(path, _("not valid JSON ({why})").format(why=exc.msg),
+                                    where)]) from None
     from livelab.scoring.scorecard import read_entry
 
     out = []
     for key, doc in docs:
         if not isinstance(doc, dict):  # a list, a number, a string: never read as a path
-            raise LivelabError([Problem(path, "is not a livelab scorecard (not a JSON object)",
-                                        key)])
+            raise LivelabError([Problem(path, _("is not a livelab scorecard (not a JSON "
+                                                "object)"), key)])
         # Read as livelab reads its own scorecards (checked, upgraded), so an edited file
         # is an error naming what is wrong, never a traceback or a page of wrong numbers.
         try:

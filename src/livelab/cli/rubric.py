@@ -77,7 +77,7 @@ def rubric_validate(obj: dict[str, Any], files: tuple[Path, ...]) -> None:
     """Validate rubric FILES against the loaded plugins' metrics."""
     from livelab.api.errors import LivelabError
     from livelab.engine.plugins import load_plugins, metric_specs
-    from livelab.i18n import _
+    from livelab.i18n import _, problem_text
     from livelab.scoring.rubric import find_rubric, load_rubric
 
     load_plugins((obj or {}).get("plugins_dirs", ()))
@@ -89,7 +89,7 @@ def rubric_validate(obj: dict[str, Any], files: tuple[Path, ...]) -> None:
         except LivelabError as exc:
             failed = True
             for p in exc.problems:
-                click.echo(error_line(p), err=True)
+                click.echo(error_line(problem_text(p)), err=True)
             continue
         click.echo(_("ok: {file} — {id}, {n} criteria, {points} points").format(
             file=f, id=r.id, n=len(r.criteria), points=f"{r.max_total:g}"))

@@ -454,7 +454,9 @@ def _audio_and_speech(
     try:
         audio = decode_audio_track(session.media)
     except LivelabError as exc:
-        return None, None, str(exc)
+        from livelab.i18n import error_text
+
+        return None, None, error_text(exc)
     timings["audio_decode"] = time.perf_counter() - t0
     say("audio", 1.0, _("audio decoded ({seconds:.0f} s)").format(seconds=len(audio) / SAMPLE_RATE))
     if transcriber is None or transcript is not None:
@@ -509,8 +511,11 @@ def _video_pass(
     try:
         video = VideoPass(recording, frame_options, info)
     except LivelabError as exc:
+        from livelab.i18n import problems_message
+
         for a in frame_analyzers:
-            runs[a.name] = AnalyzerRun(a.name, a.version, "not run", str(exc))
+            runs[a.name] = AnalyzerRun(a.name, a.version, "not run",
+                                       problems_message(exc.problems))
         return None, {}
     sinks: dict[str, FrameSink] = {}
     for a in frame_analyzers:
@@ -573,7 +578,10 @@ def _checked(findings: Findings) -> Findings:
 
 def _failed(analyzer: Analyzer, exc: BaseException) -> AnalyzerRun:
     if isinstance(exc, LivelabError):  # bad input (a malformed products.yaml, …), not a bug
-        return AnalyzerRun(analyzer.name, analyzer.version, "failed", str(exc))
+        from livelab.i18n import problems_message
+
+        return AnalyzerRun(analyzer.name, analyzer.version, "failed",
+                           problems_message(exc.problems))
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
     return AnalyzerRun(

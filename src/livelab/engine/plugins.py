@@ -18,6 +18,7 @@ from livelab.api import hooks as hookspecs
 from livelab.api.analysis import SIGNALS, Analyzer, MetricSpec, OpsFormat
 from livelab.api.errors import PluginError, Problem
 from livelab.engine.version import package_version
+from livelab.i18n import _
 
 ENTRY_POINT_GROUP = "livelab"
 #: Comma-separated plugin names; when set, only these entry-point plugins load.
@@ -129,7 +130,7 @@ def load_plugins(plugins_dirs: Iterable[Path | str] = ()) -> None:
 def load_plugins_dir(directory: Path) -> None:
     """Load every ``*.py`` file in ``directory`` as a single-file plugin."""
     if not directory.is_dir():
-        raise PluginError([Problem(directory, "plugins directory does not exist")])
+        raise PluginError([Problem(directory, _("plugins directory does not exist"))])
     for path in sorted(directory.glob("*.py")):
         if pm.has_plugin(path.stem):
             if _infos.get(path.stem, PluginInfo("", "", "")).source != str(path):

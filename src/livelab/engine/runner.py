@@ -18,6 +18,7 @@ from livelab.engine.plugins import (
     plugin_failures,
     plugin_infos,
 )
+from livelab.i18n import _
 from livelab.inputs.session import Session, load_probed_session
 from livelab.media.decode import MediaInfo
 from livelab.scoring.rubric import Rubric, find_rubric, load_rubric, shipped
@@ -98,7 +99,8 @@ def _refuse_other_language(job: Job, rubric: Rubric | None, session: Session) ->
     if rubric is not None and not job.any_language and (
         mismatch := language_mismatch(rubric, session)
     ):
-        raise LivelabError([Problem(str(job.rubric), f"{mismatch} (--force scores it anyway)")])
+        raise LivelabError([Problem(str(job.rubric), _("{problem} (--force scores it anyway)")
+                                    .format(problem=mismatch))])
 
 
 def sample_session(language: str = "en") -> Path:
@@ -170,8 +172,8 @@ def check_session(
             found.problems.extend(exc.problems)
         except plugin_failures() as exc:  # a plugin's bug is reported, never a traceback
             found.problems.append(
-                Problem(path, f"analyzer {analyzer.name!r} could not check its inputs: "
-                              f"{type(exc).__name__}: {exc}")
+                Problem(path, _("analyzer {name} could not check its inputs: {error}").format(
+                    name=repr(analyzer.name), error=f"{type(exc).__name__}: {exc}"))
             )
     if rubric is not None:
         try:
@@ -198,9 +200,9 @@ def language_mismatch(rubric: Rubric, session: Session) -> str:
     written for English speaking rates (wpm) scores Mandarin (字/min) wrongly."""
     if rubric.language in ("any", session.language):
         return ""
-    source = "stated in session.toml" if session.language_source == "stated" else "detected"
-    return (
-        f"rubric {rubric.id!r} is for {rubric.language!r} sessions, but this session is "
-        f"{session.language!r} ({source}); choose a rubric for {session.language!r} "
-        "or for any language"
-    )
+    source = _("stated in session.toml") if session.language_source == "stated" else _("detected")
+    return _(
+        "rubric {rubric} is for {wanted} sessions, but this session is {language} ({source}); "
+        "choose a rubric for {language} or for any language"
+    ).format(rubric=repr(rubric.id), wanted=repr(rubric.language),
+             language=repr(session.language), source=source)

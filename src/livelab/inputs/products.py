@@ -25,6 +25,7 @@ from livelab.api.products import (
     SellingPoint,
 )
 from livelab.api.transcript import printable
+from livelab.i18n import N_, _
 from livelab.inputs.yamlfile import load_yaml
 
 _PRODUCT_KEYS = frozenset(
@@ -71,27 +72,30 @@ def load_products(path: Path | str) -> tuple[ProductCard, ...]:
     check = _Checker(path)
     if data is None:
         raise LivelabError(
-            [Problem(path, "is empty; expected a 'products:' list of product cards")]
+            [Problem(path, _("is empty; expected a 'products:' list of product cards"))]
         )
     if isinstance(data, dict):
         unknown = sorted(set(data) - {"products"})
         for key in unknown:
-            check.bad(str(key), "unknown key (a products file has one key, 'products')")
+            check.bad(str(key), _("unknown key (a products file has one key, 'products')"))
         items = data.get("products")
     else:
         items = None
         check.bad(
-            "products", f"the file must be a mapping with a 'products:' list, not {_kind(data)}"
+            "products", _("the file must be a mapping with a 'products:' list, not {kind}").format(
+                kind=_kind(data))
         )
     if items is None and not check.problems:
-        check.bad("products", "missing; expected a 'products:' list of product cards")
+        check.bad("products", _("missing; expected a 'products:' list of product cards"))
     elif items is not None and not isinstance(items, list):
-        check.bad("products", f"must be a list of product cards, not {_kind(items)}")
+        check.bad("products", _("must be a list of product cards, not {kind}").format(
+            kind=_kind(items)))
     elif isinstance(items, list) and not items:
-        check.bad("products", "is empty; list at least one product card")
+        check.bad("products", _("is empty; list at least one product card"))
     elif isinstance(items, list) and len(items) > MAX_PRODUCTS:
-        raise LivelabError([Problem(path, f"has {len(items)} product cards; a session may "
-                                    f"list at most {MAX_PRODUCTS}", "products")])  # fmt: skip
+        raise LivelabError([Problem(path, _(
+            "has {n} product cards; a session may list at most {most}"
+        ).format(n=len(items), most=MAX_PRODUCTS), "products")])
     products: list[ProductCard] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items if isinstance(items, list) else []):
@@ -101,7 +105,8 @@ def load_products(path: Path | str) -> tuple[ProductCard, ...]:
         if product.id in seen:
             check.bad(
                 f"products[{i}].id",
-                f"duplicate product id {product.id!r} (also products[{seen[product.id]}])",
+                _("duplicate product id {id} (also products[{n}])").format(
+                    id=repr(product.id), n=seen[product.id]),
             )
         seen.setdefault(product.id, i)
         products.append(product)
@@ -111,30 +116,28 @@ def load_products(path: Path | str) -> tuple[ProductCard, ...]:
 
 
 def _kind(value: Any) -> str:
-    return {
-        dict: "a mapping",
-        list: "a list",
-        bool: "true/false",
-        int: "a number",
-        float: "a number",
-        str: "text",
-        type(None): "nothing",
-    }.get(type(value), type(value).__name__)
+    names = {dict: N_("a mapping"), list: N_("a list"), bool: N_("true/false"),
+             int: N_("a number"), float: N_("a number"), str: N_("text"),
+             type(None): N_("nothing")}  # fmt: skip
+    return _(names[type(value)]) if type(value) in names else type(value).__name__
 
 
 def _product(check: _Checker, key: str, item: Any, folder: Path) -> ProductCard | None:
     if not isinstance(item, dict):
-        check.bad(key, f"a product card must be a mapping of keys, not {_kind(item)}")
+        check.bad(key, _("a product card must be a mapping of keys, not {kind}").format(
+            kind=_kind(item)))
         return None
     raw_id = item.get("id")
-    label = f"product {raw_id!r}" if isinstance(raw_id, str) and raw_id.strip() else key
+    label = (_("product {id}").format(id=repr(raw_id)) if isinstance(raw_id, str)
+             and raw_id.strip() else key)  # fmt: skip
     before = len(check.problems)
 
     def bad(sub: str, message: str) -> None:
-        check.bad(f"{key}.{sub}" if sub else key, f"{label}: {message}")
+        check.bad(f"{key}.{sub}" if sub else key, _("{product}: {message}").format(
+            product=label, message=message))
 
     for unknown in sorted(set(map(str, item)) - _PRODUCT_KEYS):
-        bad(unknown, f"unknown key (known: {', '.join(sorted(_PRODUCT_KEYS))})")
+        bad(unknown, _("unknown key (known: {keys})").format(keys=", ".join(sorted(_PRODUCT_KEYS))))
     pid = _text(bad, item, "id", required=True)
     name = _text(bad, item, "name", required=True)
     aliases = _texts(bad, item, "aliases")
@@ -143,17 +146,19 @@ def _product(check: _Checker, key: str, item: Any, folder: Path) -> ProductCard 
     currency = _text(bad, item, "currency")
     planned = _number(bad, item, "planned_minutes")
     if planned is not None and planned <= 0:
-        bad("planned_minutes", "must be more than 0")
+        bad("planned_minutes", _("must be more than 0"))
     promotion = None
     promo = item.get("promotion")
     if promo is not None:
         if isinstance(promo, str):
             promotion = Promotion(terms=promo)
         elif not isinstance(promo, dict):
-            bad("promotion", f"must be a mapping with 'price' and/or 'terms', not {_kind(promo)}")
+            bad("promotion", _("must be a mapping with 'price' and/or 'terms', not {kind}").format(
+                kind=_kind(promo)))
         else:
             for unknown in sorted(set(map(str, promo)) - _PROMOTION_KEYS):
-                bad(f"promotion.{unknown}", "unknown key (known: price, terms)")
+                bad(f"promotion.{unknown}", _("unknown key (known: {keys})").format(
+                    keys="price, terms"))
 
             def pbad(sub: str, message: str) -> None:
                 bad(f"promotion.{sub}", message)
@@ -166,13 +171,14 @@ def _product(check: _Checker, key: str, item: Any, folder: Path) -> ProductCard 
             if m not in MENTIONS:
                 bad(
                     f"required_mentions[{j}]",
-                    f"unknown mention {m!r} (known: {', '.join(MENTIONS)})",
+                    _("unknown mention {mention} (known: {known})").format(
+                        mention=repr(m), known=", ".join(MENTIONS)),
                 )
         mentions = tuple(dict.fromkeys(raw))
     if "price" in mentions and price is None and (promotion is None or promotion.price is None):
-        bad("price", "required_mentions lists 'price' but the card gives no price")
+        bad("price", _("required_mentions lists 'price' but the card gives no price"))
     if "promotion" in mentions and promotion is None:
-        bad("promotion", "required_mentions lists 'promotion' but the card has no promotion")
+        bad("promotion", _("required_mentions lists 'promotion' but the card has no promotion"))
     points = _points(bad, item.get("selling_points"))
     image = None
     if item.get("image") is not None:
@@ -186,33 +192,37 @@ def _product(check: _Checker, key: str, item: Any, folder: Path) -> ProductCard 
 
 def _points(bad: Any, raw: Any) -> tuple[SellingPoint, ...]:
     if raw is None:
-        bad("selling_points", "missing; list the product's selling points (id, label, phrasings)")
+        bad("selling_points", _("missing; list the product's selling points (id, label, "
+                                "phrasings)"))
         return ()
     if not isinstance(raw, list):
-        bad("selling_points", f"must be a list of selling points, not {_kind(raw)}")
+        bad("selling_points", _("must be a list of selling points, not {kind}").format(
+            kind=_kind(raw)))
         return ()
     if not raw:
-        bad("selling_points", "is empty; a product needs at least one selling point")
+        bad("selling_points", _("is empty; a product needs at least one selling point"))
     points: list[SellingPoint] = []
     ids: dict[str, int] = {}
     for j, sp in enumerate(raw):
         where = f"selling_points[{j}]"
         if not isinstance(sp, dict):
-            bad(where, f"a selling point must be a mapping (id, label, phrasings), not {_kind(sp)}")
+            bad(where, _("a selling point must be a mapping (id, label, phrasings), not {kind}")
+                .format(kind=_kind(sp)))
             continue
 
         def spbad(sub: str, message: str, where: str = where) -> None:
             bad(f"{where}.{sub}", message)
 
         for unknown in sorted(set(map(str, sp)) - _POINT_KEYS):
-            spbad(unknown, "unknown key (known: id, label, phrasings)")
+            spbad(unknown, _("unknown key (known: {keys})").format(keys="id, label, phrasings"))
         sid = _text(spbad, sp, "id", required=True)
         label = _text(spbad, sp, "label") or sid
         phrasings = _texts(spbad, sp, "phrasings") or ((label,) if label else ())
         if "phrasings" in sp and not phrasings and isinstance(sp["phrasings"], list):
-            spbad("phrasings", "is empty; give at least one way a person might say it")
+            spbad("phrasings", _("is empty; give at least one way a person might say it"))
         if sid in ids:
-            spbad("id", f"duplicate selling point id {sid!r} (also selling_points[{ids[sid]}])")
+            spbad("id", _("duplicate selling point id {id} (also selling_points[{n}])").format(
+                id=repr(sid), n=ids[sid]))
         ids.setdefault(sid, j)
         points.append(SellingPoint(sid, label, phrasings))
     return tuple(points)
@@ -220,23 +230,26 @@ def _points(bad: Any, raw: Any) -> tuple[SellingPoint, ...]:
 
 def _image(bad: Any, raw: Any, folder: Path) -> Path | None:
     if not isinstance(raw, str) or not raw.strip():
-        bad("image", f"must be a file path relative to the products file, not {_kind(raw)}")
+        bad("image", _("must be a file path relative to the products file, not {kind}").format(
+            kind=_kind(raw)))
         return None
     candidate = Path(raw)
     if candidate.is_absolute():
-        bad("image", f"{raw!r} is absolute; give a path relative to the products file")
+        bad("image", _("{path} is absolute; give a path relative to the products file").format(
+            path=repr(raw)))
         return None
     target = (folder / candidate).resolve()
     if not target.is_relative_to(folder.resolve()):
-        bad("image", f"{raw!r} points outside the products file's folder")
+        bad("image", _("{path} points outside the products file's folder").format(path=repr(raw)))
         return None
     if not target.is_file():
-        bad("image", f"file {raw!r} does not exist")
+        bad("image", _("file {path} does not exist").format(path=repr(raw)))
         return None
     size = image_size(target)
     if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
-        bad("image", f"{raw!r} is {size[0]}×{size[1]} pixels; a product picture may have at "
-                     f"most {MAX_IMAGE_PIXELS // 1_000_000} million (resize it)")  # fmt: skip
+        bad("image", _("{path} is {width}×{height} pixels; a product picture may have at most "
+                       "{most} million (resize it)").format(
+            path=repr(raw), width=size[0], height=size[1], most=MAX_IMAGE_PIXELS // 1_000_000))
         return None
     return target
 
@@ -255,7 +268,7 @@ def image_size(path: Path) -> tuple[int, int] | None:
             if head[:2] != b"\xff\xd8":
                 return None
             f.seek(2)
-            for _ in range(1000):  # segments before the frame header
+            for _segment in range(1000):  # segments before the frame header
                 marker = f.read(2)
                 if len(marker) < 2 or marker[0] != 0xFF:
                     return None
@@ -275,17 +288,18 @@ def _text(bad: Any, item: dict, key: str, required: bool = False) -> str:
     value = item.get(key)
     if value is None:
         if required:
-            bad(key, "missing (required)")
+            bad(key, _("missing (required)"))
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        bad(key, f"must be text, not {_kind(value)}")
+        bad(key, _("must be text, not {kind}").format(kind=_kind(value)))
         return ""
     if len(str(value)) > MAX_TEXT_CHARS:
-        bad(key, f"is {len(str(value))} characters long; at most {MAX_TEXT_CHARS}")
+        bad(key, _("is {n} characters long; at most {most}").format(n=len(str(value)),
+                                                                    most=MAX_TEXT_CHARS))
         return ""
     text = printable(str(value)).strip()
     if required and not text:
-        bad(key, "is empty")
+        bad(key, _("is empty"))
     return text
 
 
@@ -296,17 +310,18 @@ def _texts(bad: Any, item: dict, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]  # a single phrasing written without brackets
     if not isinstance(value, list):
-        bad(key, f"must be a list of text, not {_kind(value)}")
+        bad(key, _("must be a list of text, not {kind}").format(kind=_kind(value)))
         return ()
     if len(value) > MAX_LIST:
-        bad(key, f"has {len(value)} entries; at most {MAX_LIST}")
+        bad(key, _("has {n} entries; at most {most}").format(n=len(value), most=MAX_LIST))
         return ()
     out: list[str] = []
     for j, v in enumerate(value):
         if isinstance(v, bool) or not isinstance(v, str | int | float) or not str(v).strip():
-            bad(f"{key}[{j}]", f"must be non-empty text, not {_kind(v)}")
+            bad(f"{key}[{j}]", _("must be non-empty text, not {kind}").format(kind=_kind(v)))
         elif len(str(v)) > MAX_TEXT_CHARS:
-            bad(f"{key}[{j}]", f"is {len(str(v))} characters long; at most {MAX_TEXT_CHARS}")
+            bad(f"{key}[{j}]", _("is {n} characters long; at most {most}").format(
+                n=len(str(v)), most=MAX_TEXT_CHARS))
         else:
             out.append(printable(str(v)).strip())
     return tuple(out)
@@ -317,10 +332,11 @@ def _number(bad: Any, item: dict, key: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        bad(key, f"must be a number, not {_kind(value)} ({value!r})")
+        bad(key, _("must be a number, not {kind} ({value})").format(kind=_kind(value),
+                                                                    value=repr(value)))
         return None
     if value < 0:
-        bad(key, "must not be negative")
+        bad(key, _("must not be negative"))
         return None
     return float(value)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livelab.api.errors import LivelabError, Problem
+from livelab.i18n import _
 from livelab.reports.gradebook import BOM, FORMULA_STARTS, neutralise
 from livelab.scoring.rubric import Rubric
 from livelab.scoring.scorecard import JudgeEntry, Scorecard, SessionInfo, apply_rubric
@@ -60,7 +61,7 @@ def template_csv(rubric: Rubric, judges: Sequence[str], sessions: Sequence[str])
     judged = rubric.judged
     if not judged:
         raise LivelabError(
-            [Problem(rubric.path, "has no judged criteria (add `judged: true` to a criterion)")]
+            [Problem(rubric.path, _("has no judged criteria (add `judged: true` to a criterion)"))]
         )
     scale = rubric.judging.scale
     header = [JUDGE_COLUMN, SESSION_COLUMN]
@@ -84,11 +85,13 @@ def read_judges_csv(path: Path, rubric: Rubric) -> list[JudgeScore]:
     problems: list[Problem] = []
 
     def bad(row: int, column: str, message: str) -> None:
-        where = f"row {row}, column {column!r}" if column else f"row {row}"
+        where = (_("row {n}, column {column}").format(n=row, column=repr(column)) if column
+                 else _("row {n}").format(n=row))  # fmt: skip
         problems.append(Problem(path, message, where))
 
     if not rows or not any(cell.strip() for cell in rows[0]):
-        raise LivelabError([Problem(path, "is empty: expected a header row (judge, session, …)")])
+        raise LivelabError([Problem(path, _("is empty: expected a header row (judge, session, "
+                                            "…)"))])
     judged = {c.id: c for c in rubric.judged}
     all_ids = {c.id for c in rubric.criteria}
     columns: dict[int, str] = {}  # column index → judge/session/criterion id
@@ -97,28 +100,31 @@ def read_judges_csv(path: Path, rubric: Rubric) -> list[JudgeScore]:
         match = _HEADER.match(cell)
         if not match:
             if cell:
-                bad(1, raw, "is not a column this sheet understands")
+                bad(1, raw, _("is not a column this sheet understands"))
             continue
         name = match.group(1)
         if name.lower() in (JUDGE_COLUMN, SESSION_COLUMN, *NOTE_COLUMNS):
             name = name.lower()
         elif name in all_ids and name not in judged:
-            bad(1, raw, f"criterion {name!r} is scored by the machine, not judges, in {rubric.id}")
+            bad(1, raw, _("criterion {name} is scored by the machine, not judges, in {rubric}")
+                .format(name=repr(name), rubric=rubric.id))
             continue
         elif name not in judged:
-            known = ", ".join(judged) or "none"
-            bad(1, raw, f"unknown criterion {name!r} (judged criteria in {rubric.id}: {known})")
+            known = ", ".join(judged) or _("none")
+            bad(1, raw, _("unknown criterion {name} (judged criteria in {rubric}: {known})")
+                .format(name=repr(name), rubric=rubric.id, known=known))
             continue
         if name in columns.values():
-            bad(1, raw, f"column {name!r} appears twice")
+            bad(1, raw, _("column {name} appears twice").format(name=repr(name)))
             continue
         columns[i] = name
     present = set(columns.values())
     if JUDGE_COLUMN not in present:
-        problems.append(Problem(path, "missing column 'judge'", "row 1"))
+        problems.append(Problem(path, _("missing column 'judge'"), _("row {n}").format(n=1)))
     for cid in judged:
         if cid not in present:
-            problems.append(Problem(path, f"missing column for judged criterion {cid!r}", "row 1"))
+            problems.append(Problem(path, _("missing column for judged criterion {id}").format(
+                id=repr(cid)), _("row {n}").format(n=1)))
     if problems:
         raise LivelabError(problems)
 
@@ -134,22 +140,25 @@ def read_judges_csv(path: Path, rubric: Rubric) -> list[JudgeScore]:
         session = _unneutralise(cells.get(SESSION_COLUMN, "").strip())
         if not judge:
             if entered:
-                bad(n, JUDGE_COLUMN, "is empty: whose scores are these?")
+                bad(n, JUDGE_COLUMN, _("is empty: whose scores are these?"))
             continue  # a blank row, or a judge who has not filled in yet
         if (judge, session) in seen:
             bad(
                 n,
                 JUDGE_COLUMN,
-                f"{judge!r} already scored this session on row {seen[judge, session]}",
+                _("{judge} already scored this session on row {n}").format(
+                    judge=repr(judge), n=seen[judge, session]),
             )
             continue
         seen[judge, session] = n
         for cid, cell in entered.items():
             value = _number(cell)
             if value is None:
-                bad(n, cid, f"{cell!r} is not a number (cells are read as text, never as formulas)")
+                bad(n, cid, _("{cell} is not a number (cells are read as text, never as "
+                              "formulas)").format(cell=repr(cell)))
             elif not 0 <= value <= top[cid]:
-                bad(n, cid, f"{value:g} is out of range: scores run from 0 to {top[cid]:g}")
+                bad(n, cid, _("{value} is out of range: scores run from 0 to {top}").format(
+                    value=f"{value:g}", top=f"{top[cid]:g}"))
             else:
                 scores.append(JudgeScore(judge, session, cid, value, value / top[cid], n))
     if problems:
@@ -161,7 +170,8 @@ def _decode(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
+        raise LivelabError([Problem(path, _("cannot be read: {why}").format(
+            why=exc.strerror or exc))]) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -170,7 +180,7 @@ def _decode(path: Path) -> str:
         # Excel on a Chinese Windows saves "CSV" in the local code page.
         return raw.decode("gb18030")
     except UnicodeDecodeError:
-        raise LivelabError([Problem(path, "is neither UTF-8 nor GB18030 text")]) from None
+        raise LivelabError([Problem(path, _("is neither UTF-8 nor GB18030 text"))]) from None
 
 
 def _number(cell: str) -> float | None:
@@ -193,8 +203,9 @@ def scores_for(
             [
                 Problem(
                     path,
-                    f"no row is for session {session_key(session)!r} (sessions in the file: "
-                    f"{found}); put the session's folder name in the session column",
+                    _("no row is for session {session} (sessions in the file: {found}); put the "
+                      "session's folder name in the session column").format(
+                        session=repr(session_key(session)), found=found),
                 )
             ]
         )
@@ -230,7 +241,7 @@ def rubric_of(
         return load_rubric(find_rubric(override), known_metrics=metric_specs())
     info = scorecard.rubric
     if info is None:
-        raise LivelabError([Problem(where, "was scored without a rubric; pass --rubric")])
+        raise LivelabError([Problem(where, _("was scored without a rubric; pass --rubric"))])
     candidates = [Path(info.path)]
     if info.id in builtin_rubrics():
         candidates.append(builtin_rubrics()[info.id])
@@ -243,8 +254,9 @@ def rubric_of(
         [
             Problem(
                 where,
-                f"its rubric {info.id!r} ({info.path}) is missing or has changed "
-                "since it was scored; pass --rubric NAME|FILE to re-score with the current one",
+                _("its rubric {id} ({path}) is missing or has changed since it was scored; pass "
+                  "--rubric NAME|FILE to re-score with the current one").format(
+                    id=repr(info.id), path=info.path),
             )
         ]
     )

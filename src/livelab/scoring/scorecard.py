@@ -21,6 +21,7 @@ from livelab.api.errors import LivelabError, Problem
 from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.transcript import Transcript
 from livelab.engine.version import package_version
+from livelab.i18n import _
 from livelab.scoring.rubric import ROLES, Criterion, ProductTime, Rubric, outcome_of
 
 if TYPE_CHECKING:
@@ -741,7 +742,8 @@ def read_scorecard(source: Path | str | Mapping[str, Any], where: str = "") -> S
     if isinstance(entry, GradeError):
         origin = "scorecard" if isinstance(source, Mapping) else source
         raise LivelabError(
-            [Problem(origin, f"is a failed grade of {entry.path}, not a scorecard", where)]
+            [Problem(origin, _("is a failed grade of {path}, not a scorecard").format(
+                path=entry.path), where)]
         )
     return entry
 
@@ -756,25 +758,29 @@ def read_entry(source: Path | str | Mapping[str, Any], where: str = "") -> Entry
         try:
             data = json.loads(origin.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise LivelabError([Problem(origin, "scorecard file not found")]) from None
+            raise LivelabError([Problem(origin, _("scorecard file not found"))]) from None
         except OSError as exc:
-            problem = Problem(origin, f"cannot be read: {exc.strerror or exc}")
+            problem = Problem(origin, _("cannot be read: {why}").format(why=exc.strerror or exc))
             raise LivelabError([problem]) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise LivelabError([Problem(origin, f"is not a JSON scorecard: {exc}")]) from None
+            raise LivelabError([Problem(origin, _("is not a JSON scorecard: {why}").format(
+                why=exc))]) from None
     if is_grade_error(data):
         return GradeError.from_dict(data)
     schema = str(data.get("schema", "")) if isinstance(data, Mapping) else ""
     if not schema.startswith(SCHEMA_PREFIX):
         raise LivelabError(
-            [Problem(origin, f"is not a livelab scorecard (no {SCHEMA_PREFIX}N schema)", where)]
+            [Problem(origin, _("is not a livelab scorecard (no {schema}N schema)").format(
+                schema=SCHEMA_PREFIX), where)]
         )
     version = schema.removeprefix(SCHEMA_PREFIX)
     if not version.isdigit() or int(version) not in VERSIONS:
         raise LivelabError(
-            [Problem(origin, f"has schema {schema!r}, which this livelab cannot read "
-                     f"(it reads {', '.join(SCHEMA_PREFIX + str(v) for v in VERSIONS)}): "
-                     "a newer livelab wrote it", where)]  # fmt: skip
+            [Problem(origin, _(
+                "has schema {schema}, which this livelab cannot read (it reads {known}): a "
+                "newer livelab wrote it"
+            ).format(schema=repr(schema),
+                     known=", ".join(SCHEMA_PREFIX + str(v) for v in VERSIONS)), where)]
         )
     problems = _check(data)
     if problems:
@@ -782,8 +788,9 @@ def read_entry(source: Path | str | Mapping[str, Any], where: str = "") -> Entry
     try:
         return _parse(data, int(version))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise LivelabError([Problem(origin, f"is a malformed scorecard ({what})", where)]) from None
+        what = _("missing key {key}").format(key=exc) if isinstance(exc, KeyError) else str(exc)
+        raise LivelabError([Problem(origin, _("is a malformed scorecard ({what})").format(
+            what=what), where)]) from None
 
 
 _SHAPES: dict[str, tuple[type, ...]] = {
@@ -897,7 +904,7 @@ def read_results(path: Path) -> list[tuple[int, Entry]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise LivelabError([Problem(path, f"cannot be read: {exc}")]) from None
+        raise LivelabError([Problem(path, _("cannot be read: {why}").format(why=exc))]) from None
     out: list[tuple[int, Entry]] = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
@@ -905,11 +912,13 @@ def read_results(path: Path) -> list[tuple[int, Entry]]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise LivelabError([Problem(path, f"is not JSON: {exc.msg}", f"line {n}")]) from None
+            raise LivelabError([Problem(path, _("is not JSON: {why}").format(why=exc.msg),
+                                        _("line {n}").format(n=n))]) from None
         if not isinstance(data, Mapping):
-            raise LivelabError([Problem(path, "is not a livelab scorecard", f"line {n}")])
+            raise LivelabError([Problem(path, _("is not a livelab scorecard"),
+                                        _("line {n}").format(n=n))])
         try:
-            out.append((n, read_entry(data, f"line {n}")))
+            out.append((n, read_entry(data, _("line {n}").format(n=n))))
         except LivelabError as exc:  # name the file, not "document"
             raise LivelabError([Problem(path, p.message, p.key) for p in exc.problems]) from None
     return out

@@ -125,7 +125,7 @@ def test_malformed_chat_lines_are_named_by_line_and_key(tmp_path):
     )
     with pytest.raises(livelab.LivelabError) as info:
         read_chat(path)
-    found = [(p.key, p.message) for p in info.value.problems]
+    found = [(str(p.key), str(p.message)) for p in info.value.problems]
     assert all(Path(p.file) == path for p in info.value.problems)
     keys = [k for k, _ in found]
     assert keys == [
@@ -159,10 +159,9 @@ def test_many_bad_lines_are_capped_and_counted(tmp_path):
         read_chat(path)
     problems = info.value.problems
     assert len(problems) == MAX_PROBLEMS + 1
-    assert problems[0].key == "line 1, key 't'" and problems[MAX_PROBLEMS - 1].key.startswith(
-        f"line {MAX_PROBLEMS},"
-    )
-    assert problems[-1].message == "… and 7 more problems"
+    assert str(problems[0].key) == "line 1, key 't'"
+    assert str(problems[MAX_PROBLEMS - 1].key).startswith(f"line {MAX_PROBLEMS},")
+    assert str(problems[-1].message) == "… and 7 more problems"
 
 
 def test_nul_bytes_non_utf8_and_oversized_files_are_refused(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import livelab
-from livelab import LivelabError, OpsFormat, Segment, Signals, Transcript, Word
+from livelab import LivelabError, Message, OpsFormat, Segment, Signals, Transcript, Word
 from livelab.engine.plugins import load_plugins, pm
 from livelab.inputs.session import Session
 from livelab_ops import OpsAnalyzer, OpsProductsAnalyzer, OpsSpeechAnalyzer, measure, read_ops
@@ -170,7 +170,7 @@ def test_numbers(cell: str, value: float) -> None:
 ])
 def test_not_numbers(cell: str, words: str) -> None:
     message = parse_number(cell)
-    assert isinstance(message, str) and words in message
+    assert isinstance(message, Message) and words in str(message)
 
 
 @pytest.mark.parametrize(("cell", "seconds"), [
@@ -385,7 +385,7 @@ def test_import_never_invents_or_drops_rows(tmp_path: Path, gaps: list[int], cel
     if not rows or bad_at:
         with pytest.raises(LivelabError) as caught:
             read_ops(path)
-        keys = [p.key for p in caught.value.problems]
+        keys = [str(p.key) for p in caught.value.problems]
         assert keys == ([bad_at] if bad_at else ["row 2"])
         return
     table = read_ops(path)

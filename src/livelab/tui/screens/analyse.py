@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
-from livelab.i18n import N_, _
+from livelab.i18n import N_, _, error_text
 from livelab.tui.messages import AnalysisFailed, AnalysisFinished, StageProgress
 from livelab.tui.widgets.footer import LivelabFooter
 from livelab.tui.widgets.stage import StageRow
@@ -78,7 +78,7 @@ class AnalyseScreen(Screen[None]):
                 Job(self.session, self.rubric), progress, self.app.plugins_dirs
             )
         except LivelabError as exc:
-            self.post_message(AnalysisFailed(str(exc)))
+            self.post_message(AnalysisFailed(error_text(exc)))
             return
         except Exception as exc:  # shown on screen; a crash must not leave a frozen screen
             self.post_message(AnalysisFailed(f"{type(exc).__name__}: {exc}"))

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Header, ProgressBar, RichLog, Static
 
 from livelab.api.analysis import clock
-from livelab.i18n import N_, _, say
+from livelab.i18n import N_, _, error_text, say
 from livelab.inputs.session import TAKE_STATUSES
 from livelab.reports.text import sparkline
 from livelab.tui.messages import LiveRoomUpdated, OpenSession, TakeFailed, TakeFinished
@@ -246,7 +246,9 @@ class LiveRoomScreen(Screen[None]):
 
         try:
             result = self.recorder.run()
-        except (LivelabError, OSError) as exc:
+        except LivelabError as exc:
+            self.post_message(TakeFailed(error_text(exc)))
+        except OSError as exc:
             self.post_message(TakeFailed(str(exc)))
         except Exception as exc:  # shown on screen; a crash must not leave a frozen room
             self.post_message(TakeFailed(f"{type(exc).__name__}: {exc}"))

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from livelab.builtin.reporters import format_value
-from livelab.i18n import N_, _, pick_title, say
+from livelab.i18n import N_, _, error_text, pick_title, say
 from livelab.tui.data import points_text
 from livelab.tui.messages import JumpToTime
 from livelab.tui.widgets.evidence import EvidenceList
@@ -175,7 +175,7 @@ class ScorecardScreen(Screen[None]):
         try:
             rubric = load_rubric(find_rubric(rubric_ref, language))
         except LivelabError as exc:
-            self.notify(str(exc), title=_("Rubric not loaded"), severity="error")
+            self.notify(error_text(exc), title=_("Rubric not loaded"), severity="error")
             return
         self.scorecard = rescore(self.scorecard, rubric)
         self.app.rubric = rubric_ref
