@@ -35,7 +35,7 @@ class _ChecksTheTable:
     """``livelab check`` for every ops analyzer: the export reads, and its rows fit in
     the recording (the three analyzers give the same messages; check shows each once)."""
 
-    def check(self, signals: Signals) -> list[str]:
+    def check(self, signals: Signals) -> list[str | livelab.Message]:
         path = signals.file("ops")
         if path is None:
             return []
@@ -124,7 +124,7 @@ class OpsProductsAnalyzer(_ChecksTheTable, Analyzer):
                                      self.settings), past)
 
 
-def _read(path: Path, signals: Signals) -> tuple[OpsTable, str]:
+def _read(path: Path, signals: Signals) -> tuple[OpsTable, str | livelab.Message]:
     """The ops table's rows that fall inside the recording, and a warning about the rest
     ("" when none is past the end): a 90 s export is not scored against a 10 s clip."""
     table = read_ops(path, _formats(signals))
@@ -136,13 +136,13 @@ def _read(path: Path, signals: Signals) -> tuple[OpsTable, str]:
     if not past:
         return kept, ""
     first = float(table.t[len(kept)])
-    return kept, (
-        f"{path.name}: {past} of {len(table)} rows (from {livelab.clock(first)}) are after "
-        f"the recording's end at {livelab.clock(end)}; they are not counted"
-    )
+    return kept, M(
+        "rows_after_end", "{file}: {past} of {rows} rows (from {first}) are after the "
+        "recording's end at {end}; they are not counted", file=path.name, past=past,
+        rows=len(table), first=livelab.clock(first), end=livelab.clock(end))
 
 
-def _warn(findings: Findings, warning: str) -> Findings:
+def _warn(findings: Findings, warning: str | livelab.Message) -> Findings:
     if warning:
         findings.warnings.append(warning)
     return findings

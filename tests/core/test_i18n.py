@@ -310,6 +310,36 @@ def test_a_plugins_errors_are_data_and_chinese_where_they_are_shown(tmp_path):
     assert not _english_sentences(checked.output), _english_sentences(checked.output)
 
 
+def test_notes_are_data_too_and_read_in_the_readers_language():
+    """A warning an analyzer gives (ops rows after the recording's end) survives the cache
+    and the JSON scorecard as a message: English in ``notes``, the message in
+    ``note_messages``, Chinese on a Chinese page."""
+    from livelab import Findings
+    from livelab.reports.html import render_report
+    from livelab.scoring.scorecard import read_scorecard
+
+    ops = Messages("livelab_ops")
+    warning = ops("rows_after_end", "{file}: {past} of {rows} rows (from {first}) are after "
+                  "the recording's end at {end}; they are not counted", file="ops.csv",
+                  past=3, rows=9, first="01:10", end="01:05")
+    back = Findings.from_dict(json.loads(json.dumps(Findings(warnings=[warning, "plain"])
+                                                    .to_dict())))
+    assert back.warnings == [warning, "plain"]
+    golden = ROOT / "tests" / "data" / "golden" / "demo_zh.scorecard.json"
+    sc = read_scorecard(golden)
+    sc.notes = [warning, "a note in plain text"]
+    data = json.loads(json.dumps(sc.to_dict()))
+    assert data["notes"][0] == "ops.csv: 3 of 9 rows (from 01:10) are after the recording's " \
+        "end at 01:05; they are not counted"
+    assert data["note_messages"][0]["kind"] == "rows_after_end"
+    assert data["note_messages"][1] is None
+    i18n.activate("zh", "--lang")
+    page = render_report(data)
+    assert "ops.csv：9 行中有 3 行（从 01:10 起）在录像结束（01:05）之后，不计入" in page
+    assert "a note in plain text" in page and "they are not counted" not in page
+    assert read_scorecard(data).notes == [warning, "a note in plain text"]
+
+
 def test_click_errors_are_chinese_too():
     result = CliRunner().invoke(cli, ["analyz"], env=ZH)
     assert result.exit_code == 2

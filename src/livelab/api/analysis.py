@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
@@ -185,7 +185,7 @@ class Findings:
     units: dict[str, str] = field(default_factory=dict)
     highlights: list[Highlight] = field(default_factory=list)
     by_product: dict[str, dict[str, ItemValue]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | Message] = field(default_factory=list)
     missed: dict[str, list[str]] = field(default_factory=dict)
 
     def set(
@@ -218,7 +218,8 @@ class Findings:
                 m: {pid: v.to_dict() for pid, v in items.items()}
                 for m, items in self.by_product.items()
             },
-            **({"warnings": list(self.warnings)} if self.warnings else {}),
+            **({"warnings": [w.to_dict() if isinstance(w, Message) else w
+                             for w in self.warnings]} if self.warnings else {}),
             **({"missed": {k: list(v) for k, v in self.missed.items()}} if self.missed else {}),
         }
 
@@ -239,7 +240,8 @@ class Findings:
                 m: {pid: ItemValue.from_dict(v) for pid, v in items.items()}
                 for m, items in data.get("by_product", {}).items()
             },
-            warnings=[str(w) for w in data.get("warnings", [])],
+            warnings=[Message.from_dict(w) if isinstance(w, Mapping) else str(w)
+                      for w in data.get("warnings", [])],
             missed={str(k): [str(x) for x in v] for k, v in data.get("missed", {}).items()},
         )
 
@@ -322,7 +324,7 @@ class Analyzer:
     def analyze(self, signals: Signals) -> Findings:
         raise NotImplementedError(f"analyzer {self.name!r} must implement analyze()")
 
-    def check(self, signals: Signals) -> list[str]:
+    def check(self, signals: Signals) -> Sequence[str | Message]:
         """Validate the session files this analyzer reads, without analysing
         (``livelab check``): raise :class:`livelab.LivelabError` with the same problems
         :meth:`analyze` would raise, and return warnings (rows after the recording's end).

@@ -28,7 +28,7 @@ def check_command(obj: dict[str, Any], sessions: tuple[Path, ...], rubric: str |
     Exit code 0 when every session is fine (warnings allowed), 2 when any has a problem.
     """
     from livelab.engine.runner import check_session
-    from livelab.i18n import _, problem_text
+    from livelab.i18n import _, problem_text, say
 
     failed = 0
     for path in sessions:
@@ -36,7 +36,7 @@ def check_command(obj: dict[str, Any], sessions: tuple[Path, ...], rubric: str |
         for p in found.problems:
             click.echo(error_line(problem_text(p)), err=True)
         for warning in found.warnings:
-            click.echo(warning_line(warning), err=True)
+            click.echo(warning_line(say(warning)), err=True)
         if found.problems or found.session is None:
             failed += 1
             continue

@@ -31,7 +31,7 @@ def plugins_command(obj: dict[str, Any]) -> None:
     table = Table(_("plugin"), _("version"), _("source"), title=_("Plugins"),
                   title_justify="left")  # fmt: skip
     for info in registry.plugin_infos():
-        table.add_row(info.name, info.version, info.source)
+        table.add_row(info.name, info.version, escape(_source_text(info.source)))
     console.print(table)
     for analyzer in registry.get_analyzers().values():
         t = Table(
@@ -65,3 +65,15 @@ def plugins_command(obj: dict[str, Any]) -> None:
 #: A metric's ``better`` (which way is good), as the table says it.
 BETTER = {"higher": N_("higher"), "lower": N_("lower"), "target": N_("target"),
           "none": N_("neither way")}  # fmt: skip
+
+
+def _source_text(source: str) -> str:
+    """Where a plugin came from, in the reader's language ("built-in", "entry point (dist)",
+    or its file, as it is)."""
+    from livelab.i18n import _
+
+    if source == "built-in":
+        return _("built-in")
+    if source.startswith("entry point (") and source.endswith(")"):
+        return _("entry point ({dist})").format(dist=source[len("entry point ("):-1])
+    return source

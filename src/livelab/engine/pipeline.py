@@ -120,7 +120,7 @@ def _transcriber(session: Session, options: AnalysisOptions) -> Transcriber:
 
     transcriber = pm.hook.livelab_transcriber(config=options.transcriber_config(session.language))
     if transcriber is None:
-        raise LivelabError("no transcriber plugin is loaded")
+        raise LivelabError(_("no transcriber plugin is loaded"))
     return transcriber
 
 

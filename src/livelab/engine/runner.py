@@ -8,6 +8,7 @@ from pathlib import Path
 
 from livelab.api.analysis import Signals, clock
 from livelab.api.errors import LivelabError, Problem
+from livelab.api.messages import Message
 from livelab.engine import limits
 from livelab.engine.language import settle_language
 from livelab.engine.pipeline import AnalysisOptions, Progress, analyze_session, plan
@@ -124,7 +125,7 @@ class Checked:
 
     session: Session | None
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | Message] = field(default_factory=list)
 
 
 def check_session(
@@ -185,13 +186,13 @@ def check_session(
                 found.problems.append(Problem(rubric, mismatch))
             shortest = chosen.round.length_s - chosen.round.tolerance_s if chosen.round else 0
             if duration and duration < shortest:
-                found.warnings.append(
-                    f"the recording is {clock(duration)} long, shorter than the "
-                    f"{clock(shortest)} the rubric's round asks for: "
-                    f"{chosen.round.assess(duration)['reason'] if chosen.round else ''}"
-                )
+                found.warnings.append(_(
+                    "the recording is {length} long, shorter than the {shortest} the rubric's "
+                    "round asks for: {why}"
+                ).format(length=clock(duration), shortest=clock(shortest),
+                         why=chosen.round.assess(duration)["reason"] if chosen.round else ""))
     found.problems = list({str(p): p for p in found.problems}.values())  # each once
-    found.warnings = list(dict.fromkeys(found.warnings))
+    found.warnings = list({str(w): w for w in found.warnings}.values())
     return found
 
 

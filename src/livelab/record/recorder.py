@@ -37,6 +37,7 @@ from livelab.api.speech import TranscriberConfig
 from livelab.api.transcript import Segment, Transcript, Word
 from livelab.engine.cache import write_atomic
 from livelab.engine.plugins import load_plugins, pm
+from livelab.i18n import _
 from livelab.inputs.products import load_products
 from livelab.inputs.session import LANGUAGES, MANIFEST
 from livelab.media.decode import SAMPLE_RATE
@@ -106,9 +107,10 @@ def parse_duration(text: str) -> float:
         h, mi, s = (float(x) if x else 0.0 for x in m.groups())
         seconds = h * 3600 + mi * 60 + s
     else:
-        raise LivelabError(f"duration {text!r}: give a unit, e.g. 90s, 10m, 1h, 1m30s or 12:30")
+        raise LivelabError(_("duration {text}: give a unit, e.g. 90s, 10m, 1h, 1m30s or 12:30")
+                           .format(text=repr(text)))
     if seconds <= 0:
-        raise LivelabError(f"duration {text!r}: must be longer than zero")
+        raise LivelabError(_("duration {text}: must be longer than zero").format(text=repr(text)))
     return float(seconds)
 
 
@@ -148,17 +150,19 @@ class CameraSource:
         self.live = spec.isdigit()
         self.name = f"camera {spec}" if self.live else spec
         if not self.live and not Path(spec).is_file():
-            raise LivelabError(f"{spec}: camera file not found (give a device number or a video)")
+            raise LivelabError(_("{camera}: camera file not found (give a device number or a "
+                                 "video)").format(camera=spec))
         self.cap = cv2.VideoCapture(int(spec) if self.live else spec)
         ok, first = self.cap.read() if self.cap.isOpened() else (False, None)
         if not ok or first is None:
             self.cap.release()
             hint = (
-                "is it connected, and not in use by another app?"
+                _("is it connected, and not in use by another app?")
                 if self.live
-                else "not a readable video file"
+                else _("not a readable video file")
             )
-            raise LivelabError(f"{self.name}: no picture could be read ({hint})")
+            raise LivelabError(_("{camera}: no picture could be read ({hint})").format(
+                camera=self.name, hint=hint))
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = Fraction(fps if 1 <= fps <= 120 else 30).limit_denominator(1001)
         frames = self.cap.get(cv2.CAP_PROP_FRAME_COUNT)
@@ -195,14 +199,16 @@ class FileAudio:
 
         self.name = path
         if not Path(path).is_file():
-            raise LivelabError(f"{path}: microphone file not found")
+            raise LivelabError(_("{path}: microphone file not found").format(path=path))
         try:
             self.container = av.open(path)
         except (av.FFmpegError, OSError) as exc:
-            raise LivelabError(f"{path}: cannot be read as audio ({exc})") from None
+            raise LivelabError(_("{path}: cannot be read as audio ({error})").format(
+                path=path, error=exc)) from None
         if not self.container.streams.audio:
             self.container.close()
-            raise LivelabError(f"{path}: has no audio track (give --mic a file with sound)")
+            raise LivelabError(_("{path}: has no audio track (give --mic a file with sound)")
+                               .format(path=path))
         self.frames = self.container.decode(audio=0)
         self.resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
         self.buffer: list[np.ndarray] = []
@@ -245,11 +251,11 @@ class MicAudio:
         try:
             import sounddevice as sd
         except (ImportError, OSError) as exc:  # OSError: PortAudio itself is missing
-            raise LivelabError(
-                f"microphone {device!r}: capture needs the record extra — "
-                "pip install 'livelab[record]' (Linux also needs PortAudio: apt install "
-                f"libportaudio2) — or give --mic a file ({exc})"
-            ) from None
+            raise LivelabError(_(
+                "microphone {device}: capture needs the record extra — pip install "
+                "'livelab[record]' (Linux also needs PortAudio: apt install libportaudio2) — "
+                "or give --mic a file ({error})"
+            ).format(device=repr(device), error=exc)) from None
         self.name = f"microphone {device}"
         self.queue: queue.Queue[np.ndarray] = queue.Queue()
         dev = None if device == "default" else int(device) if device.isdigit() else device
@@ -263,7 +269,8 @@ class MicAudio:
             )
             self.stream.start()
         except Exception as exc:  # PortAudioError, ValueError: no such device
-            raise LivelabError(f"{self.name}: cannot be opened ({exc})") from None
+            raise LivelabError(_("{device}: cannot be opened ({error})").format(
+                device=self.name, error=exc)) from None
 
     def _callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         self.queue.put(indata[:, 0].copy())
@@ -535,26 +542,27 @@ class Recorder:
     def _prepare(self) -> None:
         o = self.options
         if o.language not in LANGUAGES:
-            raise LivelabError(f"language {o.language!r}: must be one of {', '.join(LANGUAGES)}")
+            raise LivelabError(_("language {language}: must be one of {choices}").format(
+                language=repr(o.language), choices=", ".join(LANGUAGES)))
         if not o.products.is_file():
-            raise LivelabError(f"{o.products}: products file not found")
+            raise LivelabError(_("{path}: products file not found").format(path=o.products))
         if o.folder.exists() and (not o.folder.is_dir() or any(o.folder.iterdir())):
             raise LivelabError(
-                f"{o.folder}: already exists and is not an empty folder "
-                "(each take gets a new folder, so no take is overwritten)"
+                _("{folder}: already exists and is not an empty folder (each take gets a new "
+                  "folder, so no take is overwritten)").format(folder=o.folder)
             )
         if not o.realtime and (o.camera.isdigit() or is_device(o.mic)):
-            raise LivelabError("--fast works only with a camera file and a microphone file")
+            raise LivelabError(_("--fast works only with a camera file and a microphone file"))
         load_plugins(o.plugins_dirs)
         cards = load_products(o.products)  # a LivelabError names the file, product and key
         detector = pm.hook.livelab_cue_detector(products=cards, language=o.language)
         if detector is None:
-            raise LivelabError("no plugin provides a cue detector (the coverage plugin does)")
+            raise LivelabError(_("no plugin provides a cue detector (the coverage plugin does)"))
         transcriber = pm.hook.livelab_transcriber(
             config=TranscriberConfig(language=o.language, model=o.model, threads=1, beam_size=1)
         )
         if transcriber is None:
-            raise LivelabError("no transcriber plugin is loaded")
+            raise LivelabError(_("no transcriber plugin is loaded"))
         self.camera = CameraSource(o.camera)
         try:
             self.mic = open_mic(o.mic)
@@ -589,14 +597,14 @@ class Recorder:
         except BlockingIOError:
             self._release(unlink=False)  # the other recorder's lock file stays
             raise LivelabError(
-                f"{folder}: another livelab record is writing a take here "
-                "(each take gets a new folder)"
+                _("{folder}: another livelab record is writing a take here (each take gets a "
+                  "new folder)").format(folder=folder)
             ) from None
         if any(p.name != LOCK for p in folder.iterdir()):  # the other one got here first
             self._release()
             raise LivelabError(
-                f"{folder}: already exists and is not an empty folder "
-                "(each take gets a new folder, so no take is overwritten)"
+                _("{folder}: already exists and is not an empty folder (each take gets a new "
+                  "folder, so no take is overwritten)").format(folder=folder)
             )
 
     def _release(self, unlink: bool = True) -> None:

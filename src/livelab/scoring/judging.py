@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from livelab.api.errors import LivelabError, Problem
-from livelab.i18n import _
+from livelab.i18n import M, _
 from livelab.reports.gradebook import BOM, FORMULA_STARTS, neutralise
 from livelab.scoring.rubric import Rubric
 from livelab.scoring.scorecard import JudgeEntry, Scorecard, SessionInfo, apply_rubric
@@ -221,7 +221,8 @@ def merge_judges(
     kept = [e for e in scorecard.judges if (e.judge, e.criterion) not in new]
     apply_rubric(scorecard, rubric, kept + [s.entry(source) for s in scores])
     judges = sorted({s.judge for s in scores})
-    scorecard.notes.append(f"judges' scores from {source}: {', '.join(judges) or 'none'}")
+    scorecard.notes.append(M("judges_from", "judges' scores from {source}: {judges}",
+                             source=source, judges=", ".join(judges) or "—"))
     return scorecard
 
 

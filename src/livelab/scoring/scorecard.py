@@ -602,7 +602,10 @@ class Scorecard:
     analyzers: dict[str, AnalyzerStatus] = field(default_factory=dict)
     plugins: list[PluginRef] = field(default_factory=list)
     timings: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    #: What a reader of the scores must know (the analyzers' warnings, judges' sheets
+    #: merged): text, or a message the views say in the reader's language. In the JSON,
+    #: ``notes`` is the English text and ``note_messages`` the messages beside it.
+    notes: list[str | Message] = field(default_factory=list)
 
     # --- what views ask -----------------------------------------------------------------
 
@@ -664,7 +667,10 @@ class Scorecard:
             "analyzers": {k: v.to_dict() for k, v in self.analyzers.items()},
             "plugins": [p.to_dict() for p in self.plugins],
             "timings": self.timings,
-            "notes": list(self.notes),
+            "notes": [str(n) for n in self.notes],
+            **({"note_messages": [n.to_dict() if isinstance(n, Message) else None
+                                  for n in self.notes]}
+               if any(isinstance(n, Message) for n in self.notes) else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -871,8 +877,21 @@ def _parse(data: Mapping[str, Any], version: int) -> Scorecard:
         },
         plugins=[PluginRef.from_dict(p) for p in data.get("plugins") or []],
         timings=dict(data.get("timings") or {}),
-        notes=[str(n) for n in data.get("notes") or []],
+        notes=notes_from(data),
     )
+
+
+def notes_from(data: Mapping[str, Any]) -> list[str | Message]:
+    """The notes, each as the message beside it when there is one (else its text)."""
+    notes: list[str | Message] = [str(n) for n in data.get("notes") or []]
+    said = data.get("note_messages")
+    for i, message in enumerate(said if isinstance(said, list) else []):
+        if i < len(notes) and isinstance(message, Mapping):
+            try:
+                notes[i] = Message.from_dict(message)
+            except (KeyError, TypeError, ValueError):
+                pass  # a hand-edited message: its English text stays
+    return notes
 
 
 def _percent_of(data: Mapping[str, Any]) -> float | None:
@@ -960,9 +979,8 @@ def build_scorecard(
     series = [_series_until(s, end) for _, f in found for s in f.series]
     notes = [*analysis.notes, *(w for _, f in found for w in f.warnings)]
     if dropped := len(timed) - len(inside):
-        notes.append(
-            f"{dropped} finding(s) timed after the recording's end ({clock(end)}) were left out"
-        )
+        notes.append(M("after_end", "{n} finding(s) timed after the recording's end ({end}) "
+                       "were left out", n=dropped, end=clock(end)))
     analyzers = get_analyzers()
     titles = {n: a.title for n, a in analyzers.items()}
     # An analyzer's package is its catalog's domain (``Messages(__package__)``).

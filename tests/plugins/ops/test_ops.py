@@ -424,7 +424,7 @@ def test_through_the_core(tmp_path: Path) -> None:
     # The 90 s recording keeps the rows at 00:00 and 01:00 (60 s each): the rows at 03:00
     # and 04:00 are after its end, so they are named and not counted.
     assert run.findings.metrics["ops.acu"] == (100 * 60 + 200 * 60) / 120
-    assert run.findings.warnings == [
+    assert [str(w) for w in run.findings.warnings] == [  # a message, English as text
         "canonical.csv: 2 of 4 rows (from 03:00) are after the recording's end at 01:30; "
         "they are not counted"
     ]

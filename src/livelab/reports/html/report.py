@@ -27,6 +27,7 @@ from livelab.i18n import (
     pick_title,
     role_text,
     said,
+    say,
     unit_text,
 )
 from livelab.inputs.session import language_line, session_warnings
@@ -87,7 +88,17 @@ def report_context(sc: Any) -> dict[str, Any]:
             for name, a in _items(get(sc, "analyzers", {}))
             if get(a, "status") in ("not run", "failed")
         ],
+        "notes": _notes(sc),
     }
+
+
+def _notes(sc: Any) -> list[str]:
+    """The scorecard's notes in the reader's language (a typed scorecard's or its JSON's)."""
+    if isinstance(sc, Mapping):
+        from livelab.scoring.scorecard import notes_from
+
+        return [say(n) for n in notes_from(sc)]
+    return [say(n) for n in get(sc, "notes", []) or []]
 
 
 def _items(mapping: Any) -> list[tuple[str, Any]]:
