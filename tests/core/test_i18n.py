@@ -68,6 +68,23 @@ def test_every_string_has_a_chinese_translation(domain):
     assert not fuzzy, f"{path}: fuzzy (unchecked) entries {fuzzy}"
 
 
+def test_no_translatable_literal_hides_inside_an_f_string():
+    """Babel's extractor does not look inside f-strings: f"{_('Evidence')} · …" would never
+    reach the catalog and stay English. A marked literal must stand outside the f-string."""
+    import tokenize
+
+    marked = re.compile(r"(?<![\w.])(?:N_|_|M)\(\s*(?:[\w\"']+\s*,\s*)?[\"']")
+    found = []
+    for folder in DOMAINS.values():
+        for path in folder.rglob("*.py"):
+            with path.open("rb") as f:
+                for tok in tokenize.tokenize(f.readline):
+                    if (tok.type == tokenize.STRING and re.match(r"[rRbB]*[fF]", tok.string)
+                            and marked.search(tok.string)):
+                        found.append(f"{path.relative_to(ROOT)}:{tok.start[0]}")
+    assert not found, f"a translatable literal inside an f-string: {found}"
+
+
 @pytest.mark.parametrize("domain", sorted(DOMAINS))
 def test_translations_keep_their_fields(domain):
     """A translation that drops or renames a {field} would show a raw brace or lose a number."""

@@ -108,9 +108,9 @@ class AnalyseScreen(Screen[None]):
     def _failed(self, message: AnalysisFailed) -> None:
         self.failed = True
         status = self.query_one("#analyse-status", Static)
+        failed = _("Could not analyse:")
         status.update(
-            f"[b red]{_('Could not analyse:')}[/] {escape(message.error)}\n\n"
-            + _("Escape to go back.")
+            f"[b red]{failed}[/] {escape(message.error)}\n\n" + _("Escape to go back.")
         )
         status.add_class("error")
 

@@ -115,7 +115,8 @@ class ProgressScreen(Screen[None]):
         also = ""
         if others:
             also = _(" (also scored with {rubrics})").format(rubrics=", ".join(others))
-        self.query_one("#attempts-title", Label).update(f"{_('Attempts')} · {under}{also}")
+        attempts = _("Attempts")
+        self.query_one("#attempts-title", Label).update(f"{attempts} · {under}{also}")
 
 
 def _criterion_ids(attempts: list[Any]) -> list[str]:

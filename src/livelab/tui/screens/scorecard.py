@@ -122,7 +122,8 @@ class ScorecardScreen(Screen[None]):
             feedback = _("Unscored: {reason}. {feedback}").format(
                 reason=say(criterion.reason), feedback=feedback).strip()  # fmt: skip
         evidence = self.query_one(EvidenceList)
-        evidence.border_title = f"{_('Evidence')} · {pick_title(criterion.title)}"
+        heading = _("Evidence")
+        evidence.border_title = f"{heading} · {pick_title(criterion.title)}"
         evidence.show(feedback, self.scorecard.evidence_for(criterion.metric))
 
     @on(DataTable.RowSelected, "#criteria")
