@@ -115,8 +115,8 @@ class ProgressScreen(Screen[None]):
         also = ""
         if others:
             also = _(" (also scored with {rubrics})").format(rubrics=", ".join(others))
-        attempts = _("Attempts")
-        self.query_one("#attempts-title", Label).update(f"{attempts} · {under}{also}")
+        heading = _("Attempts")
+        self.query_one("#attempts-title", Label).update(f"{heading} · {under}{also}")
 
 
 def _criterion_ids(attempts: list[Any]) -> list[str]:
