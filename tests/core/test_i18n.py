@@ -357,6 +357,20 @@ def test_notes_are_data_too_and_read_in_the_readers_language():
     assert read_scorecard(data).notes == [warning, "a note in plain text"]
 
 
+def test_a_grading_worker_speaks_the_runs_language(tmp_path):
+    """A worker process starts in English; the task carries the run's language, so the
+    gradebook's error column says what the teacher's screen says, and the worker's own
+    language comes back afterwards."""
+    from livelab.batch.grade import GradeTask, grade_one
+
+    missing = tmp_path / "nothing"
+    out = grade_one(GradeTask(1, str(missing), None, language="zh"), lambda *a: None)
+    assert out["error"] == f"{missing}: 没有这个练习文件夹或音视频文件"
+    assert i18n.current() == "en"
+    out = grade_one(GradeTask(1, str(missing), None), lambda *a: None)
+    assert out["error"] == f"{missing}: no such session folder or media file"
+
+
 def test_click_errors_are_chinese_too():
     result = CliRunner().invoke(cli, ["analyz"], env=ZH)
     assert result.exit_code == 2

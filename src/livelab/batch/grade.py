@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from livelab import i18n
 from livelab.api.errors import LivelabError, Problem
 from livelab.engine.limits import hard_limit
 from livelab.engine.plugins import failure_text, plugin_failures
@@ -156,6 +157,9 @@ class GradeTask:
     use_cache: bool = True
     #: The session's time limit in seconds (0: none), worked out when the batch starts.
     timeout_s: float = 0.0
+    #: The interface language of the run: a worker process starts in English otherwise,
+    #: and the errors it words would not be the ones the teacher reads elsewhere.
+    language: str = "en"
 
 
 def grade_one(
@@ -179,6 +183,8 @@ def grade_one(
         time_limit_s=task.timeout_s,
     )
     out: dict[str, Any] = {"pid": os.getpid()}
+    before = (i18n.current(), i18n.source())
+    i18n.activate(task.language, "grade")
     try:
         job = Job(Path(task.session), task.rubric, task.run_all, options, task.any_language)
         scorecard = score_session(job, report, [Path(d) for d in task.plugins_dirs])
@@ -189,6 +195,8 @@ def grade_one(
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
         out["error"] = f"{failure_text(exc)}{at}"
+    finally:
+        i18n.activate(*before)
     out["seconds"] = time.perf_counter() - started
     out.update(_usage())
     return out
@@ -545,6 +553,7 @@ def run_batch(
                     any_language=options.force,
                     use_cache=options.use_cache,
                     timeout_s=_time_limit(path, options.timeout),
+                    language=i18n.current(),
                 )
             )
         if options.executor == "local" and tasks:
