@@ -253,6 +253,12 @@ def problems_message(problems: Any) -> Message | str:
     return M("problem", "{file}: {problem}", file=str(p.file), problem=p.message)
 
 
+def domain_of(thing: Any) -> str:
+    """The gettext domain of what a plugin defines (an analyzer, a reporter): its top-level
+    package's name, as ``Messages(__package__)`` names it."""
+    return type(thing).__module__.partition(".")[0]
+
+
 def declared(scorecard: Any, analyzer: str, text: str) -> str:
     """What ``analyzer`` declared (a metric's, chart's or its own title, a highlight's
     label) in the reader's language, from its package's catalog; as it is when the

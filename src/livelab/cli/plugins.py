@@ -19,12 +19,11 @@ def plugins_command(obj: dict[str, Any]) -> None:
     from rich.table import Table
 
     from livelab.engine import plugins as registry
-    from livelab.i18n import _, translate, unit_text
+    from livelab.i18n import _, domain_of, translate, unit_text
 
     def declared(thing: Any, text: str) -> str:
         """What a plugin declared, from its package's catalog (as it is when there is none)."""
-        domain = type(thing).__module__.partition(".")[0]
-        return translate(domain, text, quiet=True) if text else text
+        return translate(domain_of(thing), text, quiet=True) if text else text
 
     registry.load_plugins(obj["plugins_dirs"])
     console = Console()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from livelab.api.errors import LivelabError, Problem
-from livelab.i18n import _
+from livelab.i18n import _, date_text
 from livelab.reports.gradebook import BOM, neutralise
 from livelab.reports.text import sparkline
 from livelab.scoring.rubric import Rubric, TieBreak
@@ -366,7 +366,7 @@ def print_boards(boards: Sequence[Board], console: Any) -> None:
         )
         for rank, r, why in b.runs:
             runs.add_row(
-                str(rank), r.team, r.anchor, r.when[:16], f"{r.total:g}/{r.max_total:g}", why
+                str(rank), r.team, r.anchor, date_text(r.when), f"{r.total:g}/{r.max_total:g}", why
             )
         console.print(runs)
 

@@ -21,7 +21,7 @@ from livelab.api.errors import LivelabError, Problem
 from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.transcript import Transcript
 from livelab.engine.version import package_version
-from livelab.i18n import _
+from livelab.i18n import _, domain_of
 from livelab.scoring.rubric import ROLES, Criterion, ProductTime, Rubric, outcome_of
 
 if TYPE_CHECKING:
@@ -983,8 +983,7 @@ def build_scorecard(
                        "were left out", n=dropped, end=clock(end)))
     analyzers = get_analyzers()
     titles = {n: a.title for n, a in analyzers.items()}
-    # An analyzer's package is its catalog's domain (``Messages(__package__)``).
-    domains = {n: type(a).__module__.partition(".")[0] for n, a in analyzers.items()}
+    domains = {n: domain_of(a) for n, a in analyzers.items()}
     scorecard = Scorecard(
         livelab_version=package_version(),
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
