@@ -46,7 +46,7 @@ messages: $(STAMP)
 	$(BIN)/python hatch_build.py >/dev/null
 
 # ruff, mypy (configured in pyproject.toml) and the import contracts ([tool.importlinter]).
-LINTERS := ruff==0.17.6 mypy==2.4.1 types-PyYAML import-linter==2.17
+LINTERS := ruff==0.17.6 mypy==2.4.1 types-PyYAML types-openpyxl import-linter==2.17
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet $(LINTERS)

@@ -127,7 +127,7 @@ class OpsProductsAnalyzer(_ChecksTheTable, Analyzer):
 def _read(path: Path, signals: Signals) -> tuple[OpsTable, str | livelab.Message]:
     """The ops table's rows that fall inside the recording, and a warning about the rest
     ("" when none is past the end): a 90 s export is not scored against a 10 s clip."""
-    table = read_ops(path, _formats(signals))
+    table = read_ops(path, _formats(signals), signals.session.ops_sheet)
     end = signals.duration_s
     if not end or end <= 0:
         return table, ""

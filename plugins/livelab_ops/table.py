@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from livelab import LivelabError, Message, Messages, OpsFormat, Problem
+from livelab_ops import workbook
 
 M = Messages("livelab_ops")
 
@@ -162,7 +163,7 @@ def _header_key(header: str) -> str:
 
 
 def match_format(
-    path: Path, headers: Sequence[str], formats: Iterable[OpsFormat]
+    path: Path, headers: Sequence[str], formats: Iterable[OpsFormat], where: Message | None = None
 ) -> tuple[OpsFormat, dict[int, str]]:
     """The format whose mapping recognises the most headers (and a time column).
 
@@ -170,6 +171,7 @@ def match_format(
     written, then without a trailing bracketed unit (``成交金额（元）`` → ``成交金额``).
     """
     formats = list(formats)
+    where = where or _row(1)
     keys = [_header_key(h) for h in headers]
     best: tuple[int, OpsFormat, dict[int, str]] | None = None
     for fmt in formats:
@@ -188,7 +190,7 @@ def match_format(
             M("no_time_column", "no time column: none of the headers {headers} is one of "
               "{times} (formats: {formats})", headers=_show_list(headers),
               times=_show_list(times), formats=", ".join(f.name for f in formats)),
-            _row(1),
+            where,
         )])
     _, fmt, matched = best
     seen: dict[str, int] = {}
@@ -198,7 +200,7 @@ def match_format(
                 path,
                 M("same_column_twice", "columns '{first}' and '{second}' both mean '{name}'; "
                   "keep one", first=headers[seen[canonical]], second=headers[i], name=canonical),
-                _row(1),
+                where,
             )])
         seen[canonical] = i
     return fmt, matched
@@ -298,11 +300,15 @@ def parse_time(cell: str) -> tuple[str, float] | Message:
 # ---------------------------------------------------------------- reading
 
 
-def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> OpsTable:
-    """Import one operations export; raise :class:`LivelabError` naming every problem.
+def read_ops(
+    path: Path | str, formats: Iterable[OpsFormat] | None = None, sheet: str = ""
+) -> OpsTable:
+    """Import one operations export, CSV or Excel (``.xlsx``, told by its content); raise
+    :class:`LivelabError` naming every problem.
 
     ``formats``: the formats to recognise its headers by; by default this plugin's own
     (analyzers pass :attr:`livelab.Signals.ops_formats`, every format the plugins offer).
+    ``sheet``: the workbook's sheet to read (by default the first); ignored for CSV.
 
     The time column is read as a whole, decided by its first row: a date and time, or an
     ``h:mm:ss`` at or after 1:00:00, is a clock time and counts from the first row
@@ -322,10 +328,17 @@ def read_ops(path: Path | str, formats: Iterable[OpsFormat] | None = None) -> Op
     formats = builtin_formats() if formats is None else list(formats)
     # ops, ops_speech and ops_products read the same file in one run: import it once.
     # The key is the content (a timestamp may not change between two quick edits).
-    key = (str(path.resolve()), _digest(path),
+    key = (str(path.resolve()), _digest(path), sheet,
            tuple((f.name, tuple(sorted(f.columns.items()))) for f in formats))
     if _last_read and _last_read[0] == key:
         return _last_read[1]
+    kind = workbook.kind_of(path)
+    if kind == "ole":
+        raise workbook.refuse_ole(path)
+    if kind == "xlsx":
+        table = _read_workbook(path, formats, sheet)
+        _last_read[:] = [key, table]
+        return table
     for encoding in ("utf-8-sig", "gb18030"):  # Chinese dashboards often export GBK
         try:
             table = _read(path, formats, encoding)
@@ -361,14 +374,20 @@ def _row(n: int, column: str = "") -> Message:
     return M("at_row", "row {row}", row=n)
 
 
-def _records(path: Path, encoding: str) -> Iterator[list[str]]:
+#: One row of an export: its number as a spreadsheet shows it, its cells as text, and the
+#: cells holding a formula with no saved value (column index, formula), for a workbook.
+Record = tuple[int, list[str], Sequence[tuple[int, str]]]
+
+
+def _records(path: Path, encoding: str) -> Iterator[Record]:
     with open(path, encoding=encoding, newline="") as handle:
         sample = handle.read(4096)
         handle.seek(0)
         first = sample.splitlines()[0] if sample else ""
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
         try:
-            yield from csv.reader(handle, delimiter=delimiter)
+            for number, cells in enumerate(csv.reader(handle, delimiter=delimiter), start=1):
+                yield number, cells, ()
         except csv.Error as exc:
             raise LivelabError([Problem(path, M("bad_csv", "is not valid CSV: {error}",
                                                 error=str(exc)))]) from exc
@@ -377,8 +396,9 @@ def _records(path: Path, encoding: str) -> Iterator[list[str]]:
 class _Problems:
     """The first :data:`MAX_PROBLEMS` problems in file order (row, then column), and a count."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sheet: str = "") -> None:
         self.path = path
+        self.sheet = sheet  # a workbook's sheet: locations name it and the cell
         self.heap: list[tuple[int, int, int, Problem]] = []  # (-row, -column, -seen, problem)
         self.seen = 0
 
@@ -386,7 +406,9 @@ class _Problems:
         # Numeric cells are checked a chunk of rows at a time, after the rows' times, so
         # problems arrive out of order: keep the earliest ones, whatever the order.
         self.seen += 1
-        item = (-row, -column_index, -self.seen, Problem(self.path, message, _row(row, column)))
+        where = (workbook.at_cell(self.sheet, row, column_index, column) if self.sheet
+                 else _row(row, column))
+        item = (-row, -column_index, -self.seen, Problem(self.path, message, where))
         if len(self.heap) < MAX_PROBLEMS:
             heapq.heappush(self.heap, item)
         elif item > self.heap[0]:
@@ -423,15 +445,81 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
     except OSError as exc:
         raise LivelabError([Problem(path, _unreadable(exc))]) from exc
 
-    records = _records(path, encoding)
-    header = next(records, None)
-    while header is not None and not any(c.strip() for c in header):
-        header = next(records, None)
+    return _build(path, _records(path, encoding), formats, encoding)
+
+
+def _read_workbook(path: Path, formats: list[OpsFormat], sheet_name: str) -> OpsTable:
+    sheet = workbook.Sheet(path, sheet_name)
+    try:
+        rows = sheet.rows()
+        merged = sheet.merged_ranges()
+
+        def checked() -> Iterator[Record]:
+            # A sheet's rows run to its widest cell: trailing blanks are not cells, so rows
+            # are cut to their last value and padded to the header's width.
+            width = 0
+            for number, cells, unsaved in rows:
+                while cells and not cells[-1].strip():
+                    cells.pop()
+                if not width and cells:
+                    width = len(cells)
+                    _refuse_merged(path, sheet.name, merged, number)
+                yield number, cells + [""] * (width - len(cells)), unsaved
+
+        others = [n for n in sheet.names if n != sheet.name]
+        hint = None
+        if others and not sheet.named:
+            hint = M("other_sheets", "read the first sheet, {sheet}; the workbook also has "
+                     "{others}: name the one to read with ops_sheet = \"…\" in session.toml",
+                     sheet=repr(sheet.name), others=", ".join(map(repr, others)))
+        return _build(path, checked(), formats, "xlsx", sheet.name, hint)
+    finally:
+        rows.close()
+        sheet.close()
+
+
+def _refuse_merged(path: Path, sheet: str, merged: Sequence[str], header_row: int) -> None:
+    """Merged cells in the header or the data: the columns or rows they span have no value
+    of their own, so the sheet cannot be read as a table."""
+    problems = []
+    for ref in merged:
+        last = ref.split(":")[-1]
+        if int("".join(ch for ch in last if ch.isdigit()) or 0) >= header_row:
+            problems.append(Problem(path, M(
+                "merged_cells", "cells {cells} are merged; unmerge them so that every column "
+                "has its own header and every row its own values", cells=ref),
+                M("at_sheet", "sheet {sheet}", sheet=repr(sheet))))
+    if problems:
+        raise LivelabError(problems)
+
+
+def _build(
+    path: Path,
+    records: Iterator[Record],
+    formats: list[OpsFormat],
+    encoding: str,
+    sheet: str = "",
+    hint: Message | None = None,
+) -> OpsTable:
+    """The table from an export's rows, CSV or one sheet of a workbook; ``hint`` joins the
+    error when no header row is recognised (a workbook's other sheets)."""
+    header: list[str] | None = None
+    header_row = 1
+    for number, cells, _unsaved in records:
+        if any(c.strip() for c in cells):
+            header_row, header = number, cells
+            break
     if header is None:
         raise LivelabError(
             [Problem(path, M("empty", "is empty; expected a header row with a time column 't'"))]
         )
-    fmt, matched = match_format(path, header, formats)
+    where = (workbook.at_cell(sheet, header_row, -1) if sheet else _row(header_row))
+    try:
+        fmt, matched = match_format(path, header, formats, where)
+    except LivelabError as exc:
+        if hint is None:
+            raise
+        raise LivelabError([*exc.problems, Problem(path, hint)]) from exc
     names = {canonical: header[i].strip() for i, canonical in matched.items()}
     ignored = tuple(
         h.strip() or f"(unnamed column {i + 1})" for i, h in enumerate(header) if i not in matched
@@ -443,7 +531,7 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
     def label(canonical: str) -> str:
         return _label(names, canonical)
 
-    problems = _Problems(path)
+    problems = _Problems(path, sheet)
     times = array("d")
     rows = array("q")
     values = {c: array("d") for _, c in numeric}
@@ -479,11 +567,17 @@ def _read(path: Path, formats: list[OpsFormat], encoding: str) -> OpsTable:
         pending.clear()
         pending_rows.clear()
 
-    row = 1
-    for record in records:
-        row += 1
+    for row, record, unsaved in records:
         if not "".join(record).strip():
             continue  # an empty line is not a row
+        if unsaved:
+            for index, formula in unsaved:
+                column = next((label(c) for i, c in matched.items() if i == index), "")
+                problems.add(row, index, column, M(
+                    "formula_unsaved", "holds a formula ({formula}) with no saved value; open "
+                    "the file in Excel or WPS and save it again, or paste the values",
+                    formula=_show(formula)))
+            continue
         if len(record) != width and (len(record) < width or "".join(record[width:]).strip()):
             problems.add(row, -1, "", M("wrong_width", "has {cells} cells but the header has "
                                         "{width}", cells=len(record), width=width))

@@ -20,6 +20,9 @@ class Session:
     language: str = "en"
     anchor: str = ""
     team: str = ""
+    #: The student's ID (学号) and class (班级) as the school writes them; ``""`` when unset.
+    student_id: str = ""
+    class_name: str = ""
     roles: dict[str, str] = field(default_factory=dict)
     recorded_at: str = ""
     files: dict[str, Path] = field(default_factory=dict)
@@ -29,6 +32,8 @@ class Session:
     #: ``stated`` (session.toml names it), ``default`` (not yet settled: the core detects
     #: it before analysing) or ``detected``.
     language_source: str = "default"
+    #: The sheet of an Excel ops export to read (``ops_sheet``); ``""``: the first.
+    ops_sheet: str = ""
     #: What language detection heard: language, probability, top, warning (else empty).
     detection: dict[str, Any] = field(default_factory=dict)
 
@@ -48,6 +53,8 @@ class Session:
             "title": self.title,
             "anchor": self.anchor,
             "team": self.team,
+            **({"student_id": self.student_id} if self.student_id else {}),
+            **({"class": self.class_name} if self.class_name else {}),
             "roles": dict(self.roles),
             "language": self.language,
             "language_source": self.language_source,

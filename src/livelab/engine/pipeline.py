@@ -408,6 +408,8 @@ def _analyzer_key(
             inputs[signal] = cache.digest(session.files[signal])
             if signal == "ops":  # the formats decide which columns the headers are
                 inputs["ops_formats"] = [[f.name, sorted(f.columns.items())] for f in formats]
+                if session.ops_sheet:
+                    inputs["ops_sheet"] = session.ops_sheet
             if signal == "products" and products is not None:
                 inputs["images"] = [
                     [c.id, cache.digest(c.image) if c.image.is_file() else None]

@@ -21,7 +21,7 @@ MANIFEST = "session.toml"
 LANGUAGES = ("en", "zh")
 #: Manifest keys that name a file inside the session folder.
 FILE_KEYS = ("recording", "audio", "products", "ops", "chat")
-_TEXT_KEYS = ("title", "anchor", "team")
+_TEXT_KEYS = ("title", "anchor", "team", "student_id", "class", "ops_sheet")
 _KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", "take", *FILE_KEYS))
 #: ``[take] status`` values ``livelab record`` writes: anything but ``complete`` means the
 #: recording stops early (Ctrl-C, a killed recorder, a full disk); ``reason`` says why.
@@ -185,6 +185,9 @@ def _inspect_folder(
         language=language,
         anchor=text.get("anchor", ""),
         team=text.get("team", ""),
+        student_id=text.get("student_id", ""),
+        class_name=text.get("class", ""),
+        ops_sheet=text.get("ops_sheet", ""),
         roles={printable(k): printable(v) for k, v in roles.items()},
         recorded_at=str(recorded_at),
         files=files,
