@@ -116,7 +116,7 @@ def mixed_class(tmp_path, analysed_sample) -> Path:
     zero-byte recording, an invalid manifest and a session that kills its worker."""
     cls = tmp_path / "class"
     cls.mkdir()
-    copy_session(analysed_sample, cls / "a-good")
+    copy_session(analysed_sample, cls / "a-good", student_id="2024001", **{"class": "电商2401"})
     copy_session(analysed_sample, cls / "b-evil", anchor=EVIL, team="王小明队")
     (cls / "c-broken.mp4").write_bytes(b"")
     bad = cls / "d-bad-manifest"
@@ -162,6 +162,21 @@ def test_one_bad_session_is_an_error_row_and_the_others_finish(tmp_path, mixed_c
     assert rows["b-evil"]["anchor"] == "'" + EVIL
     assert rows["b-evil"]["team"] == "王小明队"
     assert not [c for r in rows.values() for c in r.values() if c.startswith(("=", "+", "@"))]
+    assert (rows["a-good"]["student_id"], rows["a-good"]["class"]) == ("2024001", "电商2401")
+
+    # gradebook.xlsx beside it: the same sessions in the same order, the same totals
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out / "gradebook.xlsx").worksheets[0]
+    header = [c.value for c in sheet[1]]
+    book = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [r["Session"] for r in book] == [r["path"] for r in rows.values()]
+    assert book[0]["Student ID"] == "2024001" and book[1]["Name"] == EVIL
+    assert book[0]["Total"] == pytest.approx(float(rows["a-good"]["total"]), abs=0.01)
+    assert [r["Status"] for r in book] == ["ok", "ok", "error", "error", "error"]
+    stats = {r["criterion"]: r for r in read_gradebook(out / "class_stats.csv")}
+    assert float(stats["total"]["mean"]) == pytest.approx(
+        (float(rows["a-good"]["total"]) + float(rows["b-evil"]["total"])) / 2, abs=1e-3)
 
     # HTML (when livelab.reports.html is installed): a report per graded session, a linked summary.
     if (out / "summary.html").exists():

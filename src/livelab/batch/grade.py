@@ -347,7 +347,9 @@ class _Fingerprints:
             return None, meta
         if session is None or problems:
             return None, meta
-        meta = {"title": session.title, "anchor": session.anchor, "team": session.team}
+        meta = {"title": session.title, "anchor": session.anchor, "team": session.team,
+                **({"student_id": session.student_id} if session.student_id else {}),
+                **({"class": session.class_name} if session.class_name else {})}
         if session.language_source == "stated":
             sha = self.rubric_sha(session.language)
         else:  # the language is detected when graded: either default rubric may apply
@@ -405,7 +407,8 @@ def _html_module() -> Any:
 
 
 class _Outputs:
-    """gradebook.csv, results.jsonl, reports/ and summary.html in ``--out``."""
+    """gradebook.csv and .xlsx, class_stats.csv, results.jsonl, reports/ and summary.html
+    in ``--out``."""
 
     def __init__(self, out: Path, notes: list[str], include_partial: bool = False):
         self.include_partial = include_partial
@@ -442,7 +445,7 @@ class _Outputs:
         from livelab.reports.gradebook import write_gradebook
 
         done = [g for g in graded if g is not None]
-        write_gradebook(self.out, done)
+        write_gradebook(self.out, done, self.include_partial)
         if self.html is None:
             return
         entries = [g.entry for g in done]

@@ -20,8 +20,9 @@ from typing import Any
 _DIGESTS = "digests.json"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that a crash leaves either the old file or the new one, never half.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) so that a crash leaves either the old file or the new one,
+    never half.
 
     Only regular files are replaced. A device, FIFO or socket (``/dev/null``,
     ``/dev/stdout``, a pipe) is written to as a stream: renaming over it would turn the
@@ -38,8 +39,8 @@ def write_atomic(path: Path, text: str) -> None:
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(f"{path}: is a folder, not a file")
     if st is not None and not stat.S_ISREG(st.st_mode):
-        with open(path, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with open(path, "wb") as stream:
+            stream.write(text.encode("utf-8") if isinstance(text, str) else text)
         return
     if path.is_symlink():
         path = path.resolve()
@@ -47,8 +48,8 @@ def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; these are ordinary files to share
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -46,6 +46,10 @@ class SessionInfo:
     title: str = ""
     anchor: str = ""
     team: str = ""
+    #: The student's ID (学号) and class from ``session.toml``; JSON keys ``student_id``
+    #: and ``class``, written only when set.
+    student_id: str = ""
+    class_name: str = ""
     roles: dict[str, str] = field(default_factory=dict)
     language: str = ""
     language_source: str = ""
@@ -68,6 +72,8 @@ class SessionInfo:
             "title": self.title,
             "anchor": self.anchor,
             "team": self.team,
+            **({"student_id": self.student_id} if self.student_id else {}),
+            **({"class": self.class_name} if self.class_name else {}),
             "roles": dict(self.roles),
             "language": self.language,
             "language_source": self.language_source,
@@ -85,11 +91,13 @@ class SessionInfo:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionInfo:
-        known = {f for f in cls.__slots__ if f != "extra"}
+        known = {f for f in cls.__slots__ if f not in ("extra", "class_name")} | {"class"}
         return cls(
             title=str(data.get("title") or ""),
             anchor=str(data.get("anchor") or ""),
             team=str(data.get("team") or ""),
+            student_id=str(data.get("student_id") or ""),
+            class_name=str(data.get("class") or ""),
             roles={str(k): str(v) for k, v in (data.get("roles") or {}).items()},
             language=str(data.get("language") or ""),
             language_source=str(data.get("language_source") or ""),
@@ -704,6 +712,14 @@ class GradeError:
     @property
     def team(self) -> str:
         return str(self.meta.get("team", ""))
+
+    @property
+    def student_id(self) -> str:
+        return str(self.meta.get("student_id", ""))
+
+    @property
+    def class_name(self) -> str:
+        return str(self.meta.get("class", ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {
