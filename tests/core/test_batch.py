@@ -117,7 +117,8 @@ def mixed_class(tmp_path, analysed_sample) -> Path:
     cls = tmp_path / "class"
     cls.mkdir()
     copy_session(analysed_sample, cls / "a-good", student_id="2024001", **{"class": "电商2401"})
-    copy_session(analysed_sample, cls / "b-evil", anchor=EVIL, team="王小明队")
+    copy_session(analysed_sample, cls / "b-evil", anchor=EVIL, team="王小明队",
+                 student_id="2024001", **{"class": "电商2401"})  # a copied manifest
     (cls / "c-broken.mp4").write_bytes(b"")
     bad = cls / "d-bad-manifest"
     bad.mkdir()
@@ -163,6 +164,9 @@ def test_one_bad_session_is_an_error_row_and_the_others_finish(tmp_path, mixed_c
     assert rows["b-evil"]["team"] == "王小明队"
     assert not [c for r in rows.values() for c in r.values() if c.startswith(("=", "+", "@"))]
     assert (rows["a-good"]["student_id"], rows["a-good"]["class"]) == ("2024001", "电商2401")
+    assert ("note: student ID '2024001' is used by 2 different anchors in class '电商2401': "
+            f"'Demo Student' ({mixed_class / 'a-good'}); {EVIL!r} ({mixed_class / 'b-evil'})"
+            ) in done.stderr
 
     # gradebook.xlsx beside it: the same sessions in the same order, the same totals
     import openpyxl

@@ -114,3 +114,29 @@ def test_the_workbook_holds_the_gradebook_and_the_statistics_in_the_readers_lang
     stats_rows = {r[1]: r for r in stats.iter_rows(min_row=2, values_only=True)}
     assert stats_rows["语速"][3] == 4  # scored: the partial recording is left out
     assert stats_rows["总分"][2] == 100
+
+
+def test_the_students_id_and_class_are_on_every_view() -> None:
+    from rich.console import Console
+
+    from livelab.builtin.reporters import print_scorecard
+    from livelab.reports.html import render_class_summary, render_report
+
+    graded = _class()
+    sc = graded[0].scorecard
+    assert sc is not None
+    i18n.activate("en", "--lang")  # a Mandarin session's report is Chinese unless told
+    console = Console(record=True, width=80)
+    print_scorecard(sc, console)
+    assert "student ID 2024001 · class 电商2401" in console.export_text()
+    page = render_report(sc.to_dict())
+    assert "Student ID" in page and "2024001" in page and "电商2401" in page
+    summary = render_class_summary([g.entry.to_dict() for g in graded])
+    for n in range(1, 6):
+        assert f"Student ID 20240{n:02d}" in summary
+    assert "Student ID x7" in summary  # the session that could not be graded, too
+    i18n.activate("zh", "--lang")
+    console = Console(record=True, width=80)
+    print_scorecard(sc, console)
+    assert "学号 2024001 · 班级 电商2401" in console.export_text()
+    assert "学号" in render_report(sc.to_dict())

@@ -22,15 +22,16 @@ from tests.core.test_batch import analysed_sample  # noqa: F401  (the pre-analys
 
 def scorecard(
     anchor: str, total: float, pace: float | None, path: str = "/s/1", take: str = "",
-    rubric: str = "anchor-basics-en",
+    rubric: str = "anchor-basics-en", student_id: str = "",
 ) -> Scorecard:
     """A scored session; ``take`` names its recording (its content hash, in livelab)."""
     sha = hashlib.sha256((take or f"{anchor}{total}{pace}").encode()).hexdigest()
+    who = {"student_id": student_id, "class": "电商2401"} if student_id else {}
     return read_scorecard(
         {
             "schema": SCHEMA,
             "session": {"path": path, "title": f"{anchor}'s pitch", "anchor": anchor, "team": "T",
-                        "recording_sha256": sha},
+                        "recording_sha256": sha, **who},
             "rubric": {"id": rubric, "sha256": "ab" * 32},
             "total": total,
             "max_total": 100.0,
@@ -230,3 +231,36 @@ def test_an_old_history_database_is_read_into_attempts(db):
     assert sorted((a.session_path, a.total) for a in attempts) == [("/a", 60.0), ("/b", 70.0)]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 3
+
+
+def test_a_student_id_keeps_a_students_attempts_together_however_the_name_is_typed(db):
+    h = History()
+    h.record(scorecard("王小明", 55.0, 2.0, student_id="2024001"), "grade")
+    h.record(scorecard("王 小明", 80.0, 9.0, student_id="2024001"), "grade")  # typed otherwise
+    h.record(scorecard("王小明", 40.0, 1.0), "analyze")  # another 王小明, with no ID
+    mine = h.attempts(student_id="2024001")
+    assert sorted(a.total for a in mine) == [55.0, 80.0]
+    assert {a.class_name for a in mine} == {"电商2401"}
+    assert mine[0].to_json()["student_id"] == "2024001"
+    shown = CliRunner().invoke(cli, ["history", "2024001", "--db", str(db)])
+    assert shown.exit_code == 0, shown.output
+    assert "55/100" in shown.output and "80/100" in shown.output and "40/100" not in shown.output
+    everyone = CliRunner().invoke(cli, ["history", "--db", str(db)])
+    rows = [line for line in everyone.output.splitlines() if "王" in line]
+    assert len(rows) == 2  # the student with the ID (two attempts), and the other 王小明
+    assert any("2024001" in r for r in rows) and not all("2024001" in r for r in rows)
+
+
+def test_a_database_from_before_student_ids_gains_the_columns(db):
+    with sqlite3.connect(db) as conn:  # the takes table as it was made before student IDs
+        conn.execute(
+            "CREATE TABLE takes (take TEXT PRIMARY KEY, recording_sha256 TEXT NOT NULL, "
+            "first_seen TEXT NOT NULL, recorded_at TEXT NOT NULL, session_path TEXT NOT NULL, "
+            "title TEXT NOT NULL, anchor TEXT NOT NULL, team TEXT NOT NULL)")
+        conn.execute("INSERT INTO takes VALUES ('t1', 's', '2026-11-01', '2026-11-01', '/a', "
+                     "'t', 'Alice', 'T')")
+    h = History()
+    h.record(scorecard("Alice", 70.0, 5.0, student_id="2024009"), "grade")
+    assert [a.student_id for a in h.attempts(anchor="Alice")] == ["2024009"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT student_id FROM takes WHERE take = 't1'").fetchone() == ("",)

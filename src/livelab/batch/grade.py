@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -406,6 +406,26 @@ def _html_module() -> Any:
     return module
 
 
+def shared_student_ids(metas: Sequence[tuple[str, Mapping[str, str]]]) -> list[str]:
+    """A warning for each student ID two different anchors use in one class (a typo, or a
+    copied session.toml): their grades would be filed under one student."""
+    names: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for path, meta in metas:
+        sid = meta.get("student_id", "")
+        if sid:
+            key = (meta.get("class", ""), sid)
+            names.setdefault(key, {}).setdefault(meta.get("anchor", ""), []).append(path)
+    warnings = []
+    for (klass, sid), by_anchor in names.items():
+        if len(by_anchor) < 2:
+            continue
+        who = "; ".join(f"{anchor!r} ({', '.join(paths)})" for anchor, paths in by_anchor.items())
+        line = (_("student ID {id} is used by {n} different anchors in class {klass}: {who}")
+                if klass else _("student ID {id} is used by {n} different anchors: {who}"))
+        warnings.append(line.format(id=repr(sid), n=len(by_anchor), klass=repr(klass), who=who))
+    return warnings
+
+
 class _Outputs:
     """gradebook.csv and .xlsx, class_stats.csv, results.jsonl, reports/ and summary.html
     in ``--out``."""
@@ -559,6 +579,8 @@ def run_batch(
                     language=i18n.current(),
                 )
             )
+        result.notes.extend(shared_student_ids(
+            [(str(path), keys[n][2]) for n, path in enumerate(sessions, 1)]))
         if options.executor == "local" and tasks:
             # Share the cores out: each worker's speech thread(s) run beside its video pass.
             from dataclasses import replace

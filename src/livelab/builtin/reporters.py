@@ -79,6 +79,10 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
     head.append(printable(session.title), style="bold")
     if session.anchor:
         head.append(f"  ·  {printable(session.anchor)}")
+    identity = [_("student ID {id}").format(id=session.student_id) if session.student_id else "",
+                _("class {name}").format(name=session.class_name) if session.class_name else ""]
+    if any(identity):
+        head.append("  ·  " + printable(" · ".join(i for i in identity if i)))
     head.append(f"\n{clock(session.duration_s)} · {session.language}")
     if rubric:
         head.append(" · " + _("rubric") + f" {rubric.id}")

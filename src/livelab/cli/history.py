@@ -39,6 +39,8 @@ def history_command(
     anchor: str | None, db: Path | None, rubric: str | None, as_json: bool, limit: int
 ) -> None:
     """Show recorded attempts: every anchor, or ANCHOR's attempts and trend per criterion.
+    ANCHOR is a name or a student ID (session.toml's student_id): a student's attempts are
+    kept together by their ID when the sessions give one.
 
     An attempt is one recording, recognised by its content: analysing it again (from any
     path) or re-scoring it updates that attempt. A trend compares attempts scored with the
@@ -61,7 +63,11 @@ def history_command(
     store = History(db)
     if db is not None and not db.exists():
         raise LivelabError([Problem(db, _("no such history database"))])
-    attempts = store.attempts(anchor=anchor, limit=100_000 if anchor is None else limit)
+    attempts = []
+    if anchor is not None:  # a student ID first: it names one student whatever the spelling
+        attempts = store.attempts(student_id=anchor, limit=limit)
+    if not attempts:
+        attempts = store.attempts(anchor=anchor, limit=100_000 if anchor is None else limit)
     if anchor is not None and not attempts:
         known = ", ".join(repr(a) for a in store.anchors()) or _("none yet")
         raise LivelabError([Problem(store.path, _(
@@ -77,21 +83,27 @@ def history_command(
         if not attempts:
             console.print(_("No attempts recorded yet in {path}.").format(path=store.path))
             return
-        by_anchor: dict[str, list[Attempt]] = {}
+        by_student: dict[tuple[str, str], list[Attempt]] = {}
         for a in attempts:
-            by_anchor.setdefault(a.anchor, []).append(a)
+            by_student.setdefault(a.student, []).append(a)
+        names = {key: mine[0].anchor for key, mine in by_student.items()}  # the latest name
+        with_ids = any(kind == "id" for kind, _id in by_student)
         table = Table(title=_("Anchors"), title_justify="left")
         # names are what a teacher looks for: they get the room, the rubric wraps
-        table.add_column(_("anchor"), min_width=min(30, max(map(len, by_anchor))), no_wrap=True)
+        table.add_column(_("anchor"), min_width=min(30, max(map(len, names.values()))),
+                         no_wrap=True)
+        if with_ids:
+            table.add_column(_("student ID"), no_wrap=True)
         for header in (_("team"), _("attempts"), _("rubric"), _("latest score"), _("trend")):
             table.add_column(header, overflow="fold")
-        for name in sorted(by_anchor):
-            mine = by_anchor[name]
+        for key in sorted(by_student, key=lambda k: (names[k], k)):
+            mine = by_student[key]
             under = trend_rubric(mine)
             scored = [a for a in mine if a.rubric_id == under][::-1]  # oldest first
             last = scored[-1]
             table.add_row(
-                escape(name) or _("(no anchor)"),
+                escape(names[key]) or _("(no anchor)"),
+                *([escape(mine[0].student_id)] if with_ids else []),
                 escape(last.team),
                 str(len({a.recording_sha256 or a.session_path for a in mine})),
                 escape(under or ""),

@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS scores (
     PRIMARY KEY (take, rubric_id)
 );
 """
+#: Columns added to ``takes`` since the table was made: ``ALTER TABLE`` adds them to an
+#: older database when it is opened.
+_ADDED_COLUMNS = (("student_id", "TEXT NOT NULL DEFAULT ''"), ("class", "TEXT NOT NULL DEFAULT ''"))
 # Before attempts were recordings: one row per analysis (kept as it was, read once).
 _OLD_TABLE = "attempts"
 
@@ -94,6 +97,15 @@ class Attempt:
     percent: float | None = None
     scored_at: str = ""
     titles: dict[str, str] = field(default_factory=dict)  # criterion id → title
+    student_id: str = ""
+    class_name: str = ""
+
+    @property
+    def student(self) -> tuple[str, str]:
+        """Whose attempt it is: ``("id", student ID)`` when the session gave one, else
+        ``("anchor", name)``; a student's attempts stay together when the name is typed
+        differently."""
+        return ("id", self.student_id) if self.student_id else ("anchor", self.anchor)
 
     def title_of(self, criterion: str) -> str:
         return self.titles.get(criterion) or criterion
@@ -102,6 +114,8 @@ class Attempt:
         return {
             "recording_sha256": self.recording_sha256,
             "anchor": self.anchor,
+            "student_id": self.student_id,
+            "class": self.class_name,
             "team": self.team,
             "title": self.title,
             "session_path": self.session_path,
@@ -148,6 +162,7 @@ class History:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoint, never corrupt
             conn.executescript(_SCHEMA)
+            _add_columns(conn)
             _migrate(conn)
         except BaseException:
             conn.close()
@@ -170,11 +185,13 @@ class History:
             try:
                 conn.execute(
                     "INSERT INTO takes (take, recording_sha256, first_seen, recorded_at, "
-                    "session_path, title, anchor, team) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "session_path, title, anchor, team, student_id, class) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (take) DO UPDATE SET session_path = excluded.session_path, "
-                    "title = excluded.title, anchor = excluded.anchor, team = excluded.team",
+                    "title = excluded.title, anchor = excluded.anchor, team = excluded.team, "
+                    "student_id = excluded.student_id, class = excluded.class",
                     (take, sha, now, session.recorded_at or now, session.path, session.title,
-                     session.anchor, session.team),
+                     session.anchor, session.team, session.student_id, session.class_name),
                 )  # fmt: skip
                 conn.execute(
                     "INSERT INTO scores (take, rubric_id, rubric_sha256, scored_at, kind, total, "
@@ -207,19 +224,22 @@ class History:
         session_path: str | None = None,
         limit: int = 200,
         rubric_id: str | None = None,
+        student_id: str | None = None,
     ) -> list[Attempt]:
         """Attempts (one per recording and rubric), newest recording first, optionally of
-        one anchor, one session path and/or one rubric."""
+        one anchor, one student ID, one session path and/or one rubric."""
         where, args = [], []
         for column, value in (("t.anchor", anchor), ("t.session_path", session_path),
-                              ("s.rubric_id", rubric_id)):  # fmt: skip
+                              ("s.rubric_id", rubric_id),
+                              ("t.student_id", student_id)):  # fmt: skip
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
         sql = (
             "SELECT s.rowid, t.recorded_at, s.kind, t.session_path, t.title, t.anchor, t.team, "
             "s.rubric_id, s.rubric_sha256, s.total, s.max_total, s.scorable_fraction, "
-            "s.criteria, t.recording_sha256, s.percent, s.scored_at, s.titles "
+            "s.criteria, t.recording_sha256, s.percent, s.scored_at, s.titles, t.student_id, "
+            "t.class "
             "FROM scores s JOIN takes t ON t.take = s.take"
         )
         if where:
@@ -234,6 +254,7 @@ class History:
                 anchor=r[5], team=r[6], rubric_id=r[7], rubric_sha256=r[8], total=r[9],
                 max_total=r[10], scorable_fraction=r[11], criteria=json.loads(r[12]),
                 recording_sha256=r[13], percent=r[14], scored_at=r[15], titles=json.loads(r[16]),
+                student_id=r[17], class_name=r[18],
             )  # fmt: skip
             for r in rows
         ]
@@ -273,6 +294,15 @@ def _recording_sha256(session: SessionInfo) -> str:
         return ""
 
 
+def _add_columns(conn: sqlite3.Connection) -> None:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(takes)")}
+    for name, kind in _ADDED_COLUMNS:
+        if name not in have:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process just did
+                conn.execute(f"ALTER TABLE takes ADD COLUMN {name} {kind}")
+    conn.execute("CREATE INDEX IF NOT EXISTS takes_student ON takes (student_id)")
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Once: the old one-row-per-analysis table becomes attempts (by session path, since it
     holds no hashes: the latest scoring of a path per rubric). The old table is kept."""
@@ -292,7 +322,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
         for r in rows:
             take = f"path:{r[2]}"
             conn.execute(
-                "INSERT INTO takes VALUES (?, '', ?, ?, ?, ?, ?, ?) ON CONFLICT (take) DO UPDATE "
+                "INSERT INTO takes (take, recording_sha256, first_seen, recorded_at, "
+                "session_path, title, anchor, team) VALUES (?, '', ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (take) DO UPDATE "
                 "SET title = excluded.title, anchor = excluded.anchor, team = excluded.team",
                 (take, r[0], r[0], r[2], r[3], r[4], r[5]),
             )

@@ -112,6 +112,10 @@ def _who(session: Any) -> list[tuple[str, str]]:
     who = []
     if get(session, "anchor"):
         who.append((_("Anchor"), str(get(session, "anchor"))))
+    if get(session, "student_id"):
+        who.append((_("Student ID"), str(get(session, "student_id"))))
+    if get(session, "class"):
+        who.append((_("Class"), str(get(session, "class"))))
     if get(session, "team"):
         who.append((_("Team"), str(get(session, "team"))))
     for role, name in _items(get(session, "roles", {})):

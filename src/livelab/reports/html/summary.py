@@ -138,6 +138,7 @@ class RosterRow:
     max_total: float = 0.0
     cells: Sequence[Cell] = ()
     status: str = ""
+    student_id: str = ""
 
 
 def render_class_summary(
@@ -225,9 +226,11 @@ def _roster(
         session = session_of(e)
         link = links[i] if links is not None and i < len(links) else None
         team = str(get(session, "team", ""))
+        student_id = str(get(session, "student_id", "") or "")
         if is_error_entry(e):
             error = f"{get(session, 'path', '')}: {get(e, 'error', '')}"
-            rows.append(RosterRow(i + 1, names[i], link, team, error=error))
+            rows.append(RosterRow(i + 1, names[i], link, team, error=error,
+                                  student_id=student_id))
             continue
         by_id = {get(c, "id"): c for c in get(e, "criteria", [])}
         cells = []
@@ -248,6 +251,7 @@ def _roster(
             total=round(float(get(e, "total", 0.0)), 1),
             max_total=float(get(e, "max_total", 0.0)),
             cells=cells,
+            student_id=student_id,
             status=(
                 _("partial: {why}").format(why=get(session, "partial", ""))
                 if get(session, "partial", "")
