@@ -82,10 +82,11 @@ def test_the_csv_keeps_its_columns_and_adds_the_students_identity_at_the_end() -
     header = rows[0]
     assert header[:9] == ["n", "path", "title", "anchor", "team", "total", "max_total",
                           "percent", "scorable_fraction"]
-    assert header[-4:] == ["status", "error", "student_id", "class"]
-    assert [r[-2] for r in rows[1:]] == ["2024001", "2024002", "2024003", "2024004", "2024005",
+    assert header[-5:] == ["status", "error", "student_id", "class", "adjusted"]
+    assert [r[-3] for r in rows[1:]] == ["2024001", "2024002", "2024003", "2024004", "2024005",
                                          "x7"]
-    assert rows[1][-1] == "电商2401" and rows[6][-1] == ""
+    assert rows[1][-2] == "电商2401" and rows[6][-2] == ""
+    assert {r[-1] for r in rows[1:]} == {""}  # no review adjusted anything
 
 
 def test_the_workbook_holds_the_gradebook_and_the_statistics_in_the_readers_language() -> None:

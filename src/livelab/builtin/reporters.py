@@ -90,6 +90,15 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         head.append(f"\n{warning}", style="bold yellow")
     if said := language_line(metadata):
         head.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
+    review = scorecard.review
+    if review is not None:
+        by = f" ({printable(review.reviewer)})" if review.reviewer else ""
+        adjusted = [pick_title(c.title) for c in scorecard.criteria if c.adjusted]
+        head.append("\n" + (_("Reviewed by the instructor{by}; adjusted: {criteria}").format(
+            by=by, criteria=_(", ").join(adjusted)) if adjusted else
+            _("Reviewed by the instructor{by}").format(by=by)), style="bold magenta")
+        if review.comment:
+            head.append("\n" + printable(review.comment), style="magenta")
     console.print(Panel(head, title=_("livelab scorecard"), expand=False))
 
     # Bar, points and criterion on one line, feedback under it: readable at 80 columns.
@@ -108,8 +117,17 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
                 f"{c.points or 0.0:.1f}/{c.weight:g}",
                 line,
             )
+            if c.adjusted and c.review:
+                machine = c.review.get("machine") or {}
+                was = (f"{machine['points']:.1f}/{c.weight:g}" if machine.get("points") is not None
+                       else _("unscored"))
+                line.append("  " + _("adjusted by the instructor (machine: {was})").format(
+                    was=was), style="magenta")
             if c.feedback:
                 table.add_row("", "", Text(printable(c.feedback), style="dim"))
+            if c.review_comment:
+                table.add_row("", "", Text(printable(_("Instructor: {comment}").format(
+                    comment=c.review_comment)), style="magenta"))
             for p in c.products or []:  # per-product time allotments
                 planned = (
                     _("no plan") if p.planned_s is None
@@ -164,7 +182,16 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
                 if e.start_s is not None
                 else "—"
             )
-            console.print(f"  {when:>11}  {_safe(say(e.message))}")
+            dismissed = review.dismissal(e.metric, e.start_s) if review else None
+            if dismissed is None:
+                console.print(f"  {when:>11}  {_safe(say(e.message))}")
+                continue
+            line = Text(f"  {when:>11}  ")
+            line.append(printable(say(e.message)), style="strike dim")
+            why = f": {dismissed.comment}" if dismissed.comment else ""
+            line.append("  " + printable(_("dismissed by the instructor{why}").format(why=why)),
+                        style="magenta")
+            console.print(line)
         if len(scorecard.evidence) > 40:
             console.print(
                 "  " + _("… and {count} more (see the JSON scorecard)").format(

@@ -39,6 +39,7 @@ LAZY_COMMANDS = {
     "plugins": "livelab.cli.plugins:plugins_command",
     "record": "livelab.cli.record:record_command",
     "report": "livelab.cli.report:report_command",
+    "review": "livelab.cli.review:review_command",
     "rubric": "livelab.cli.rubric:rubric_command",
     "transcript": "livelab.cli.transcript:transcript_command",
     "tui": "livelab.cli.tui:tui_command",

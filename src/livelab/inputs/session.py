@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MANIFEST = "session.toml"
 LANGUAGES = ("en", "zh")
 #: Manifest keys that name a file inside the session folder.
-FILE_KEYS = ("recording", "audio", "products", "ops", "chat")
+FILE_KEYS = ("recording", "audio", "products", "ops", "chat", "review")
 _TEXT_KEYS = ("title", "anchor", "team", "student_id", "class", "ops_sheet")
 _KNOWN_KEYS = frozenset((*_TEXT_KEYS, "roles", "language", "recorded_at", "take", *FILE_KEYS))
 #: ``[take] status`` values ``livelab record`` writes: anything but ``complete`` means the

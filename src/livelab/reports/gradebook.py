@@ -29,8 +29,8 @@ BASE_COLUMNS = (
     "n", "path", "title", "anchor", "team", "total", "max_total", "percent", "scorable_fraction",
 )  # fmt: skip
 #: Appended after ``status`` and ``error``, so that the columns a spreadsheet already
-#: refers to keep their places.
-IDENTITY_COLUMNS = ("student_id", "class")
+#: refers to keep their places. ``adjusted``: the criteria the instructor's review set.
+IDENTITY_COLUMNS = ("student_id", "class", "adjusted")
 STATS_COLUMNS = (
     "rubric", "criterion", "title", "weight", "scored", "unscored", "mean", "median", "q1", "q3",
     "min", "max", "mean_fraction",
@@ -112,6 +112,7 @@ def gradebook_csv(graded: Sequence[Graded]) -> str:
             " ".join((g.error or (sc.session.partial if sc else "")).split()),
             who.student_id,
             who.class_name,
+            " ".join(c.id for c in sc.criteria if c.adjusted) if sc else "",
         ]
         writer.writerow([neutralise(cell) for cell in row])
     return BOM + buffer.getvalue()
@@ -215,8 +216,14 @@ def class_stats_csv(graded: Sequence[Graded], include_partial: bool = False) -> 
 
 
 def feedback_text(scorecard: Scorecard) -> str:
-    """What to work on first, one line per criterion: "Selling points: say all five"."""
+    """The instructor's comments first (the review's, then each criterion's), then what to
+    work on first, one line per criterion: "Selling points: say all five"."""
     lines = []
+    if scorecard.review is not None and scorecard.review.comment:
+        lines.append(scorecard.review.comment)
+    for c in scorecard.criteria:
+        if c.review_comment:
+            lines.append(f"{pick_title(c.title)}: {c.review_comment}")
     for c in scorecard.fix_first_criteria():
         title = pick_title(c.title)
         lines.append(f"{title}: {c.feedback}" if c.feedback else title)
@@ -229,6 +236,7 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
     statistics. Every text cell is stored as text: a name like ``=HYPERLINK(…)`` is never
     a formula."""
     import openpyxl
+    from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font
 
     criteria = _criteria_of(graded)
@@ -257,6 +265,19 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
             feedback_text(sc) if sc else "", status,
             " ".join((g.error or (sc.session.partial if sc else "")).split()), g.path,
         ])
+    # an adjusted score says so on its cell: purple, with the machine's points in a note
+    for row_number, g in enumerate(graded, start=2):
+        for column, (cid, _t, _w) in enumerate(criteria, start=9):
+            c = g.scorecard.criterion(cid) if g.scorecard else None
+            if c is None or not c.adjusted or not c.review:
+                continue
+            machine = (c.review.get("machine") or {}).get("points")
+            cell = sheet.cell(row=row_number, column=column)
+            cell.font = Font(color="8E44AD", bold=True)
+            was = _("unscored") if machine is None else f"{machine:g}/{c.weight:g}"
+            note = _("adjusted by the instructor; machine: {points}").format(points=was)
+            cell.comment = Comment(note + (f"\n{c.review_comment}" if c.review_comment else ""),
+                                   "livelab")
     feedback_column = 9 + len(criteria)
     for cells in sheet.iter_rows(min_row=2, min_col=feedback_column, max_col=feedback_column):
         for cell in cells:

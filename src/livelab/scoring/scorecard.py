@@ -22,6 +22,7 @@ from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.transcript import Transcript
 from livelab.engine.version import package_version
 from livelab.i18n import _, domain_of
+from livelab.scoring.review import Review, check_review
 from livelab.scoring.rubric import ROLES, Criterion, ProductTime, Rubric, outcome_of
 
 if TYPE_CHECKING:
@@ -239,6 +240,19 @@ class CriterionResult:
     feedback: str = ""
     products: list[ProductRow] | None = None  # per-product rules only
     judging: JudgingResult | None = None  # when judges scored it
+    #: The instructor's review of it: ``comment``, ``adjusted`` (the instructor set its
+    #: fraction) and ``machine`` (status, fraction, points, outcome as the machine scored
+    #: it); ``None`` when the review says nothing about it.
+    review: dict[str, Any] | None = None
+
+    @property
+    def adjusted(self) -> bool:
+        """The instructor set this criterion's score."""
+        return bool(self.review and self.review.get("adjusted"))
+
+    @property
+    def review_comment(self) -> str:
+        return str(self.review.get("comment") or "") if self.review else ""
 
     @property
     def scored(self) -> bool:
@@ -265,6 +279,8 @@ class CriterionResult:
             out["products"] = [p.to_dict() for p in self.products]
         if self.judging is not None:
             out["judging"] = self.judging.to_dict()
+        if self.review is not None:
+            out["review"] = dict(self.review)
         out.update(
             status=self.status,
             fraction=self.fraction,
@@ -298,6 +314,7 @@ class CriterionResult:
             feedback=str(data.get("feedback") or ""),
             products=None if products is None else [ProductRow.from_dict(p) for p in products],
             judging=None if judging is None else JudgingResult.from_dict(judging),
+            review=_opt_dict(data.get("review")),
         )
 
 
@@ -599,6 +616,9 @@ class Scorecard:
     team: TeamResult | None = None
     sections: dict[str, PointsShare] = field(default_factory=dict)
     judges: list[JudgeEntry] = field(default_factory=list)
+    #: The instructor's review (``session.toml``'s ``review`` file), applied whenever the
+    #: scorecard is scored; ``None`` without one.
+    review: Review | None = None
     metrics: dict[str, MetricEntry] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     highlights: list[HighlightEntry] = field(default_factory=list)
@@ -666,6 +686,7 @@ class Scorecard:
             "team": {} if self.team is None else self.team.to_dict(),
             "sections": {k: v.to_dict() for k, v in self.sections.items()},
             "judges": [j.to_dict() for j in self.judges],
+            **({"review": self.review.to_dict()} if self.review is not None else {}),
             "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
             "evidence": [e.to_dict() for e in self.evidence],
             "highlights": [h.to_dict() for h in self.highlights],
@@ -882,6 +903,7 @@ def _parse(data: Mapping[str, Any], version: int) -> Scorecard:
             str(k): PointsShare.from_dict(v) for k, v in (data.get("sections") or {}).items()
         },
         judges=[JudgeEntry.from_dict(j) for j in data.get("judges") or []],
+        review=Review.from_dict(data["review"]) if isinstance(data.get("review"), dict) else None,
         metrics=metrics,
         evidence=[Evidence.from_dict(e) for e in data.get("evidence") or []],
         highlights=[HighlightEntry.from_dict(h) for h in data.get("highlights") or []],
@@ -1026,6 +1048,10 @@ def build_scorecard(
         timings=analysis.timings,
         notes=notes,
     )
+    if "review" in analysis.session.files:  # a LivelabError names the file and the key
+        from livelab.scoring.review import read_review
+
+        scorecard.review = read_review(analysis.session.files["review"])
     return apply_rubric(scorecard, rubric) if rubric else scorecard
 
 
@@ -1066,6 +1092,9 @@ def apply_rubric(
     judges' scores (``judges``, else those it already records)."""
     judges = list(scorecard.judges if judges is None else judges)
     criteria = score_criteria(rubric, scorecard.metrics, judges)
+    if scorecard.review is not None:
+        check_review(scorecard.review, rubric, scorecard.review.file or "review")
+        _apply_review(criteria, scorecard.review, rubric)
     max_total = sum(c.weight for c in criteria)
     scorable = sum(c.weight for c in criteria if c.scored)
     points = sum(c.points or 0.0 for c in criteria if c.scored)
@@ -1097,6 +1126,28 @@ def apply_rubric(
     scorecard.sections = _sections(criteria, rubric.sections)
     scorecard.judges = judges
     return scorecard
+
+
+def _apply_review(criteria: list[CriterionResult], review: Review, rubric: Rubric) -> None:
+    """The instructor's fractions replace the machine's (which each criterion keeps under
+    ``review.machine``); a comment alone changes no score."""
+    by_id = {c.id: c for c in rubric.criteria}
+    for row in criteria:
+        said = review.criteria.get(row.id)
+        if said is None:
+            continue
+        row.review = {"comment": said.comment, "adjusted": said.fraction is not None}
+        if said.fraction is None:
+            continue
+        row.review["machine"] = {"status": row.status, "fraction": row.fraction,
+                                 "points": row.points, "outcome": row.outcome}
+        fraction = round(said.fraction, 4)
+        row.status = "scored"
+        row.reason = ""
+        row.fraction = fraction
+        row.points = round(fraction * row.weight, 3)
+        row.outcome = outcome_of(fraction)
+        row.feedback = by_id[row.id].feedback_for(row.outcome, row.value, row.unit)
 
 
 def _roles(criteria: list[CriterionResult], session: SessionInfo) -> dict[str, PointsShare]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -31,6 +31,9 @@ from livelab.i18n import (
     unit_text,
 )
 from livelab.inputs.session import language_line, session_warnings
+
+if TYPE_CHECKING:
+    from livelab.scoring.review import Review
 from livelab.reports.html import charts
 from livelab.reports.html.pages import get, html_lang, render
 
@@ -75,6 +78,7 @@ def report_context(sc: Any) -> dict[str, Any]:
         "lang": html_lang(current()),
         "who": _who(session),
         "facts": _facts(sc),
+        "review": _review_box(sc),
         "share": float(get(sc, "scorable_fraction", 0.0)),
         "percent": _percent(sc),
         "fix_first": _fix_first(sc),
@@ -180,6 +184,38 @@ class CriterionRow:
     measured: str
     feedback: str
     reason: str
+    adjusted: bool = False
+    machine: str = ""  # the machine's points when the instructor adjusted them
+    comment: str = ""  # the instructor's comment
+
+
+def review_of(sc: Any) -> Review | None:
+    """The instructor's review of a scorecard (typed or JSON), or ``None``."""
+    from livelab.scoring.review import Review
+
+    review = get(sc, "review")
+    if review is None or isinstance(review, Review):
+        return review
+    return Review.from_dict(review) if isinstance(review, Mapping) else None
+
+
+def _review_box(sc: Any) -> dict[str, Any] | None:
+    review = review_of(sc)
+    if review is None:
+        return None
+    adjusted = [pick_title(str(get(c, "title", ""))) for c in get(sc, "criteria", [])
+                if (get(c, "review") or {}).get("adjusted")]
+    return {"reviewer": review.reviewer, "comment": review.comment, "adjusted": adjusted,
+            "dismissed": len(review.dismissed), "file": review.file}
+
+
+def _machine_points(c: Any) -> str:
+    from livelab.reports.html.charts import num
+
+    machine = (get(c, "review") or {}).get("machine") or {}
+    if machine.get("points") is None:
+        return _("unscored")
+    return f"{num(float(machine['points']))} / {num(float(get(c, 'weight', 0.0)))}"
 
 
 def _criteria(sc: Any) -> list[CriterionRow]:
@@ -198,6 +234,9 @@ def _criteria(sc: Any) -> list[CriterionRow]:
             measured=fmt_value(get(c, "value"), get(c, "unit", "")),
             feedback=str(get(c, "feedback", "")),
             reason=said(c, "reason", "reason_message"),
+            adjusted=bool((get(c, "review") or {}).get("adjusted")),
+            machine=_machine_points(c),
+            comment=str((get(c, "review") or {}).get("comment") or ""),
         ))
     return rows
 
@@ -515,16 +554,21 @@ def _transcript(sc: Any, spans: Sequence[Span], events: Sequence[Any]) -> dict[s
 # ---------------------------------------------------------------- evidence and measurements
 
 
-def _evidence(sc: Any) -> list[tuple[str, str, str]]:
-    """(when, message, what it is for) per piece of evidence."""
+def _evidence(sc: Any) -> list[tuple[str, str, str, str | None]]:
+    """(when, message, what it is for, the instructor's dismissal or ``None``) per piece of
+    evidence; a dismissal is its comment ("" without one)."""
     from livelab.reports.html.pages import span_text
 
     titles = {get(c, "metric"): get(c, "title") for c in get(sc, "criteria", [])}
+    review = review_of(sc)
     out = []
     for e in get(sc, "evidence", []):
         metric = str(get(e, "metric", ""))
-        out.append((span_text(get(e, "start_s"), get(e, "end_s")), said(e),
-                    pick_title(str(titles.get(metric) or metric_title(sc, metric)))))
+        start = get(e, "start_s")
+        dismissed = review.dismissal(metric, start) if review else None
+        out.append((span_text(start, get(e, "end_s")), said(e),
+                    pick_title(str(titles.get(metric) or metric_title(sc, metric))),
+                    None if dismissed is None else dismissed.comment))
     return out
 
 

@@ -241,8 +241,16 @@ def _roster(
             elif get(c, "status") != "scored":
                 cells.append(Cell("unscored", "–", said(c, "reason", "reason_message")))
             else:
-                cells.append(Cell(str(get(c, "outcome", "")),
-                                  charts.num(round(float(get(c, "points", 0.0)), 1))))
+                text = charts.num(round(float(get(c, "points", 0.0)), 1))
+                review = get(c, "review") or {}
+                if review.get("adjusted"):  # the instructor's score: marked, the machine's kept
+                    machine = (review.get("machine") or {}).get("points")
+                    was = (_("unscored") if machine is None
+                           else charts.num(round(float(machine), 1)))  # fmt: skip
+                    cells.append(Cell(str(get(c, "outcome", "")), f"{text}✎", _(
+                        "adjusted by the instructor; machine: {points}").format(points=was)))
+                    continue
+                cells.append(Cell(str(get(c, "outcome", "")), text))
         share = float(get(e, "scorable_fraction", 0.0))
         rows.append(RosterRow(
             i + 1, names[i], link, team,

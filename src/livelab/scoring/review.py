@@ -1,0 +1,285 @@
+"""The instructor's review of one session: what the teacher corrected before the work is
+returned. A session names it in ``session.toml`` (``review = "review.yaml"``); it is applied
+every time the session is scored, from the cache, without analysing again.
+
+.. code-block:: yaml
+
+    reviewer: 张老师
+    comment: 整体不错，价格讲得清楚。
+    criteria:
+      selling-points: {fraction: 1.0, comment: 洗碗机那句其实说了，识别漏了。}
+      fillers: {comment: 注意“然后”。}      # a comment alone keeps the machine's score
+    dismiss:
+      - {metric: coverage.compliance_flags, at: "01:23", comment: 是在念观众的评论}
+
+The scorecard keeps both: each adjusted criterion records the machine's fraction, points
+and outcome beside the instructor's, and says it was adjusted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from livelab.api.errors import LivelabError, Problem
+from livelab.i18n import _
+
+#: Keys a review file may have.
+REVIEW_KEYS = ("reviewer", "comment", "criteria", "dismiss")
+CRITERION_KEYS = ("fraction", "comment")
+DISMISS_KEYS = ("metric", "at", "comment")
+#: A dismissal at a time with tenths ("00:41.4") names the finding starting within this of it;
+#: at a whole second ("00:41"), the findings shown at that second (times are rounded).
+AT_TOLERANCE_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionReview:
+    """The instructor's word on one criterion: a fraction of its points (``None``: keep the
+    machine's) and a comment."""
+
+    fraction: float | None = None
+    comment: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fraction": self.fraction, "comment": self.comment}
+
+
+@dataclass(frozen=True, slots=True)
+class Dismissal:
+    """A finding the instructor dismissed: its metric, when it starts, and why."""
+
+    metric: str
+    at_s: float
+    comment: str = ""
+
+    def matches(self, metric: str, start_s: float | None) -> bool:
+        if metric != self.metric or start_s is None:
+            return False
+        if self.at_s.is_integer():
+            return round(start_s) == self.at_s
+        return abs(start_s - self.at_s) <= AT_TOLERANCE_S
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "at_s": self.at_s, "comment": self.comment}
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A review file, validated; ``file`` is its name in the session folder."""
+
+    file: str = ""
+    reviewer: str = ""
+    comment: str = ""
+    criteria: Mapping[str, CriterionReview] = field(default_factory=dict)
+    dismissed: Sequence[Dismissal] = ()
+
+    def dismissal(self, metric: str, start_s: float | None) -> Dismissal | None:
+        """The dismissal of the finding of ``metric`` at ``start_s``, if there is one."""
+        return next((d for d in self.dismissed if d.matches(metric, start_s)), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "reviewer": self.reviewer,
+            "comment": self.comment,
+            "criteria": {cid: r.to_dict() for cid, r in self.criteria.items()},
+            "dismissed": [d.to_dict() for d in self.dismissed],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Review:
+        return cls(
+            file=str(data.get("file") or ""),
+            reviewer=str(data.get("reviewer") or ""),
+            comment=str(data.get("comment") or ""),
+            criteria={
+                str(cid): CriterionReview(
+                    None if r.get("fraction") is None else float(r["fraction"]),
+                    str(r.get("comment") or ""))
+                for cid, r in (data.get("criteria") or {}).items()
+            },
+            dismissed=tuple(
+                Dismissal(str(d["metric"]), float(d["at_s"]), str(d.get("comment") or ""))
+                for d in data.get("dismissed") or []
+            ),
+        )
+
+
+def read_review(path: Path) -> Review:
+    """Read and validate a review file; a :class:`LivelabError` names every problem, its
+    key and what would be valid."""
+    from livelab.inputs.yamlfile import load_yaml
+
+    data, _raw = load_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LivelabError([Problem(path, _("must be a mapping of {keys}").format(
+            keys=", ".join(REVIEW_KEYS)))])
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(path, message, key))
+
+    for key in data:
+        if key not in REVIEW_KEYS:
+            bad(str(key), _("unknown key (known keys: {keys})").format(keys=", ".join(REVIEW_KEYS)))
+    text: dict[str, str] = {}
+    for key in ("reviewer", "comment"):
+        value = data.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            bad(key, _("must be text"))
+        text[key] = str(value).strip()
+
+    criteria: dict[str, CriterionReview] = {}
+    raw_criteria = data.get("criteria") or {}
+    if not isinstance(raw_criteria, dict):
+        bad("criteria", _("must be a mapping of criterion id → {fraction: …, comment: …}"))
+        raw_criteria = {}
+    for cid, entry in raw_criteria.items():
+        where = f"criteria.{cid}"
+        if entry is None:
+            continue  # a criterion listed in the template and left empty
+        if isinstance(entry, int | float) and not isinstance(entry, bool):
+            entry = {"fraction": entry}
+        if not isinstance(entry, dict):
+            bad(where, _("must be a mapping with fraction and/or comment"))
+            continue
+        for key in entry:
+            if key not in CRITERION_KEYS:
+                bad(f"{where}.{key}", _("unknown key (known keys: {keys})").format(
+                    keys=", ".join(CRITERION_KEYS)))
+        fraction = entry.get("fraction")
+        if fraction is not None:
+            if (isinstance(fraction, bool) or not isinstance(fraction, int | float)
+                    or not math.isfinite(fraction) or not 0 <= fraction <= 1):
+                bad(f"{where}.fraction", _(
+                    "must be a number from 0 to 1 (the share of the criterion's points), "
+                    "not {value}").format(value=repr(fraction)))
+                continue
+            fraction = float(fraction)
+        comment = entry.get("comment") or ""
+        if not isinstance(comment, str):
+            bad(f"{where}.comment", _("must be text"))
+            continue
+        if fraction is not None or comment.strip():
+            criteria[str(cid)] = CriterionReview(fraction, comment.strip())
+
+    dismissed: list[Dismissal] = []
+    raw_dismiss = data.get("dismiss") or []
+    if not isinstance(raw_dismiss, list):
+        bad("dismiss", _("must be a list of {metric: …, at: …, comment: …}"))
+        raw_dismiss = []
+    for i, entry in enumerate(raw_dismiss):
+        where = f"dismiss[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("metric"), str):
+            bad(where, _("must be a mapping with metric, at and comment"))
+            continue
+        for key in entry:
+            if key not in DISMISS_KEYS:
+                bad(f"{where}.{key}", _("unknown key (known keys: {keys})").format(
+                    keys=", ".join(DISMISS_KEYS)))
+        at = _seconds(entry.get("at"))
+        if at is None:
+            bad(f"{where}.at", _("must be a time in the recording: seconds or mm:ss, not "
+                                 "{value}").format(value=repr(entry.get("at"))))
+            continue
+        dismissed.append(Dismissal(entry["metric"], at, str(entry.get("comment") or "").strip()))
+    if problems:
+        raise LivelabError(problems)
+    return Review(path.name, text["reviewer"], text["comment"], criteria, tuple(dismissed))
+
+
+def check_review(review: Review, rubric: Any, where: Path | str) -> None:
+    """Every criterion the review names is one of ``rubric``'s; else an error naming the
+    review file, the key and the rubric's criteria."""
+    ids = [c.id for c in rubric.criteria]
+    problems = [
+        Problem(where, _("unknown criterion of rubric {rubric} (its criteria: {ids})").format(
+            rubric=rubric.id, ids=", ".join(ids)), f"criteria.{cid}")
+        for cid in review.criteria if cid not in ids
+    ]
+    if problems:
+        raise LivelabError(problems)
+
+
+def _seconds(value: Any) -> float | None:
+    """``83``, ``83.5``, ``"01:23"`` or ``"1:01:23"`` as seconds; ``None`` if not a time."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) and value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    parts = value.strip().split(":")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        return None
+    if not 1 <= len(numbers) <= 3 or any(n < 0 for n in numbers) or any(
+            n >= 60 for n in numbers[1:]):
+        return None
+    seconds = 0.0
+    for n in numbers:
+        seconds = seconds * 60 + n
+    return seconds
+
+
+def at_text(seconds: float) -> str:
+    """How the review template writes a finding's time: ``"00:41.4"`` (tenths, so that two
+    findings in one second are told apart)."""
+    tenths = round(seconds * 10)
+    minutes, rest = divmod(tenths, 600)
+    hours, minutes = divmod(minutes, 60)
+    text = f"{minutes:02d}:{rest // 10:02d}.{rest % 10}"
+    return f"{hours}:{text}" if hours else text
+
+
+__all__ = ["CriterionReview", "Dismissal", "Review", "at_text", "check_review", "read_review"]
+
+
+def review_template(scorecard: Any) -> str:
+    """A review file to fill in for ``scorecard``: every criterion with what the machine
+    gave it, and every timed finding as a line to copy into ``dismiss``. Comments are in the
+    reader's language; the keys are the file format's."""
+    from livelab.i18n import pick_title, say
+
+    def one_line(text: object) -> str:
+        return " ".join(str(text).split())
+
+    session = scorecard.session
+    who = " · ".join(x for x in (session.title, session.anchor, session.student_id) if x)
+    rubric = scorecard.rubric.id if scorecard.rubric else ""
+    lines = [
+        "# " + one_line(_("livelab review: {who}").format(who=who)),
+        "# " + one_line(_("Rubric {rubric}. Fill in only what you change; an empty entry keeps "
+                          "the machine's score.").format(rubric=rubric)),
+        "# " + one_line(_("fraction: the share of the criterion's points, from 0 to 1 (1 = full "
+                          "points). comment: shown to the student beside it.")),
+        "reviewer: \"\"",
+        "comment: \"\"",
+        "criteria:",
+    ]
+    for c in scorecard.criteria:
+        machine = (c.review or {}).get("machine") or {}
+        points = machine.get("points", c.points) if c.adjusted else c.points
+        scored = (f"{round(points, 1):g}/{c.weight:g}" if points is not None
+                  else _("unscored"))  # fmt: skip
+        lines.append(f"  {c.id}:  # " + one_line(_("{title} — machine: {points}").format(
+            title=pick_title(c.title), points=scored)))
+    lines.append("# " + one_line(_("Findings you can dismiss: copy a line under 'dismiss:' and "
+                                   "remove the '#'. A dismissal is shown on every view; to "
+                                   "change a score, give the criterion a fraction.")))
+    lines.append("dismiss:")
+    for e in scorecard.evidence:
+        if e.start_s is None:
+            continue
+        item = f'{{metric: {e.metric}, at: "{at_text(e.start_s)}", comment: ""}}'
+        lines.append(f"#  - {item}  # {one_line(say(e.message))}")
+    return "\n".join(lines) + "\n"

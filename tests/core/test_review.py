@@ -1,0 +1,122 @@
+"""The instructor's review: livelab review writes the template, a filled-in review changes
+the scores from the cache, and a bad review file is named with its key."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from livelab.cli import cli
+from livelab.reports.html import render_report
+from livelab.scoring.review import at_text, read_review
+from tests.core.test_batch import analysed_sample  # noqa: F401  (the pre-analysed sample fixture)
+
+
+def _analyze(session: Path, out: Path, *extra: str) -> dict:
+    done = CliRunner().invoke(cli, ["analyze", str(session), "-q", "--json", str(out), *extra])
+    assert done.exit_code == 0, done.output
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_a_review_adjusts_scores_from_the_cache_and_every_view_shows_it(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    before = _analyze(session, tmp_path / "before.json")
+    machine = {c["id"]: c for c in before["criteria"]}
+
+    done = CliRunner().invoke(cli, ["review", str(session), "-q"])
+    assert done.exit_code == 0, done.output
+    template = (session / "review.yaml").read_text(encoding="utf-8")
+    assert (session / "session.toml").read_text(encoding="utf-8").startswith(
+        'review = "review.yaml"\n')
+    listed = yaml.safe_load(template)
+    assert list(listed["criteria"]) == list(machine)  # every criterion, empty: nothing changes
+    assert read_review(session / "review.yaml").criteria == {}
+    dead_air = next(e for e in before["evidence"] if e["metric"] == "pace.dead_air_count")
+    line = f'{{metric: pace.dead_air_count, at: "{at_text(dead_air["start_s"])}", comment: ""}}'
+    assert f"#  - {line}" in template
+    unchanged = _analyze(session, tmp_path / "unchanged.json")
+    assert unchanged["total"] == before["total"]
+
+    target = "selling-points"
+    filled = template.replace(f"  {target}:",
+                              f"  {target}: {{fraction: 1.0, comment: 说了，识别漏了}}")
+    filled = filled.replace('comment: ""\ncriteria:', 'comment: "Good price reveal."\ncriteria:')
+    kept = line.replace('comment: ""', "comment: demo")
+    filled = filled.replace(f"#  - {line}", f"  - {kept}")
+    (session / "review.yaml").write_text(filled, encoding="utf-8")
+    after = _analyze(session, tmp_path / "after.json")
+    adjusted = next(c for c in after["criteria"] if c["id"] == target)
+    was = machine[target]
+    assert adjusted["review"]["adjusted"] is True
+    assert adjusted["review"]["machine"]["points"] == was["points"] < was["weight"]
+    assert adjusted["points"] == was["weight"] and adjusted["outcome"] == "pass"
+    assert adjusted["value"] == was["value"]  # the measurement stays the machine's
+    assert after["total"] == round(before["total"] - was["points"] + was["weight"], 3)
+    assert after["review"]["comment"] == "Good price reveal."
+    # scored from the cache: no analyzer ran again, nothing was decoded or transcribed
+    assert {a["status"] for a in after["analyzers"].values()} == {"cached"}
+    assert "transcribe" not in after["timings"] and "video_pass" not in after["timings"]
+    page = render_report(after)
+    assert "Good price reveal." in page and "说了，识别漏了" in page
+    assert "adjusted by the instructor" in page
+    assert page.count('<tr class="dismissed">') == 1 and "<s>dead air" in page
+    # the gradebook: the adjusted cell is marked with the machine's points; the feedback
+    # column starts with the instructor's words; the CSV lists the adjusted criteria
+    import io
+
+    import openpyxl
+
+    from livelab.reports.gradebook import Graded, gradebook_csv, gradebook_xlsx
+    from livelab.reports.html import render_class_summary
+    from livelab.scoring.scorecard import read_scorecard
+
+    graded = [Graded(1, str(session), read_scorecard(after))]
+    sheet = openpyxl.load_workbook(io.BytesIO(gradebook_xlsx(graded))).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("Selling points covered (10)") + 1)
+    assert cell.value == was["weight"] and cell.comment is not None
+    assert f"machine: {was['points']:g}/10" in cell.comment.text
+    feedback = sheet.cell(row=2, column=header.index("Feedback") + 1).value
+    assert feedback.startswith("Good price reveal.\nSelling points covered: 说了，识别漏了")
+    assert gradebook_csv(graded).splitlines()[1].endswith(",selling-points")
+    summary = render_class_summary([after])
+    assert "10✎" in summary and "adjusted by the instructor; machine: " in summary
+    shown = " ".join(CliRunner().invoke(cli, ["analyze", str(session)]).output.split())
+    assert "Reviewed by the instructor; adjusted: Selling points covered" in shown
+    assert f"adjusted by the instructor (machine: {was['points']:.1f}/10)" in shown
+    assert "Instructor: 说了，识别漏了" in shown
+    assert "dismissed by the instructor: demo" in shown
+
+
+def test_a_bad_review_names_the_file_the_key_and_the_valid_choices(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    toml = session / "session.toml"
+    toml.write_text('review = "review.yaml"\n' + toml.read_text(encoding="utf-8"), "utf-8")
+    review = session / "review.yaml"
+    review.write_text("criteria:\n  speaking-rate: {fraction: 1.5}\n  pace: {fraction: 0.5}\n"
+                      "  fillers: {score: 1}\ndismiss:\n  - {metric: x, at: soon}\nnotes: hi\n",
+                      encoding="utf-8")
+    done = CliRunner().invoke(cli, ["analyze", str(session), "-q"])
+    assert done.exit_code == 2
+    said = done.output
+    assert (f"{review}: notes: unknown key (known keys: reviewer, comment, criteria, dismiss)"
+            in said)
+    assert (f"{review}: criteria.speaking-rate.fraction: must be a number from 0 to 1 (the "
+            "share of the criterion's points), not 1.5") in said
+    assert f"{review}: criteria.fillers.score: unknown key (known keys: fraction, comment)" in said
+    assert f"{review}: dismiss[0].at: must be a time in the recording" in said
+    review.write_text("criteria:\n  pace: {fraction: 0.5}\n", encoding="utf-8")
+    done = CliRunner().invoke(cli, ["analyze", str(session), "-q"])
+    assert done.exit_code == 2
+    assert ("review.yaml: criteria.pace: unknown criterion of rubric anchor-basics-en (its "
+            "criteria: speaking-rate, dead-air,") in done.output
