@@ -86,6 +86,11 @@ def test_a_review_adjusts_scores_from_the_cache_and_every_view_shows_it(
     feedback = sheet.cell(row=2, column=header.index("Feedback") + 1).value
     assert feedback.startswith("Good price reveal.\nSelling points covered: 说了，识别漏了")
     assert gradebook_csv(graded).splitlines()[1].endswith(",selling-points")
+    from livelab.tui.data import points_text
+
+    typed = read_scorecard(after)
+    assert points_text(typed.criterion(target)) == "10.0/10✎"  # type: ignore[arg-type]
+    assert not points_text(typed.criterion("speaking-rate")).endswith("✎")  # type: ignore[arg-type]
     summary = render_class_summary([after])
     assert "10✎" in summary and "adjusted by the instructor; machine: " in summary
     shown = " ".join(CliRunner().invoke(cli, ["analyze", str(session)]).output.split())

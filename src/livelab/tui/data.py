@@ -146,7 +146,11 @@ def score_text(total: float | None, max_total: float | None) -> str:
 
 
 def points_text(criterion: CriterionResult) -> str:
-    return f"{criterion.points or 0.0:.1f}/{criterion.weight:g}" if criterion.scored else "—"
+    """``7.5/10``; ``10.0/10✎`` when the instructor's review set it; ``—`` unscored."""
+    if not criterion.scored:
+        return "—"
+    mark = "✎" if criterion.adjusted else ""
+    return f"{criterion.points or 0.0:.1f}/{criterion.weight:g}{mark}"
 
 
 # --- transcript -----------------------------------------------------------------------

@@ -121,6 +121,13 @@ class ScorecardScreen(Screen[None]):
         if not criterion.scored and criterion.reason:
             feedback = _("Unscored: {reason}. {feedback}").format(
                 reason=say(criterion.reason), feedback=feedback).strip()  # fmt: skip
+        if criterion.adjusted and criterion.review:
+            machine = (criterion.review.get("machine") or {}).get("points")
+            was = _("unscored") if machine is None else f"{machine:.1f}/{criterion.weight:g}"
+            feedback = _("adjusted by the instructor (machine: {was})").format(was=was) + (
+                f"\n{feedback}" if feedback else "")
+        if criterion.review_comment:
+            feedback += "\n" + _("Instructor: {comment}").format(comment=criterion.review_comment)
         evidence = self.query_one(EvidenceList)
         heading = _("Evidence")
         evidence.border_title = f"{heading} · {pick_title(criterion.title)}"
