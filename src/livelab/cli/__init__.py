@@ -32,6 +32,7 @@ LAZY_COMMANDS = {
     "analyze": "livelab.cli.analyze:analyze_command",
     "check": "livelab.cli.check:check_command",
     "demo": "livelab.cli.demo:demo_command",
+    "export": "livelab.cli.export:export_command",
     "grade": "livelab.cli.grade:grade_command",
     "history": "livelab.cli.history:history_command",
     "judge": "livelab.cli.judge:judge_command",
