@@ -496,7 +496,8 @@ def test_leaderboard_ranks_runs_and_teams_with_the_rubrics_tie_break(contest_sco
 
     def run(team: str, when: str, total: float, live: float) -> dict:
         d = copy.deepcopy(sc)
-        d["session"].update(team=team, recorded_at=when)
+        d["session"].update(team=team, recorded_at=when,  # each its own recording
+                            recording_sha256=f"{team}{when}".encode().hex())
         d["total"] = total
         d["sections"]["live"]["points"] = live
         return d
@@ -558,7 +559,7 @@ def test_leaderboard_full_tie_shares_a_rank_and_latest_team_score(contest_scorec
     items = []
     for i, (team, total) in enumerate((("<b>A</b>", 80), ("B", 80), ("B", 50))):
         d = copy.deepcopy(sc)
-        d["session"].update(team=team, recorded_at=f"2026-11-0{i + 1}")
+        d["session"].update(team=team, recorded_at=f"2026-11-0{i + 1}", recording_sha256=str(i))
         d["total"] = total
         items.append((f"s{i}", read_scorecard(d)))
     board = build_boards(items, {rubric.id: rubric}, team_score="latest")[0]
@@ -571,3 +572,79 @@ def test_leaderboard_full_tie_shares_a_rank_and_latest_team_score(contest_scorec
     from livelab.reports.html import render_leaderboard
 
     assert "&lt;b&gt;A&lt;/b&gt;" in render_leaderboard([board])
+
+
+def test_leaderboard_counts_a_judged_run_once_flags_unjudged_runs_and_links_reports(
+    contest_scorecard, tmp_path
+):
+    path, sc = contest_scorecard  # run.json: scored by the machine, no judge yet
+    runner = CliRunner()
+    sheet = tmp_path / "judges.csv"
+    assert runner.invoke(cli, ["judge", "template", CONTEST, "-o", str(sheet), "--judges", "Li",
+                               "--session", str(path)]).exit_code == 0
+    filled = fill(sheet, {"Li": {"selection-plan": "8", "product-intro": "6"}})
+    done = runner.invoke(cli, ["judge", "merge", str(path), str(filled)])
+    assert done.exit_code == 0, done.output
+    judged = tmp_path / "run.judged.json"
+    other = copy.deepcopy(sc)
+    other["session"].update(team="Other team", recording_sha256="ab" * 32)
+    write_scorecard(read_scorecard(other), tmp_path / "other.json")
+    (tmp_path / "other.html").write_text("<p>report</p>", encoding="utf-8")
+    board, page = tmp_path / "board.csv", tmp_path / "out" / "board.html"
+    done = runner.invoke(cli, ["leaderboard", str(path), str(judged), str(tmp_path / "other.json"),
+                               "-o", str(board), "--html", str(page)])
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert f"{judged} and {path} are one run: counted once, as {judged}" in said
+    rows = list(csv.DictReader(io.StringIO(board.read_text("utf-8-sig"))))
+    runs = {r["source"]: r for r in rows if r["kind"] == "run"}
+    assert sorted(runs) == sorted([str(judged), str(tmp_path / "other.json")])
+    assert runs[str(judged)]["judging"] == "judged"
+    assert runs[str(tmp_path / "other.json")]["judging"] == "unjudged"
+    sections = {k.removeprefix("section:"): v for k, v in runs[str(judged)].items()
+                if k.startswith("section:")}
+    merged = read_scorecard(judged)
+    assert sections and {k: float(v) for k, v in sections.items()} == {
+        name: share.points for name, share in merged.sections.items()}
+    html = page.read_text(encoding="utf-8")
+    assert '<a href="../other.html">' in html and "class=unjudged" in html
+    assert "no judge has scored it yet; round penalty −10" in html
+    assert all(f"<th class=n>{name}</th>" in html for name in merged.sections)
+
+
+def test_judge_merge_takes_a_whole_class(contest_scorecard, tmp_path):
+    _path, sc = contest_scorecard
+    lines = []
+    for team in ("team-a", "team-b", "team-c"):
+        d = copy.deepcopy(sc)
+        d["session"].update(team=team, path=f"/class/{team}/session.toml",
+                            recording_sha256=team.encode().hex())
+        lines.append(d)
+    lines.append({"schema": "livelab.grade-error/1", "session": {"path": "/class/x"},
+                  "status": "error", "error": "broken video"})
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    sheet = tmp_path / "judges.csv"
+    runner = CliRunner()
+    done = runner.invoke(cli, ["judge", "template", CONTEST, "-o", str(sheet), "--judges", "Li",
+                               "--session", "/class/team-a", "--session", "/class/team-b"])
+    assert done.exit_code == 0, done.output
+    text = sheet.read_text(encoding="utf-8-sig").splitlines()
+    assert [r.split(",")[1] for r in text[1:]] == ["team-a", "team-b"]
+    rows = [text[0], text[1].replace("team-a,", "team-a,8,", 1), text[2]]
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    done = runner.invoke(cli, ["judge", "merge", str(results), str(sheet)])
+    assert done.exit_code == 0, done.output
+    out = [json.loads(x) for x in
+           (tmp_path / "results.judged.jsonl").read_text("utf-8").splitlines()]
+    assert len(out) == 4 and out[3]["status"] == "error"  # the failed grade kept as it was
+    plan = [next(c for c in d["criteria"] if c["id"] == "selection-plan") for d in out[:3]]
+    assert plan[0]["points"] == 8 and plan[0]["judging"]["judges"] == 1
+    assert plan[1].get("judging") is None and plan[2].get("judging") is None
+    said = " ".join(done.output.split())
+    assert "line 2 (team-b): no judge's row names it; left as it was" in said  # a blank row
+    assert "line 3 (team-c): no judge's row names it; left as it was" in said
+    assert "1 of 3 sessions took judges' scores" in said
+    sheet.write_text(text[0] + "\nLi,,8\n", encoding="utf-8")  # a row with no session
+    done = runner.invoke(cli, ["judge", "merge", str(results), str(sheet)])
+    assert done.exit_code == 2 and "row 2: the session column is empty" in done.output

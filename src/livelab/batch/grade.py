@@ -28,7 +28,7 @@ from livelab.engine.plugins import failure_text, plugin_failures
 from livelab.engine.version import package_version
 from livelab.i18n import _
 from livelab.reports.gradebook import Graded
-from livelab.reports.text import slug
+from livelab.reports.text import report_name
 from livelab.scoring.scorecard import Entry, GradeError, Scorecard, read_scorecard
 
 STATE_DIR = ".livelab-grade"
@@ -384,11 +384,6 @@ class _Fingerprints:
             ),
             meta,
         )
-
-
-def report_name(n: int, scorecard: Scorecard) -> str:
-    session = scorecard.session
-    return f"{n}-{slug(session.anchor or session.title or 'session')}.html"
 
 
 def _html_module() -> Any:

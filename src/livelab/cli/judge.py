@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +115,15 @@ def judge_merge(
     rubric: str | None,
 ) -> None:
     """Merge judges' CSV SHEETS into SCORECARD and re-score: trimmed mean across judges,
-    blended with the machine score by the rubric's `judging` settings."""
+    blended with the machine score by the rubric's `judging` settings. SCORECARD may be a
+    whole class's results.jsonl: each session takes the rows that name it."""
     from livelab.i18n import _
     from livelab.scoring.judging import merge_judges, read_judges_csv, rubric_of, scores_for
     from livelab.scoring.scorecard import read_scorecard, write_scorecard
 
+    if scorecard.suffix == ".jsonl":
+        _merge_class(obj, scorecard, sheets, output, rubric)
+        return
     doc = read_scorecard(scorecard)
     loaded = rubric_of(doc, rubric, scorecard, (obj or {}).get("plugins_dirs", ()))
     before = doc.total
@@ -141,3 +146,67 @@ def judge_merge(
                                dropped=dropped, points=points, weight=f"{c.weight:g}"))
     click.echo(_("total {before} → {total} / {max}; written to {path}").format(
         before=f"{before:g}", total=f"{doc.total:g}", max=f"{doc.max_total:g}", path=out))
+
+
+def _merge_class(
+    obj: dict[str, Any] | None,
+    results: Path,
+    sheets: tuple[Path, ...],
+    output: Path | None,
+    rubric: str | None,
+) -> None:
+    """``judge merge`` for a class: every scored session of ``results`` takes the sheets'
+    rows that name it; sessions no row names are kept as they were, and named."""
+    from livelab.api.errors import Problem
+    from livelab.cli.common import note_line
+    from livelab.engine.cache import write_atomic
+    from livelab.i18n import _
+    from livelab.scoring.judging import merge_judges, read_judges_csv, rubric_of, session_key
+    from livelab.scoring.scorecard import Scorecard, read_results
+
+    entries = read_results(results)
+    scored = [(n, e) for n, e in entries if isinstance(e, Scorecard) and e.rubric is not None]
+    if not scored:
+        raise LivelabError([Problem(results, _("holds no scorecard scored with a rubric"))])
+    loaded = rubric_of(scored[0][1], rubric, results, (obj or {}).get("plugins_dirs", ()))
+    rows = [(sheet, read_judges_csv(sheet, loaded)) for sheet in sheets]
+    for sheet, scores in rows:
+        blank = [s for s in scores if not s.session]
+        if blank:
+            raise LivelabError([Problem(sheet, _(
+                "row {n}: the session column is empty; a class's sheet names each row's "
+                "session (its folder name)").format(n=blank[0].row))])
+    used: set[tuple[str, int]] = set()
+    merged = 0
+    for n, doc in scored:
+        if doc.rubric is None or doc.rubric.id != loaded.id:
+            click.echo(note_line(_("line {n}: scored with {rubric}, not {wanted}; left as it "
+                                   "was").format(n=n, rubric=doc.rubric.id if doc.rubric else "",
+                                                  wanted=loaded.id)), err=True)
+            continue
+        # the folder name or path, not the title: two students may both call theirs "rehearsal 1"
+        names = {session_key(doc.session), doc.session.path} - {""}
+        took = False
+        for sheet, scores in rows:
+            mine = [s for s in scores if s.session in names]
+            if mine:
+                merge_judges(doc, loaded, mine, sheet.name)
+                used.update((sheet.name, s.row) for s in mine)
+                took = True
+        if took:
+            merged += 1
+        else:
+            click.echo(note_line(_("line {n} ({session}): no judge's row names it; left as it "
+                                   "was").format(n=n, session=session_key(doc.session))), err=True)
+    for sheet, scores in rows:
+        for s in scores:
+            if (sheet.name, s.row) not in used:
+                click.echo(note_line(_("{sheet} row {n}: no session of the class is {session}"
+                                       ).format(sheet=sheet.name, n=s.row,
+                                                session=repr(s.session))), err=True)
+                break
+    out = output or results.with_name(results.name.removesuffix(".jsonl") + ".judged.jsonl")
+    write_atomic(out, "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n"
+                              for _n, e in entries))
+    click.echo(_("{merged} of {total} sessions took judges' scores; written to {path}").format(
+        merged=merged, total=len(scored), path=out))

@@ -57,12 +57,14 @@ def leaderboard_command(
     from livelab.reports.leaderboard import (
         board_csv,
         build_boards,
+        duplicate_notes,
         load_rubrics,
         print_boards,
         read_scorecards,
     )
 
     scorecards, notes = read_scorecards(paths)
+    notes += duplicate_notes(scorecards)
     rubrics, more = load_rubrics(scorecards, rubric, (obj or {}).get("plugins_dirs", ()))
     boards = build_boards(scorecards, rubrics, team_score)
     print_boards(boards, Console())
@@ -74,5 +76,5 @@ def leaderboard_command(
     if html_path is not None:
         from livelab.reports.html import render_leaderboard
 
-        write_atomic(html_path, render_leaderboard(boards))
+        write_atomic(html_path, render_leaderboard(boards, html_path.parent))
         click.echo(_("HTML written to {path}").format(path=html_path))

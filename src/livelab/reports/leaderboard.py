@@ -13,7 +13,7 @@ from typing import Any
 from livelab.api.errors import LivelabError, Problem
 from livelab.i18n import _, date_text
 from livelab.reports.gradebook import BOM, neutralise
-from livelab.reports.text import sparkline
+from livelab.reports.text import report_name, sparkline
 from livelab.scoring.rubric import Rubric, TieBreak
 from livelab.scoring.scorecard import (
     GradeError,
@@ -39,6 +39,12 @@ class Run:
     total: float
     max_total: float
     breaks: tuple[float | None, ...]  # tie-break values, in the rubric's order
+    #: "judged" when judges scored it, "unjudged" when the rubric has judged criteria and
+    #: no judge scored any of them, "" for a rubric without judged criteria.
+    judging: str = ""
+    penalty: float = 0.0  # the round's penalty, already off ``total``
+    sections: tuple[tuple[str, float, float], ...] = ()  # (section, points, max)
+    report: str = ""  # the run's HTML report, when there is one beside its scorecard
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,14 @@ class Board:
     directions: tuple[str, ...]  # "higher" | "lower" per tie-break
     runs: list[tuple[int, Run, str]]  # (rank, run, what broke its tie)
     teams: list[tuple[int, TeamStanding]]
+
+    @property
+    def sections(self) -> list[str]:
+        """Every section a run of this board scored, in the rubric's order."""
+        names: list[str] = []
+        for _rank, run, _why in self.runs:
+            names.extend(name for name, _p, _m in run.sections if name not in names)
+        return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +170,7 @@ def build_boards(
     """One board per rubric id. ``rubrics`` maps rubric id → Rubric (for its tie-breaks);
     a rubric not in it ranks by total alone."""
     by_rubric: dict[str, list[tuple[str, Scorecard]]] = {}
-    for source, sc in scorecards:
+    for source, sc in once_each(scorecards):
         by_rubric.setdefault(_rubric_id(sc), []).append((source, sc))
     boards = []
     for rubric_id, items in by_rubric.items():
@@ -182,6 +196,11 @@ def build_boards(
                     total=sc.total,
                     max_total=sc.max_total,
                     breaks=tuple(values),
+                    judging=judging_state(sc),
+                    penalty=sc.team.penalty if sc.team is not None else 0.0,
+                    sections=tuple((name, share.points, share.max)
+                                   for name, share in sc.sections.items()),
+                    report=report_of(source, sc),
                 )
             )
         dirs = tuple(d or "higher" for d in directions)
@@ -196,6 +215,66 @@ def build_boards(
             )
         )
     return boards
+
+
+def run_key(scorecard: Scorecard) -> str:
+    """One practice run, however many scorecards it has (the original and the judged one):
+    its recording, else its session's path."""
+    session = scorecard.session
+    return session.recording_sha256 or session.path or session.title
+
+
+def judging_state(scorecard: Scorecard) -> str:
+    """``judged``, ``unjudged`` (the rubric has judged criteria; no judge scored one), or
+    ``""`` when the rubric has none."""
+    judged = [c for c in scorecard.criteria if c.judged]
+    if not judged:
+        return ""
+    return "judged" if any(c.judging is not None for c in judged) else "unjudged"
+
+
+def once_each(scorecards: Sequence[tuple[str, Scorecard]]) -> list[tuple[str, Scorecard]]:
+    """Each run once under each rubric: of its scorecards, the one judges scored most,
+    then the latest made (``livelab judge merge`` writes x.judged.json beside x.json)."""
+    best: dict[tuple[str, str], tuple[str, Scorecard]] = {}
+    order: list[tuple[str, str]] = []
+    for source, sc in scorecards:
+        key = (_rubric_id(sc), run_key(sc))
+        if key not in best:
+            order.append(key)
+            best[key] = (source, sc)
+            continue
+        _s, other = best[key]
+        if (len(sc.judges), sc.created_at) > (len(other.judges), other.created_at):
+            best[key] = (source, sc)
+    return [best[k] for k in order]
+
+
+def duplicate_notes(scorecards: Sequence[tuple[str, Scorecard]]) -> list[str]:
+    """A note for each run given more than once: which scorecard counted."""
+    kept = {source for source, _sc in once_each(scorecards)}
+    by_key: dict[tuple[str, str], list[str]] = {}
+    for source, sc in scorecards:
+        by_key.setdefault((_rubric_id(sc), run_key(sc)), []).append(source)
+    notes = []
+    for sources in by_key.values():
+        if len(sources) > 1:
+            counted = next(s for s in sources if s in kept)
+            others = ", ".join(s for s in sources if s != counted)
+            notes.append(_("{counted} and {others} are one run: counted once, as "
+                           "{counted}").format(counted=counted, others=others))
+    return notes
+
+
+def report_of(source: str, scorecard: Scorecard) -> str:
+    """The HTML report of a run, when one is beside its scorecard: ``x.html`` for
+    ``x.json``, or ``reports/<n>-<name>.html`` for line n of a grade's results.jsonl."""
+    path, _sep, line = source.rpartition(":")
+    if line.isdigit() and path.endswith(".jsonl"):
+        candidate = Path(path).parent / "reports" / report_name(int(line), scorecard)
+    else:
+        candidate = Path(source).with_suffix(".html")
+    return str(candidate) if candidate.is_file() else ""
 
 
 def _rank_runs(
@@ -285,19 +364,34 @@ CSV_COLUMNS = (
 )
 
 
+#: After the tie-break columns: how judges scored the run (``judged``, ``unjudged`` or empty
+#: for a rubric without judged criteria), the round's penalty, then each section's points.
+RUN_COLUMNS = ("judging", "penalty")
+
+
 def board_csv(boards: Sequence[Board]) -> str:
-    """Teams then runs, for every rubric; tie-break values as extra columns."""
+    """Teams then runs, for every rubric; tie-break values, the judging state, the round
+    penalty and each section's points as extra columns."""
     labels: list[str] = []
     for b in boards:
         labels.extend(label for label in b.tie_breaks if label not in labels)
+    sections: list[str] = []
+    for b in boards:
+        sections.extend(name for name in b.sections if name not in sections)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([neutralise(h) for h in (*CSV_COLUMNS, *(f"tb:{x}" for x in labels))])
+    writer.writerow([neutralise(h) for h in (*CSV_COLUMNS, *(f"tb:{x}" for x in labels),
+                                             *RUN_COLUMNS, *(f"section:{x}" for x in sections))])
     for b in boards:
         index = {label: i for i, label in enumerate(b.tie_breaks)}
 
         def extra(breaks: Sequence[float | None], index: dict[str, int] = index) -> list[str]:
             return [_num(breaks[index[x]]) if x in index else "" for x in labels]
+
+        def contest(run: Run) -> list[str]:
+            points = {name: p for name, p, _m in run.sections}
+            return [run.judging, _num(run.penalty),
+                    *(_num(points.get(name)) for name in sections)]
 
         for rank, t in b.teams:
             row = [
@@ -315,7 +409,8 @@ def board_csv(boards: Sequence[Board]) -> str:
                 "",
                 "",
             ]
-            writer.writerow([neutralise(c) for c in row] + extra(t.breaks))
+            writer.writerow([neutralise(c) for c in row] + extra(t.breaks)
+                            + [""] * (len(RUN_COLUMNS) + len(sections)))
         for rank, r, why in b.runs:
             row = [
                 b.rubric_id,
@@ -332,7 +427,8 @@ def board_csv(boards: Sequence[Board]) -> str:
                 why,
                 r.source,
             ]
-            writer.writerow([neutralise(c) for c in row] + extra(r.breaks))
+            writer.writerow([neutralise(c) for c in row] + extra(r.breaks)
+                            + [neutralise(c) for c in contest(r)])
     return BOM + buffer.getvalue()
 
 
@@ -366,9 +462,23 @@ def print_boards(boards: Sequence[Board], console: Any) -> None:
         )
         for rank, r, why in b.runs:
             runs.add_row(
-                str(rank), r.team, r.anchor, date_text(r.when), f"{r.total:g}/{r.max_total:g}", why
+                str(rank), r.team, r.anchor, date_text(r.when), f"{r.total:g}/{r.max_total:g}",
+                run_note(r, why),
             )
         console.print(runs)
+
+
+def run_note(run: Run, why: str = "") -> str:
+    """What a reader of the board must know about a run: no judge scored it yet, its round
+    penalty, and what broke a tie."""
+    parts = []
+    if run.judging == "unjudged":
+        parts.append(_("no judge has scored it yet"))
+    if run.penalty:
+        parts.append(_("round penalty −{points}").format(points=f"{run.penalty:g}"))
+    if why:
+        parts.append(why)
+    return _("; ").join(parts)
 
 
 def _rubric_id(scorecard: Scorecard) -> str:

@@ -58,6 +58,12 @@ def slug(text: str, fallback: str = "session", max_len: int = 40) -> str:
     return made[:max_len].strip("-_") or fallback
 
 
+def report_name(n: int, scorecard: Any) -> str:
+    """The file name of session ``n``'s report in a grade's ``reports/`` folder."""
+    session = scorecard.session
+    return f"{n}-{slug(session.anchor or session.title or 'session')}.html"
+
+
 def percent_text(scorecard: Any) -> str:
     """What the total is worth, in words every view uses: "90%", "67% of the 95 points that
     could be scored", "64%: 5 unscored points count as 0"; "" without a rubric."""

@@ -38,6 +38,11 @@ def session_key(session: SessionInfo) -> str:
     return path.name or session.title
 
 
+def session_names(session: SessionInfo) -> set[str]:
+    """The names a judges' row may give a session: its folder name, title or path."""
+    return {n for n in (session_key(session), session.title, session.path) if n}
+
+
 @dataclass(frozen=True, slots=True)
 class JudgeScore:
     """One judge's score for one criterion of one session, as entered and as a fraction."""
@@ -195,7 +200,7 @@ def scores_for(
     scores: Sequence[JudgeScore], session: SessionInfo, path: Path
 ) -> list[JudgeScore]:
     """The rows that belong to this scorecard's session (blank session = any session)."""
-    names = {session_key(session), session.title, session.path}
+    names = session_names(session)
     mine = [s for s in scores if not s.session or s.session in names]
     if scores and not mine:
         found = ", ".join(sorted({s.session for s in scores}))
