@@ -648,3 +648,41 @@ def test_judge_merge_takes_a_whole_class(contest_scorecard, tmp_path):
     sheet.write_text(text[0] + "\nLi,,8\n", encoding="utf-8")  # a row with no session
     done = runner.invoke(cli, ["judge", "merge", str(results), str(sheet)])
     assert done.exit_code == 2 and "row 2: the session column is empty" in done.output
+
+
+def test_contest_views_explain_the_total_with_penalty_sections_and_judges_notes(
+    contest_scorecard, tmp_path
+):
+    import re
+
+    from livelab.reports.gradebook import Graded, gradebook_csv, read_gradebook
+    from livelab.reports.html import render_report
+
+    path, _sc = contest_scorecard
+    runner = CliRunner()
+    sheet = tmp_path / "judges.csv"
+    assert runner.invoke(cli, ["judge", "template", CONTEST, "-o", str(sheet), "--judges",
+                               "Li,Wang", "--session", str(path)]).exit_code == 0
+    rows = sheet.read_text(encoding="utf-8-sig").splitlines()
+    rows[1] = rows[1].replace(",,,,,,,", ",7,5,2,5,6,6,开场很好，但价格讲得太快")
+    rows[2] = rows[2].replace(",,,,,,,", ",6,4,3,5,7,5,注意站位")
+    sheet.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert runner.invoke(cli, ["judge", "merge", str(path), str(sheet)]).exit_code == 0
+    merged = read_scorecard(tmp_path / "run.judged.json")
+    assert {j.judge: j.note for j in merged.judges} == {"Li": "开场很好，但价格讲得太快",
+                                                        "Wang": "注意站位"}
+    assert merged.round is not None and merged.round.penalty > 0
+    page = render_report(merged)
+    said = re.search(r"Criteria ([\d.]+) − round penalty ([\d.]+) = total ([\d.]+)", page)
+    assert said, "the report explains the total"
+    points, penalty, total = map(float, said.groups())
+    assert points - penalty == pytest.approx(total, abs=0.11)
+    assert total == pytest.approx(merged.total, abs=0.05)
+    assert "开场很好，但价格讲得太快" in page and "注意站位" in page
+    assert all(f"<td>{name}</td>" in page for name in merged.sections)
+    out = tmp_path / "gradebook.csv"
+    out.write_text(gradebook_csv([Graded(1, str(path), merged)]), encoding="utf-8")
+    [row] = read_gradebook(out)
+    sections = sum(float(v) for k, v in row.items() if k.startswith("section:"))
+    assert sections == pytest.approx(float(row["total"]) + float(row["penalty"]), abs=0.01)
+    assert row["judges"] == "Li Wang"

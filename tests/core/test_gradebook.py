@@ -82,11 +82,13 @@ def test_the_csv_keeps_its_columns_and_adds_the_students_identity_at_the_end() -
     header = rows[0]
     assert header[:9] == ["n", "path", "title", "anchor", "team", "total", "max_total",
                           "percent", "scorable_fraction"]
-    assert header[-5:] == ["status", "error", "student_id", "class", "adjusted"]
-    assert [r[-3] for r in rows[1:]] == ["2024001", "2024002", "2024003", "2024004", "2024005",
+    assert header[-7:] == ["status", "error", "student_id", "class", "adjusted", "penalty",
+                           "judges"]
+    assert [r[-5] for r in rows[1:]] == ["2024001", "2024002", "2024003", "2024004", "2024005",
                                          "x7"]
-    assert rows[1][-2] == "电商2401" and rows[6][-2] == ""
-    assert {r[-1] for r in rows[1:]} == {""}  # no review adjusted anything
+    assert rows[1][-4] == "电商2401" and rows[6][-4] == ""
+    assert {r[-3] for r in rows[1:]} == {""}  # no review adjusted anything
+    assert {r[-2] for r in rows[1:]} == {""}  # a practice rubric times no round
 
 
 def test_the_workbook_holds_the_gradebook_and_the_statistics_in_the_readers_language() -> None:

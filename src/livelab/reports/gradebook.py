@@ -29,8 +29,11 @@ BASE_COLUMNS = (
     "n", "path", "title", "anchor", "team", "total", "max_total", "percent", "scorable_fraction",
 )  # fmt: skip
 #: Appended after ``status`` and ``error``, so that the columns a spreadsheet already
-#: refers to keep their places. ``adjusted``: the criteria the instructor's review set.
-IDENTITY_COLUMNS = ("student_id", "class", "adjusted")
+#: refers to keep their places. ``adjusted``: the criteria the instructor's review set;
+#: ``penalty``: a timed round's penalty, already off ``total`` (which is the criteria's
+#: points minus it); ``judges``: who scored the judged criteria. Then ``section:<name>``,
+#: each section's points.
+IDENTITY_COLUMNS = ("student_id", "class", "adjusted", "penalty", "judges")
 STATS_COLUMNS = (
     "rubric", "criterion", "title", "weight", "scored", "unscored", "mean", "median", "q1", "q3",
     "min", "max", "mean_fraction",
@@ -87,10 +90,12 @@ def gradebook_csv(graded: Sequence[Graded]) -> str:
         for c in g.scorecard.criteria if g.scorecard else ():
             if c.id not in criteria:
                 criteria.append(c.id)
+    sections = _sections_of(graded)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([neutralise(h) for h in (*BASE_COLUMNS, *criteria, "status", "error",
-                                             *IDENTITY_COLUMNS)])
+                                             *IDENTITY_COLUMNS,
+                                             *(f"section:{x}" for x in sections))])
     for g in graded:
         sc = g.scorecard
         entry = g.entry
@@ -113,9 +118,29 @@ def gradebook_csv(graded: Sequence[Graded]) -> str:
             who.student_id,
             who.class_name,
             " ".join(c.id for c in sc.criteria if c.adjusted) if sc else "",
+            _number(_penalty(sc)) if sc else "",
+            " ".join(_judges(sc)) if sc else "",
+            *((_number(sc.sections[x].points) if sc and x in sc.sections else "")
+              for x in sections),
         ]
         writer.writerow([neutralise(cell) for cell in row])
     return BOM + buffer.getvalue()
+
+
+def _sections_of(graded: Sequence[Graded]) -> list[str]:
+    names: list[str] = []
+    for g in graded:
+        names.extend(x for x in (g.scorecard.sections if g.scorecard else {}) if x not in names)
+    return names
+
+
+def _penalty(sc: Scorecard) -> float | None:
+    """A timed round's penalty; ``None`` when the rubric times no round."""
+    return sc.round.penalty if sc.round is not None else None
+
+
+def _judges(sc: Scorecard) -> list[str]:
+    return sorted({j.judge for j in sc.judges})
 
 
 def _criteria_of(graded: Sequence[Graded]) -> list[tuple[str, str, float]]:
@@ -240,6 +265,9 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
     from openpyxl.styles import Alignment, Font
 
     criteria = _criteria_of(graded)
+    sections = _sections_of(graded)
+    contest = any(g.scorecard is not None and (g.scorecard.round or g.scorecard.judges)
+                  for g in graded)
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
@@ -247,7 +275,9 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
     header = [_("Student ID"), _("Name"), _("Class"), _("Team"), _("Title"), _("Total"),
               _("Out of"), _("Percent"),
               *(f"{pick_title(title)} ({_number(weight)})" for _, title, weight in criteria),
-              _("Feedback"), _("Status"), _("Error"), _("Session")]
+              _("Feedback"), _("Status"), _("Error"), _("Session"),
+              *([_("Round penalty"), _("Judges")] if contest else []),
+              *(_("Section {name}").format(name=x) for x in sections)]
     _append(sheet, header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -264,6 +294,10 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
             *(_round(points.get(cid)) for cid, _t, _w in criteria),
             feedback_text(sc) if sc else "", status,
             " ".join((g.error or (sc.session.partial if sc else "")).split()), g.path,
+            *([_round(_penalty(sc)) if sc else None, ", ".join(_judges(sc)) if sc else ""]
+              if contest else []),
+            *((_round(sc.sections[x].points) if sc and x in sc.sections else None)
+              for x in sections),
         ])
     # an adjusted score says so on its cell: purple, with the machine's points in a note
     for row_number, g in enumerate(graded, start=2):
@@ -283,7 +317,8 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
         for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C2"  # the header row and who it is stay in view
-    _widths(sheet, [14, 14, 10, 12, 24, 8, 8, 9, *([12] * len(criteria)), 48, 9, 30, 30])
+    _widths(sheet, [14, 14, 10, 12, 24, 8, 8, 9, *([12] * len(criteria)), 48, 9, 30, 30,
+                    *([10, 16] if contest else []), *([10] * len(sections))])
 
     stats = book.create_sheet(_("Class statistics")[:31])
     _append(stats, [_("Rubric"), _("Criterion"), _("Points"), _("Scored"), _("Unscored"), _("Mean"),

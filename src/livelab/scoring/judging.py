@@ -53,11 +53,13 @@ class JudgeScore:
     score: float
     fraction: float
     row: int  # line in the CSV, for messages
+    note: str = ""  # the judge's notes on this session (the row's notes column)
 
     def entry(self, source: str) -> JudgeEntry:
         """As the scorecard records it, with the sheet it came from."""
         return JudgeEntry(
-            self.judge, self.criterion, self.score, round(self.fraction, 6), self.session, source
+            self.judge, self.criterion, self.score, round(self.fraction, 6), self.session, source,
+            self.note,
         )
 
 
@@ -156,6 +158,8 @@ def read_judges_csv(path: Path, rubric: Rubric) -> list[JudgeScore]:
             )
             continue
         seen[judge, session] = n
+        note = " ".join(" ".join(_unneutralise(cells[k].strip()) for k in NOTE_COLUMNS
+                                 if cells.get(k, "").strip()).split())
         for cid, cell in entered.items():
             value = _number(cell)
             if value is None:
@@ -165,7 +169,7 @@ def read_judges_csv(path: Path, rubric: Rubric) -> list[JudgeScore]:
                 bad(n, cid, _("{value} is out of range: scores run from 0 to {top}").format(
                     value=f"{value:g}", top=f"{top[cid]:g}"))
             else:
-                scores.append(JudgeScore(judge, session, cid, value, value / top[cid], n))
+                scores.append(JudgeScore(judge, session, cid, value, value / top[cid], n, note))
     if problems:
         raise LivelabError(problems)
     return scores

@@ -550,6 +550,7 @@ class JudgeEntry:
     fraction: float
     session: str = ""
     source: str = ""
+    note: str = ""  # what the judge wrote on the session's row
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -559,6 +560,7 @@ class JudgeEntry:
             "fraction": self.fraction,
             "session": self.session,
             "source": self.source,
+            **({"note": self.note} if self.note else {}),
         }
 
     @classmethod
@@ -570,6 +572,7 @@ class JudgeEntry:
             float(data["fraction"]),
             str(data.get("session") or ""),
             str(data.get("source") or ""),
+            str(data.get("note") or ""),
         )
 
 

@@ -31,11 +31,11 @@ from livelab.i18n import (
     unit_text,
 )
 from livelab.inputs.session import language_line, session_warnings
+from livelab.reports.html import charts
+from livelab.reports.html.pages import get, html_lang, render
 
 if TYPE_CHECKING:
     from livelab.scoring.review import Review
-from livelab.reports.html import charts
-from livelab.reports.html.pages import get, html_lang, render
 
 #: Timed evidence longer than this is context (a whole product block), not an event to mark.
 EVENT_MAX_S = 20.0
@@ -79,6 +79,7 @@ def report_context(sc: Any) -> dict[str, Any]:
         "who": _who(session),
         "facts": _facts(sc),
         "review": _review_box(sc),
+        "contest": _contest(sc),
         "share": float(get(sc, "scorable_fraction", 0.0)),
         "percent": _percent(sc),
         "fix_first": _fix_first(sc),
@@ -197,6 +198,44 @@ def review_of(sc: Any) -> Review | None:
     if review is None or isinstance(review, Review):
         return review
     return Review.from_dict(review) if isinstance(review, Mapping) else None
+
+
+def _contest(sc: Any) -> dict[str, Any] | None:
+    """What a contest run's total is made of: the criteria's points, the round's penalty,
+    the sections, the roles and each judge's scores and notes; ``None`` for a plain run."""
+    from livelab.reports.html.charts import num
+
+    team = get(sc, "team") or {}
+    round_ = get(sc, "round")
+    sections = [(pick_title(str(name)), get(share, "points", 0.0), get(share, "max", 0.0))
+                for name, share in _items(get(sc, "sections", {}))]
+    roles = [(role_text(str(role)), str(get(share, "person") or ""), get(share, "points", 0.0),
+              get(share, "max", 0.0)) for role, share in _items(get(sc, "roles", {}))]
+    judges = list(get(sc, "judges", []) or [])
+    if not (round_ or sections or judges):  # a practice rubric's roles: the terminal has them
+        return None
+    titles = {str(get(c, "id")): pick_title(str(get(c, "title", "")))
+              for c in get(sc, "criteria", [])}
+    judged = [cid for cid in titles if any(get(j, "criterion") == cid for j in judges)]
+    rows: dict[str, dict[str, Any]] = {}
+    for j in judges:
+        row = rows.setdefault(str(get(j, "judge")), {"scores": {}, "notes": []})
+        row["scores"][str(get(j, "criterion"))] = num(float(get(j, "score", 0.0)))
+        note = str(get(j, "note", "") or "")
+        if note and note not in row["notes"]:
+            row["notes"].append(note)
+    penalty = float(get(team, "penalty", 0.0) or 0.0)
+    return {
+        "points": num(round(float(get(team, "points", get(sc, "total", 0.0)) or 0.0), 1)),
+        "penalty": num(round(penalty, 1)) if penalty else "",
+        "total": num(round(float(get(sc, "total", 0.0)), 1)),
+        "round": say(get(round_, "reason", "")) if round_ else "",
+        "sections": [(n, num(round(float(p), 1)), num(float(m))) for n, p, m in sections],
+        "roles": [(r, who, num(round(float(p), 1)), num(float(m))) for r, who, p, m in roles],
+        "judged": [titles[cid] for cid in judged],
+        "judges": [(name, [row["scores"].get(cid, "") for cid in judged], " ".join(row["notes"]))
+                   for name, row in rows.items()],
+    }
 
 
 def _review_box(sc: Any) -> dict[str, Any] | None:
