@@ -686,3 +686,37 @@ def test_contest_views_explain_the_total_with_penalty_sections_and_judges_notes(
     sections = sum(float(v) for k, v in row.items() if k.startswith("section:"))
     assert sections == pytest.approx(float(row["total"]) + float(row["penalty"]), abs=0.01)
     assert row["judges"] == "Li Wang"
+
+
+def test_judges_sheet_in_excel_checks_the_scores_and_merges(contest_scorecard, tmp_path):
+    import openpyxl
+
+    path, _sc = contest_scorecard
+    runner = CliRunner()
+    sheet = tmp_path / "judges.xlsx"
+    done = runner.invoke(cli, ["judge", "template", CONTEST, "-o", str(sheet), "--judges",
+                               "Li,=Wang", "--session", str(path)])
+    assert done.exit_code == 0, done.output
+    book = openpyxl.load_workbook(sheet)
+    ws = book.active
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["judge", "session", "selection-plan (0-8)"]
+    assert ws["A3"].value == "=Wang" and ws["A3"].data_type == "s"
+    assert ws.freeze_panes == "C2"
+    rules = {str(dv.sqref).split(":")[0]: (dv.type, dv.formula1, dv.formula2)
+             for dv in ws.data_validations.dataValidation}
+    assert rules["C2"] == ("decimal", "0", "8")  # selection-plan: 0 to 8 points
+    assert len(rules) == len([h for h in header if "(0-" in h])
+    ws["C2"], ws["C3"] = 7, 5
+    ws[f"{chr(ord('A') + len(header) - 1)}2"] = "开场很好"
+    book.save(sheet)
+    done = runner.invoke(cli, ["judge", "merge", str(path), str(sheet)])
+    assert done.exit_code == 0, done.output
+    merged = read_scorecard(tmp_path / "run.judged.json")
+    plan = merged.criterion("selection-plan")
+    assert plan is not None and plan.judging is not None and plan.points == 6.0
+    assert {j.judge: j.note for j in merged.judges} == {"Li": "开场很好", "=Wang": ""}
+    ws["C2"] = 9  # Excel would refuse it; a sheet edited elsewhere is still checked
+    book.save(sheet)
+    done = runner.invoke(cli, ["judge", "merge", str(path), str(sheet)])
+    assert done.exit_code == 2 and "9 is out of range: scores run from 0 to 8" in done.output

@@ -28,7 +28,8 @@ def judge_command() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the CSV here (default: standard output).",
+    help="Write the sheet here: .csv, or .xlsx for Excel with checked score cells "
+    "(default: CSV on standard output).",
 )
 @click.option(
     "--judges",
@@ -58,7 +59,7 @@ def judge_template(
     from livelab.engine.cache import write_atomic
     from livelab.engine.plugins import load_plugins, metric_specs
     from livelab.i18n import _
-    from livelab.scoring.judging import session_key, template_csv
+    from livelab.scoring.judging import session_key, template_csv, template_xlsx
     from livelab.scoring.rubric import find_rubric, load_rubric
     from livelab.scoring.scorecard import read_scorecard
 
@@ -82,7 +83,9 @@ def judge_template(
     if output is None:
         click.echo(text.removeprefix(BOM), nl=False)
     else:
-        write_atomic(output, text)
+        # .xlsx: a workbook whose score cells Excel checks as the judge types
+        write_atomic(output, template_xlsx(loaded, judges, names)
+                     if output.suffix.lower() == ".xlsx" else text)
         click.echo(
             _("{path}: {judges} judge(s) × {sessions} session(s), {criteria} judged criteria "
               "({scale})").format(path=output, judges=len(judges), sessions=max(1, len(names)),

@@ -85,10 +85,85 @@ def template_csv(rubric: Rubric, judges: Sequence[str], sessions: Sequence[str])
     return BOM + buffer.getvalue()
 
 
+def template_xlsx(rubric: Rubric, judges: Sequence[str], sessions: Sequence[str]) -> bytes:
+    """The judges' sheet as an Excel workbook: the same columns as :func:`template_csv`,
+    a frozen header, and each score cell validated by Excel (a number from 0 to the
+    criterion's top), so a typo is caught while the judge types."""
+    import openpyxl
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    rows = list(csv.reader(io.StringIO(template_csv(rubric, judges, sessions).removeprefix(BOM))))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "judges"
+    for values in rows:
+        sheet.append([_unneutralise(v) for v in values])
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"  # names stay text: "=Wang" is never a formula
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "C2"
+    last = max(2, len(rows))
+    for i, c in enumerate(rubric.judged, start=3):
+        top = c.weight if rubric.judging.scale == "points" else 1.0
+        check = DataValidation(type="decimal", operator="between", formula1="0",
+                               formula2=f"{top:g}", allow_blank=True, showErrorMessage=True,
+                               errorTitle=c.id, error=_("a score from 0 to {top}").format(
+                                   top=f"{top:g}"))
+        letter = get_column_letter(i)
+        check.add(f"{letter}2:{letter}{max(last, 200)}")
+        sheet.add_data_validation(check)
+        sheet.column_dimensions[letter].width = max(12, len(rows[0][i - 1]) + 2)
+    sheet.column_dimensions["A"].width = 14
+    sheet.column_dimensions["B"].width = 20
+    sheet.column_dimensions[get_column_letter(len(rows[0]))].width = 40
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_rows(path: Path) -> list[list[str]]:
+    """A judges' sheet's rows as text: CSV (UTF-8 or GB18030), or an Excel workbook's
+    first sheet (the values Excel saved)."""
+    try:
+        with open(path, "rb") as raw:
+            head = raw.read(4)
+    except OSError as exc:
+        raise LivelabError([Problem(path, _("cannot be read: {why}").format(
+            why=exc.strerror or exc))]) from None
+    if head != b"PK\x03\x04":
+        return list(csv.reader(io.StringIO(_decode(path), newline="")))
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+        raise LivelabError([Problem(path, _("cannot be read as an Excel workbook: {why}").format(
+            why=exc))]) from None
+    try:
+        sheet = book.worksheets[0]
+        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}" if math.isfinite(value) else str(value)
+    return str(value)
+
+
 def read_judges_csv(path: Path, rubric: Rubric) -> list[JudgeScore]:
-    """Parse and validate a filled-in judges' CSV; every problem names row and column."""
-    text = _decode(path)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    """Parse and validate a filled-in judges' sheet (CSV or .xlsx); every problem names row
+    and column."""
+    rows = _sheet_rows(path)
     problems: list[Problem] = []
 
     def bad(row: int, column: str, message: str) -> None:
