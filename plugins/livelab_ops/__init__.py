@@ -48,7 +48,7 @@ class OpsAnalyzer(_ChecksTheTable, Analyzer):
 
     name = "ops"
     title = N_("Viewers and orders")
-    version = "7"
+    version = "8"
     needs = frozenset({"ops"})
     metrics = METRICS
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,28 @@ METRICS = (
                title=N_("GMV per viewer")),
     MetricSpec("ops.aov", "currency per order", N_("Average order value: gmv / orders."), "none",
                title=N_("Average order value")),
+    # the traffic side (投流): exposure, where viewers came from, what the ads cost
+    MetricSpec("ops.exposures", "viewers",
+               N_("Room exposures: sum(exposures), people shown the room in a feed."), "higher",
+               title=N_("Room exposures")),
+    MetricSpec("ops.entry_rate", "ratio",
+               N_("Exposure to entry (曝光进入率): uv / sum(exposures)."), "higher",
+               title=N_("Exposure to entry")),
+    MetricSpec("ops.natural_share", "ratio",
+               N_("Share of entries from natural traffic: natural_entries / (natural_entries + "
+                  "paid_entries)."), "higher", title=N_("Natural traffic share")),
+    MetricSpec("ops.paid_share", "ratio",
+               N_("Share of entries from paid traffic: paid_entries / (natural_entries + "
+                  "paid_entries)."), "none", title=N_("Paid traffic share")),
+    MetricSpec("ops.ad_spend", "currency", N_("Ad spend: sum(ad_spend)."), "none",
+               title=N_("Ad spend")),
+    # ROI is a plain number: 3.2 (GMV is 3.2 times the spend), not 320 %
+    MetricSpec("ops.roi", "×", N_("Return on ad spend: sum(gmv) / sum(ad_spend)."), "higher",
+               title=N_("ROI (GMV ÷ ad spend)")),
+    MetricSpec("ops.product_click_to_order_min", "ratio",
+               N_("The lowest click-to-order among the products with clicks (orders / "
+                  "product_clicks per product): the product that sells worst."), "higher",
+               title=N_("Weakest product's click-to-order")),
 )
 
 
@@ -183,8 +206,43 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
               else _Measure(total("orders")))
     aov = per_gmv(orders, 1.0, M("why", "no orders"))
 
+    # The traffic side.
+    exposures = (_Measure(None, need("exposures") or "") if "exposures" not in cols
+                 else _Measure(total("exposures")))
+    if exposures.value is None:
+        entry_rate = exposures
+    elif uv.value is None:
+        entry_rate = uv
+    else:
+        entry_rate = ratio(lambda: uv.value, exposures.value,  # type: ignore[arg-type,return-value]
+                           M("why", "no exposures"))
+    if reason := need("natural_entries", "paid_entries"):
+        natural_share = paid_share = _Measure(None, reason)
+    else:
+        sourced = total("natural_entries") + total("paid_entries")
+        undefined = M("why", "no entries from either source")
+        natural_share = ratio(lambda: total("natural_entries"), sourced, undefined)
+        paid_share = ratio(lambda: total("paid_entries"), sourced, undefined)
+    ad_spend = (_Measure(None, need("ad_spend") or "") if "ad_spend" not in cols
+                else _Measure(total("ad_spend")))
+    roi = per_gmv(ad_spend, 1.0, M("why", "no ad spend"))
+    products = per_product(table) if table.product_codes is not None else None
+    no_product = None if products is not None else M(
+        "no_column", "{file} has no '{column}' column (format {format})", file=name,
+        column="product", format=table.format)
+    weakest = _weakest_product(products, need("product_clicks", "orders") or no_product)
+    if weakest.value is not None and products and len(products) > 1:  # one product: no "weakest"
+        worst = min((p for p in products.items() if p[1].get("click_to_order") is not None),
+                    key=lambda p: p[1]["click_to_order"])
+        f.evidence.append(Evidence(None, None, "ops.product_click_to_order_min", M(
+            "weakest_product", "weakest product: {product} — {clicks:,.0f} clicks, {orders:,.0f} "
+            "orders ({rate:.0%})", product=worst[0], clicks=worst[1]["product_clicks"],
+            orders=worst[1]["orders"], rate=worst[1]["click_to_order"])))
+
     for spec, m in zip(METRICS, (pcu, acu, uv, views, avg_watch, interaction, follow, ctr,
-                                 click_to_order, watch_to_order, gmv, gpm, uv_value, aov),
+                                 click_to_order, watch_to_order, gmv, gpm, uv_value, aov,
+                                 exposures, entry_rate, natural_share, paid_share, ad_spend, roi,
+                                 weakest),
                        strict=True):
         f.set(spec.name, m.value, m.reason)
 
@@ -208,9 +266,21 @@ def measure(table: OpsTable, duration_s: float | None = None) -> Findings:
             c: {"export": v, "rows": total(c) if c in cols else None}
             for c, v in table.totals.items()
         }
-    if table.product_codes is not None:
-        f.details["per_product"] = per_product(table)
+    if products is not None:
+        f.details["per_product"] = products
     return f
+
+
+def _weakest_product(products: dict[str, dict[str, Any]] | None,
+                     missing: Message | None) -> _Measure:
+    """The lowest click-to-order among the products that had clicks."""
+    if missing is not None or products is None:
+        return _Measure(None, missing or "")
+    rates = [p["click_to_order"] for p in products.values() if p.get("click_to_order") is not None]
+    if not rates:
+        return _Measure(None, M("undefined", "undefined: {why}",
+                                why=M("why", "no product had clicks")))
+    return _Measure(min(rates))
 
 
 def row_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]:
@@ -254,8 +324,9 @@ def row_series(table: OpsTable, intervals: np.ndarray | None) -> list[Series]:
     return out
 
 
-def per_product(table: OpsTable) -> dict[str, dict[str, float]]:
-    """Sums of the funnel columns over the rows about each product (in first-seen order)."""
+def per_product(table: OpsTable) -> dict[str, dict[str, Any]]:
+    """Sums of the funnel columns over the rows about each product (in first-seen order),
+    and each product's click-through (``ctr``) and ``click_to_order`` where defined."""
     assert table.product_codes is not None
     codes = table.product_codes
     named = codes >= 0
@@ -264,8 +335,18 @@ def per_product(table: OpsTable) -> dict[str, dict[str, float]]:
     for k in ("product_impressions", "product_clicks", "orders", "buyers", "gmv"):
         if k in table.columns:
             sums[k] = np.bincount(codes[named], weights=table.columns[k][named], minlength=n)
-    return {name: {k: float(v[i]) for k, v in sums.items()}
-            for i, name in enumerate(table.product_names)}
+    out: dict[str, dict[str, float]] = {}
+    for i, name in enumerate(table.product_names):
+        row: dict[str, Any] = {k: float(v[i]) for k, v in sums.items()}
+        # product-level conversion: each product's own funnel (None where undefined)
+        if "product_clicks" in sums and "product_impressions" in sums:
+            row["ctr"] = (row["product_clicks"] / row["product_impressions"]
+                          if row["product_impressions"] else None)
+        if "orders" in sums and "product_clicks" in sums:
+            row["click_to_order"] = (row["orders"] / row["product_clicks"]
+                                     if row["product_clicks"] else None)
+        out[name] = row
+    return out
 
 
 def mmss(seconds: float) -> str:

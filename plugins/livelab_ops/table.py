@@ -33,7 +33,10 @@ M = Messages("livelab_ops")
 #: livelab's canonical columns; all optional but ``t``.
 CANONICAL_COLUMNS = (
     "t", "online", "entries", "exits", "views", "likes", "comments", "shares", "new_followers",
-    "product_impressions", "product_clicks", "orders", "buyers", "gmv", "product",
+    "product_impressions", "product_clicks", "orders", "buyers", "gmv",
+    # the traffic side: the room shown in feeds, entries by source, what the ads cost
+    "exposures", "natural_entries", "paid_entries", "ad_spend",
+    "product",
 )
 NUMERIC_COLUMNS = CANONICAL_COLUMNS[1:-1]
 #: A row whose time cell says this holds the export's own totals, not a moment.

@@ -305,6 +305,7 @@ ROLE_NAMES = {
     "assistant": N_("assistant"),
     "operations": N_("operations"),
     "selection": N_("selection"),
+    "traffic": N_("traffic"),
     "team": N_("whole team"),
 }
 

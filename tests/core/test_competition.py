@@ -23,6 +23,7 @@ from livelab.scoring.scorecard import JudgeEntry, apply_rubric, read_scorecard, 
 from tests.conftest import SAMPLE
 
 CONTEST = "contest-live-ecommerce-zh"
+ROLES = ("anchor", "assistant", "operations", "selection", "traffic")
 NEW_PACKS = ("anchor-basics-zh", CONTEST, "standard-internet-marketer-live")
 
 
@@ -80,7 +81,7 @@ def test_every_pack_validates_names_its_source_and_scores_the_cached_sample(anal
         assert {a["status"] for a in sc["analyzers"].values()} == {"cached"}
         assert 0 < sc["total"] <= sc["max_total"] == 100
         for c in sc["criteria"]:
-            assert c["role"] in ("anchor", "assistant", "operations", "selection"), c["id"]
+            assert c["role"] in ROLES, c["id"]
             if c["status"] == "unscored":  # only judges' criteria may wait
                 assert c["judged"] and c["metric"].startswith("judge."), c["id"]
     # The English default is untouched by the new sections.
@@ -256,7 +257,7 @@ def test_role_scores_sum_to_the_team_total(analysed):
     sc["session"]["roles"] = {"anchor": "李华", "assistant": "王芳", "selection": "张伟"}
     sc = scored(sc, load_rubric(find_rubric(CONTEST)))
     roles = sc["roles"]
-    assert set(roles) == {"anchor", "assistant", "operations", "selection"}
+    assert set(roles) == {"anchor", "assistant", "operations", "selection", "traffic"}
     assert roles["anchor"]["person"] == "李华" and roles["operations"]["person"] == ""
     listed = [cid for r in roles.values() for cid in r["criteria"]]
     assert sorted(listed) == sorted(c["id"] for c in sc["criteria"])  # a partition
@@ -372,14 +373,14 @@ def test_judges_template_fill_merge_with_trimmed_mean(contest_scorecard, tmp_pat
     fix = tmp_path / "fix.csv"
     fix.write_text(
         "judge,session,selection-plan,live-script,room-design,anchor-image,product-intro,"
-        "review-report\nChen,demo_en,,,,,,8\n",
+        "review-report\nChen,demo_en,,,,,,7\n",
         encoding="utf-8",
     )
     again = tmp_path / "again.json"
     result = runner.invoke(cli, ["judge", "merge", str(out), str(fix), "-o", str(again)])
     assert result.exit_code == 0, result.output
     redone = {c["id"]: c for c in json.loads(again.read_text(encoding="utf-8"))["criteria"]}
-    assert redone["review-report"]["points"] == pytest.approx(5.0)
+    assert redone["review-report"]["points"] == pytest.approx(4.5)  # (Li 2 + Chen 7) / 2
     assert redone["selection-plan"]["points"] == 6.5
 
 

@@ -16,7 +16,7 @@ from livelab.inputs.yamlfile import load_yaml
 
 RULE_TYPES = ("bands", "linear", "target", "pass_fail", "product_time")
 OUTCOMES = ("pass", "partial", "fail", "unscored")
-ROLES = ("anchor", "assistant", "operations", "selection")
+ROLES = ("anchor", "assistant", "operations", "selection", "traffic")
 #: Metrics named ``judge.<anything>`` are entered by human judges, never measured.
 JUDGE_PREFIX = "judge."
 
