@@ -85,7 +85,7 @@ class CoverageAnalyzer(Analyzer):
 
     name = "coverage"
     title = N_("What was said")
-    version = "10"
+    version = "11"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
 

@@ -465,6 +465,8 @@ def measure_coverage(
             )
         )
     f.set("coverage.compliance_flags", float(len(flags)))
+    if flags:
+        f.counted["coverage.compliance_flags"] = [h.phrase for h, _c in flags]
     f.details["compliance_flags"] = [
         {
             "start_s": round(h.start_s, 2),

@@ -84,7 +84,7 @@ class PaceOptions:
 class PaceAnalyzer(Analyzer):
     name = "pace"
     title = N_("Speaking")
-    version = "10"
+    version = "11"
     needs = frozenset({"transcript", "audio"})
     metrics = METRICS
 

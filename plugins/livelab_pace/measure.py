@@ -113,6 +113,8 @@ def measure(signals: Signals, opts: PaceOptions) -> Findings:
     fillers = find_fillers(units, language, opts.min_pause_s)
     f.set("pace.filler_per_100", len(fillers) / count * 100.0)
     f.details["fillers"] = dict(Counter(x.text for x in fillers).most_common())
+    if fillers:  # a class's statistics add up the fillers said most
+        f.counted["pace.filler_per_100"] = [x.text.casefold() for x in fillers]
     # When each counted filler was said, so reports highlight exactly these words.
     f.details["filler_spans"] = [[round(x.start_s, 2), round(x.end_s, 2), x.text] for x in fillers]
     f.evidence.extend(  # when each was said: a student can go and listen

@@ -95,7 +95,7 @@ def test_the_workbook_holds_the_gradebook_and_the_statistics_in_the_readers_lang
     graded = _class()
     i18n.activate("zh", "--lang")
     book = openpyxl.load_workbook(io.BytesIO(gradebook_xlsx(graded)))
-    grades, stats = book.worksheets
+    grades, stats, _items = book.worksheets
     assert (grades.title, stats.title) == ("成绩册", "班级统计")
     assert grades.freeze_panes == "C2"
     header = [c.value for c in grades[1]]
@@ -143,3 +143,31 @@ def test_the_students_id_and_class_are_on_every_view() -> None:
     print_scorecard(sc, console)
     assert "学号 2024001 · 班级 电商2401" in console.export_text()
     assert "学号" in render_report(sc.to_dict())
+
+
+def test_what_the_class_missed_and_said_most_is_counted_by_session_and_in_all() -> None:
+    from livelab.reports.gradebook import class_items, class_items_csv
+
+    graded = _class()
+    said = [["最", "第一", "最"], ["最"], [], ["第一"], ["最", "最"]]  # the fifth is partial
+    missed = [["轻便"], ["轻便", "保温"], ["轻便"], [], ["保温"]]
+    for g, terms, points in zip(graded, said, missed, strict=False):
+        assert g.scorecard is not None
+        g.scorecard.metrics["coverage.compliance_flags"].counted = terms
+        g.scorecard.metrics["coverage.selling_points_ratio"].missed = points
+    rows = {(r.metric, r.item): r for r in class_items(graded)}
+    most = rows["coverage.compliance_flags", "最"]
+    assert (most.kind, most.sessions, most.times, most.of) == ("counted", 2, 3, 4)
+    assert rows["coverage.compliance_flags", "第一"].sessions == 2
+    light = rows["coverage.selling_points_ratio", "轻便"]
+    assert (light.kind, light.sessions, light.times) == ("missed", 3, 3)
+    assert rows["coverage.selling_points_ratio", "保温"].sessions == 1  # partial left out
+    ordered = [r.item for r in class_items(graded) if r.metric == "coverage.selling_points_ratio"]
+    assert ordered == ["轻便", "保温"]  # missed by most sessions first
+    text = class_items_csv(graded).removeprefix(BOM)
+    assert text.splitlines()[0] == "metric,title,kind,item,sessions,times,of"
+    i18n.activate("zh", "--lang")
+    sheet = openpyxl.load_workbook(io.BytesIO(gradebook_xlsx(graded))).worksheets[2]
+    assert sheet.title == "最常遗漏与最常说的"
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert ("遗漏", "轻便", 3, 3, 4) in [r[1:] for r in values]

@@ -174,7 +174,9 @@ class Findings:
     rubric rules score. ``warnings`` are what a reader of the scores must know about the
     inputs (rows after the recording's end, …): every view shows them. ``missed`` names,
     per metric, what it looked for and did not find, as a reader calls it ("Dishwasher
-    safe"): the feedback of a criterion on that metric lists them.
+    safe"): the feedback of a criterion on that metric lists them. ``counted`` names, per
+    count metric, what it counted, one entry per occurrence, as a reader calls it (the
+    banned terms said: ["最", "第一", "最"]): a class's statistics add them up.
     """
 
     metrics: dict[str, float] = field(default_factory=dict)
@@ -187,6 +189,7 @@ class Findings:
     by_product: dict[str, dict[str, ItemValue]] = field(default_factory=dict)
     warnings: list[str | Message] = field(default_factory=list)
     missed: dict[str, list[str]] = field(default_factory=dict)
+    counted: dict[str, list[str]] = field(default_factory=dict)
 
     def set(
         self, name: str, value: float | None, reason: str | Message = "", unit: str = ""
@@ -221,6 +224,8 @@ class Findings:
             **({"warnings": [w.to_dict() if isinstance(w, Message) else w
                              for w in self.warnings]} if self.warnings else {}),
             **({"missed": {k: list(v) for k, v in self.missed.items()}} if self.missed else {}),
+            **({"counted": {k: list(v) for k, v in self.counted.items()}}
+               if self.counted else {}),
         }
 
     @classmethod
@@ -243,6 +248,7 @@ class Findings:
             warnings=[Message.from_dict(w) if isinstance(w, Mapping) else str(w)
                       for w in data.get("warnings", [])],
             missed={str(k): [str(x) for x in v] for k, v in data.get("missed", {}).items()},
+            counted={str(k): [str(x) for x in v] for k, v in data.get("counted", {}).items()},
         )
 
 

@@ -24,8 +24,8 @@ from livelab.cli.common import timeout_opt
     "-o",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for gradebook.csv and .xlsx, class_stats.csv, results.jsonl, reports/ and "
-    "summary.html.",
+    help="Folder for gradebook.csv and .xlsx, class_stats.csv, class_items.csv, results.jsonl, "
+    "reports/ and summary.html.",
 )
 @click.option(
     "--workers",

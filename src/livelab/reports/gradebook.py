@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from livelab.engine.cache import write_atomic
-from livelab.i18n import _, pick_title
+from livelab.i18n import _, declared, pick_title
 from livelab.scoring.scorecard import Entry, GradeError, Scorecard, SessionInfo
 
 GRADEBOOK = "gradebook.csv"
 GRADEBOOK_XLSX = "gradebook.xlsx"
 CLASS_STATS = "class_stats.csv"
+CLASS_ITEMS = "class_items.csv"
 RESULTS = "results.jsonl"
 # A spreadsheet treats a cell starting with one of these as a formula (or, for tab and
 # CR, may shift it into one): an anchor named "=HYPERLINK(...)" must stay text.
@@ -228,6 +229,59 @@ def class_statistics(graded: Sequence[Graded], include_partial: bool = False
     return out
 
 
+#: ``class_items.csv``: per metric, what the class missed (``missed``: selling points never
+#: said) or said (``counted``: banned terms, fillers) most, in how many sessions and how
+#: many times in all, of ``of`` sessions counted.
+ITEM_COLUMNS = ("metric", "title", "kind", "item", "sessions", "times", "of")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCount:
+    """One thing a metric named across the class: a selling point missed, a term said."""
+
+    metric: str
+    title: str
+    kind: str  # "missed" | "counted"
+    item: str
+    sessions: int
+    times: int
+    of: int
+    analyzer: str = ""
+
+
+def class_items(graded: Sequence[Graded], include_partial: bool = False) -> list[ItemCount]:
+    """What the class missed most and said most, metric by metric: each item with the
+    number of sessions it was in and how often in all (most sessions first)."""
+    cards = _counted(graded, include_partial)
+    sessions: dict[tuple[str, str, str], int] = {}
+    times: dict[tuple[str, str, str], int] = {}
+    info: dict[str, tuple[str, str]] = {}
+    for sc in cards:
+        for name, m in sc.metrics.items():
+            info.setdefault(name, (m.title, m.analyzer))
+            for kind, items in (("missed", m.missed), ("counted", m.counted)):
+                for item in items:
+                    key = (name, kind, item)
+                    times[key] = times.get(key, 0) + 1
+                for item in set(items):
+                    key = (name, kind, item)
+                    sessions[key] = sessions.get(key, 0) + 1
+    rows = [ItemCount(name, info[name][0], kind, item, n, times[name, kind, item], len(cards),
+                      info[name][1])
+            for (name, kind, item), n in sessions.items()]
+    return sorted(rows, key=lambda r: (r.metric, r.kind, -r.sessions, -r.times, r.item))
+
+
+def class_items_csv(graded: Sequence[Graded], include_partial: bool = False) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ITEM_COLUMNS)
+    for r in class_items(graded, include_partial):
+        writer.writerow([neutralise(str(v)) for v in (r.metric, r.title, r.kind, r.item,
+                                                      r.sessions, r.times, r.of)])
+    return BOM + buffer.getvalue()
+
+
 def class_stats_csv(graded: Sequence[Graded], include_partial: bool = False) -> str:
     """``class_stats.csv``: one row per criterion (and one for the total)."""
     buffer = io.StringIO()
@@ -336,6 +390,20 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
                                else None)])
     stats.freeze_panes = "C2"
     _widths(stats, [22, 28, *([11] * 10)])
+
+    items = book.create_sheet(_("Missed and said most")[:31])
+    _append(items, [_("Measure"), _("What"), _("Item"), _("Sessions"), _("Times"), _("Of")])
+    for cell in items[1]:
+        cell.font = Font(bold=True)
+    kinds = {"missed": _("missed"), "counted": _("said")}
+    for r in class_items(graded, include_partial):
+        title = pick_title(r.title) or r.metric
+        by = next((g.scorecard for g in graded if g.scorecard is not None), None)
+        if by is not None and r.analyzer:
+            title = declared(by, r.analyzer, title)
+        _append(items, [title, kinds[r.kind], r.item, r.sessions, r.times, r.of])
+    items.freeze_panes = "A2"
+    _widths(items, [28, 10, 36, 10, 10, 10])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -368,11 +436,12 @@ def results_jsonl(graded: Sequence[Graded]) -> str:
 
 def write_gradebook(directory: Path, graded: Sequence[Graded], include_partial: bool = False
                     ) -> None:
-    """Write gradebook.csv, gradebook.xlsx, class_stats.csv and results.jsonl, each
-    atomically (never half a file)."""
+    """Write gradebook.csv, gradebook.xlsx, class_stats.csv, class_items.csv and
+    results.jsonl, each atomically (never half a file)."""
     write_atomic(directory / GRADEBOOK, gradebook_csv(graded))
     write_atomic(directory / GRADEBOOK_XLSX, gradebook_xlsx(graded, include_partial))
     write_atomic(directory / CLASS_STATS, class_stats_csv(graded, include_partial))
+    write_atomic(directory / CLASS_ITEMS, class_items_csv(graded, include_partial))
     write_atomic(directory / RESULTS, results_jsonl(graded))
 
 

@@ -333,6 +333,8 @@ class MetricEntry:
     by_product: dict[str, ItemValue] = field(default_factory=dict)
     #: What the metric looked for and did not find (missed selling points), if it says.
     missed: list[str] = field(default_factory=list)
+    #: What a count metric counted, one entry per occurrence (banned terms said), if it says.
+    counted: list[str] = field(default_factory=list)
 
     def label(self, name: str) -> str:
         """How views name the metric: its title, else its name."""
@@ -350,6 +352,7 @@ class MetricEntry:
             "title": self.title,
             "by_product": {pid: v.to_dict() for pid, v in self.by_product.items()},
             **({"missed": list(self.missed)} if self.missed else {}),
+            **({"counted": list(self.counted)} if self.counted else {}),
         }
 
     @classmethod
@@ -368,6 +371,7 @@ class MetricEntry:
                 for pid, v in (data.get("by_product") or {}).items()
             },
             missed=[str(x) for x in data.get("missed") or []],
+            counted=[str(x) for x in data.get("counted") or []],
         )
 
 
@@ -1198,6 +1202,7 @@ def _metrics(
             entry.unit = findings.units.get(name, spec.unit)
             entry.by_product = dict(findings.by_product.get(name) or {})
             entry.missed = list(findings.missed.get(name) or [])
+            entry.counted = list(findings.counted.get(name) or [])
             if name in findings.metrics:
                 entry.value = round(findings.metrics[name], 4)
             else:
