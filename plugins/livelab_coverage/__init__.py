@@ -4,13 +4,14 @@ And did they answer what the audience asked?"""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import livelab
 from livelab import N_, Analyzer, Findings, MetricSpec, Signals
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
     from livelab import CueDetector, ProductCard
     from livelab_coverage.interaction import InteractionOptions
@@ -88,6 +89,7 @@ class CoverageAnalyzer(Analyzer):
     version = "11"
     needs = frozenset({"transcript", "products"})
     metrics = METRICS
+    facts = frozenset({"selling_points", "calls_to_action"})
 
     def __init__(self, settings: CoverageOptions | None = None):
         from livelab_coverage.measure import CoverageOptions
@@ -118,6 +120,18 @@ class CoverageAnalyzer(Analyzer):
         return measure_coverage(
             products, transcript, signals.language, signals.duration_s, self.settings
         )
+
+    def revise(self, findings: Findings, facts: Mapping[str, Any], where: Path) -> Findings:
+        """Selling points said or not said, calls to action missed or invented, as the
+        instructor's review says (``facts.selling_points``, ``facts.calls_to_action``)."""
+        from livelab_coverage.review import revise_coverage
+
+        return revise_coverage(findings, facts, where)
+
+    def fact_choices(self, details: Mapping[str, Any]) -> Mapping[str, Sequence[str]]:
+        from livelab_coverage.review import fact_choices
+
+        return fact_choices(details)
 
 
 INTERACTION_METRICS = (

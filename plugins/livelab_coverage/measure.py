@@ -426,6 +426,7 @@ def measure_coverage(
         len(ctas) / duration * 600 if duration > 0 else None,
         M("no_duration", "the session has no duration"),
     )
+    f.details["duration_s"] = round(duration, 3)  # the rate's length, for the review
     f.details["calls_to_action"] = [
         {
             "start_s": round(h.start_s, 2),

@@ -31,7 +31,7 @@ from livelab.api.chat import ANSWERED_BY, CHAT_KINDS, TOPICS, ChatMessage
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.hooks import hookimpl
 from livelab.api.media import VideoInfo
-from livelab.api.messages import N_, Message, Messages
+from livelab.api.messages import N_, Message, Messages, seconds_of
 from livelab.api.products import (
     DEFAULT_MENTIONS,
     MENTIONS,
@@ -97,6 +97,7 @@ __all__ = [
     "VideoInfo",
     "Word",
     "clock",
+    "seconds_of",
     "hookimpl",
     "load_products",
     "load_yaml",

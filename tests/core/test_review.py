@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -114,8 +115,8 @@ def test_a_bad_review_names_the_file_the_key_and_the_valid_choices(
     done = CliRunner().invoke(cli, ["analyze", str(session), "-q"])
     assert done.exit_code == 2
     said = done.output
-    assert (f"{review}: notes: unknown key (known keys: reviewer, comment, criteria, dismiss)"
-            in said)
+    assert (f"{review}: notes: unknown key (known keys: reviewer, comment, criteria, dismiss, "
+            "facts)" in said)
     assert (f"{review}: criteria.speaking-rate.fraction: must be a number from 0 to 1 (the "
             "share of the criterion's points), not 1.5") in said
     assert f"{review}: criteria.fillers.score: unknown key (known keys: fraction, comment)" in said
@@ -125,3 +126,71 @@ def test_a_bad_review_names_the_file_the_key_and_the_valid_choices(
     assert done.exit_code == 2
     assert ("review.yaml: criteria.pace: unknown criterion of rubric anchor-basics-en (its "
             "criteria: speaking-rate, dead-air,") in done.output
+
+
+def test_corrected_facts_change_the_metric_its_criterion_and_keep_the_machines_value(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    before = _analyze(session, tmp_path / "before.json")
+    ratio = before["metrics"]["coverage.selling_points_ratio"]
+    cta = before["metrics"]["coverage.cta_per_10min"]
+    assert ratio["missed"] == ["Dishwasher safe"] and ratio["value"] == 0.8
+    detected = before["details"]["coverage"]["calls_to_action"]
+    duration = before["details"]["coverage"]["duration_s"]
+    toml = session / "session.toml"
+    toml.write_text('review = "review.yaml"\n' + toml.read_text(encoding="utf-8"), "utf-8")
+    first = at_text(detected[0]["start_s"])
+    (session / "review.yaml").write_text(
+        "facts:\n"
+        "  selling_points: {said: [aquakeep-bottle/dishwasher-safe]}\n"
+        f'  calls_to_action: {{not_said: ["{first}"], said: ["00:20", "00:30"]}}\n',
+        encoding="utf-8")
+    after = _analyze(session, tmp_path / "after.json")
+    fixed = after["metrics"]["coverage.selling_points_ratio"]
+    assert fixed["value"] == 1.0 and fixed["machine"] == 0.8 and "missed" not in fixed
+    points = next(c for c in after["criteria"] if c["id"] == "selling-points")
+    was = next(c for c in before["criteria"] if c["id"] == "selling-points")
+    assert points["review"]["adjusted"] and points["review"]["machine"]["points"] == was["points"]
+    assert points["points"] == points["weight"] and "Missed" not in points["feedback"]
+    n = len(detected) - 1 + 2
+    assert after["metrics"]["coverage.cta_per_10min"]["value"] == pytest.approx(
+        n / duration * 600, abs=1e-4)
+    assert after["metrics"]["coverage.cta_per_10min"]["machine"] == cta["value"]
+    said = [e["message"] for e in after["evidence"] if "instructor's review" in e["message"]]
+    assert "AquaKeep insulated bottle — said (the instructor's review): Dishwasher safe" in said
+    assert said.count("call to action (the instructor's review)") == 2
+    assert "not a call to action (the instructor's review)" in said
+    # the cache keeps the machine's findings: without the review, the machine's values
+    toml.write_text(toml.read_text(encoding="utf-8").replace('review = "review.yaml"\n', ""),
+                    "utf-8")
+    again = _analyze(session, tmp_path / "again.json")
+    assert again["metrics"]["coverage.selling_points_ratio"]["value"] == 0.8
+    assert {a["status"] for a in again["analyzers"].values()} == {"cached"}
+
+
+def test_a_wrong_fact_names_the_key_and_what_the_session_has(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    toml = session / "session.toml"
+    toml.write_text('review = "review.yaml"\n' + toml.read_text(encoding="utf-8"), "utf-8")
+    review = session / "review.yaml"
+    review.write_text("facts:\n  selling_points: {said: [dishwasher]}\n"
+                      '  calls_to_action: {not_said: ["00:03"]}\n  prices: {said: [1]}\n',
+                      encoding="utf-8")
+    said = " ".join(CliRunner().invoke(cli, ["analyze", str(session), "-q"]).output.split())
+    assert (f"{review}: facts.prices: unknown fact (facts this session's analyzers correct: "
+            "calls_to_action, selling_points)") in said
+    review.write_text("facts:\n  selling_points: {said: [dishwasher]}\n", encoding="utf-8")
+    said = " ".join(CliRunner().invoke(cli, ["analyze", str(session), "-q"]).output.split())
+    assert (f"{review}: facts.selling_points.said[0]: 'dishwasher' is not a selling point of "
+            "this session's products (selling points: aquakeep-bottle/capacity,") in said
+    review.write_text('facts:\n  calls_to_action: {not_said: ["00:03"]}\n', encoding="utf-8")
+    done = CliRunner().invoke(cli, ["analyze", str(session), "-q"])
+    said = " ".join(done.output.split())
+    assert done.exit_code == 2
+    assert (f"{review}: facts.calls_to_action.not_said[0]: no call to action was detected at "
+            "00:03 (detected: ") in said

@@ -322,6 +322,9 @@ class Analyzer:
     #: Session files (``products``, ``ops``, ``chat``) used when present but not required;
     #: they join the cache key when present. Read them with ``session.files.get(...)``.
     wants: ClassVar[frozenset[str]] = frozenset()
+    #: The keys of an instructor's review ``facts`` table this analyzer corrects with
+    #: :meth:`revise` (``selling_points``, ``calls_to_action``); empty: none.
+    facts: ClassVar[frozenset[str]] = frozenset()
 
     def options(self) -> dict[str, Any]:
         """Settings that change the results; part of the cache key."""
@@ -329,6 +332,22 @@ class Analyzer:
 
     def analyze(self, signals: Signals) -> Findings:
         raise NotImplementedError(f"analyzer {self.name!r} must implement analyze()")
+
+    def revise(self, findings: Findings, facts: Mapping[str, Any], where: Path) -> Findings:
+        """``findings`` as the instructor's review corrects them: ``facts`` holds the review
+        file's entries for this analyzer's :attr:`facts` keys (``{"selling_points": {"said":
+        [...], "not_said": [...]}}``). Return new findings (never change ``findings``: it is
+        the cached analysis) with the metrics, evidence and ``missed`` recomputed; raise
+        :class:`livelab.LivelabError` naming ``where`` (the review file), the key and the
+        valid choices for an entry that names nothing this session has. Called every time
+        the session is scored, from the cache. The default changes nothing."""
+        return findings
+
+    def fact_choices(self, details: Mapping[str, Any]) -> Mapping[str, Sequence[str]]:
+        """What a review may correct, for the template ``livelab review`` writes: per
+        :attr:`facts` key, one line per item (``"bottle/dishwasher-safe  # missed"``),
+        from this analyzer's own ``details`` of the session. The default lists none."""
+        return {}
 
     def check(self, signals: Signals) -> Sequence[str | Message]:
         """Validate the session files this analyzer reads, without analysing

@@ -29,6 +29,28 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+def seconds_of(value: Any) -> float | None:
+    """A time in the recording as a person writes it — ``83``, ``83.5``, ``"01:23"``,
+    ``"01:23.5"``, ``"1:01:23"`` — in seconds; ``None`` when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value == value and 0 <= value < float("inf") else None
+    if not isinstance(value, str):
+        return None
+    try:
+        numbers = [float(p) for p in value.strip().split(":")]
+    except ValueError:
+        return None
+    if (not 1 <= len(numbers) <= 3 or any(not 0 <= n < float("inf") for n in numbers)
+            or any(n >= 60 for n in numbers[1:])):
+        return None
+    seconds = 0.0
+    for n in numbers:
+        seconds = seconds * 60 + n
+    return seconds
+
+
 class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> Any:
         if format_spec == "clock" and isinstance(value, int | float):

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from livelab.api.errors import LivelabError, Problem
+from livelab.api.messages import seconds_of
 from livelab.i18n import _
 
 #: Keys a review file may have.
-REVIEW_KEYS = ("reviewer", "comment", "criteria", "dismiss")
+REVIEW_KEYS = ("reviewer", "comment", "criteria", "dismiss", "facts")
 CRITERION_KEYS = ("fraction", "comment")
 DISMISS_KEYS = ("metric", "at", "comment")
 #: A dismissal at a time with tenths ("00:41.4") names the finding starting within this of it;
@@ -76,6 +77,9 @@ class Review:
     comment: str = ""
     criteria: Mapping[str, CriterionReview] = field(default_factory=dict)
     dismissed: Sequence[Dismissal] = ()
+    #: Corrections of detected facts, key → the analyzer's own table (``selling_points:
+    #: {said: [...], not_said: [...]}``); the analyzer that declares the key applies it.
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
     def dismissal(self, metric: str, start_s: float | None) -> Dismissal | None:
         """The dismissal of the finding of ``metric`` at ``start_s``, if there is one."""
@@ -88,6 +92,7 @@ class Review:
             "comment": self.comment,
             "criteria": {cid: r.to_dict() for cid, r in self.criteria.items()},
             "dismissed": [d.to_dict() for d in self.dismissed],
+            **({"facts": dict(self.facts)} if self.facts else {}),
         }
 
     @classmethod
@@ -106,6 +111,7 @@ class Review:
                 Dismissal(str(d["metric"]), float(d["at_s"]), str(d.get("comment") or ""))
                 for d in data.get("dismissed") or []
             ),
+            facts=dict(data.get("facts") or {}),
         )
 
 
@@ -185,15 +191,22 @@ def read_review(path: Path) -> Review:
             if key not in DISMISS_KEYS:
                 bad(f"{where}.{key}", _("unknown key (known keys: {keys})").format(
                     keys=", ".join(DISMISS_KEYS)))
-        at = _seconds(entry.get("at"))
+        at = seconds_of(entry.get("at"))
         if at is None:
             bad(f"{where}.at", _("must be a time in the recording: seconds or mm:ss, not "
                                  "{value}").format(value=repr(entry.get("at"))))
             continue
         dismissed.append(Dismissal(entry["metric"], at, str(entry.get("comment") or "").strip()))
+    facts = data.get("facts") or {}
+    if not isinstance(facts, dict) or not all(
+            isinstance(v, dict) or v is None for v in facts.values()):
+        bad("facts", _("must be a mapping of fact → {said: […], not_said: […]}"))
+        facts = {}
+    facts = {str(k): v for k, v in facts.items() if v}
     if problems:
         raise LivelabError(problems)
-    return Review(path.name, text["reviewer"], text["comment"], criteria, tuple(dismissed))
+    return Review(path.name, text["reviewer"], text["comment"], criteria, tuple(dismissed),
+                  facts)
 
 
 def check_review(review: Review, rubric: Any, where: Path | str) -> None:
@@ -207,28 +220,6 @@ def check_review(review: Review, rubric: Any, where: Path | str) -> None:
     ]
     if problems:
         raise LivelabError(problems)
-
-
-def _seconds(value: Any) -> float | None:
-    """``83``, ``83.5``, ``"01:23"`` or ``"1:01:23"`` as seconds; ``None`` if not a time."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) and value >= 0 else None
-    if not isinstance(value, str):
-        return None
-    parts = value.strip().split(":")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        return None
-    if not 1 <= len(numbers) <= 3 or any(n < 0 for n in numbers) or any(
-            n >= 60 for n in numbers[1:]):
-        return None
-    seconds = 0.0
-    for n in numbers:
-        seconds = seconds * 60 + n
-    return seconds
 
 
 def at_text(seconds: float) -> str:
@@ -282,4 +273,28 @@ def review_template(scorecard: Any) -> str:
             continue
         item = f'{{metric: {e.metric}, at: "{at_text(e.start_s)}", comment: ""}}'
         lines.append(f"#  - {item}  # {one_line(say(e.message))}")
+    lines += _fact_lines(scorecard, one_line)
     return "\n".join(lines) + "\n"
+
+
+def _fact_lines(scorecard: Any, one_line: Any) -> list[str]:
+    """The ``facts`` part: what each analyzer says a review may correct, commented out."""
+    from livelab.engine.plugins import get_analyzers
+
+    lines: list[str] = []
+    for name, analyzer in get_analyzers().items():
+        if not analyzer.facts or name not in scorecard.details:
+            continue
+        for key, items in analyzer.fact_choices(scorecard.details[name]).items():
+            if not lines:
+                lines += ["# " + one_line(_(
+                    "Facts the machine got wrong: move an item under said: or not_said: and "
+                    "remove the '#'; the metric, its criterion and every view follow.")),
+                    "facts:"]
+            lines.append(f"#  {key}:")
+            lines.append("#    said: []")
+            lines.append("#    not_said: []")
+            if items:
+                lines.append("#    # " + one_line(_("what the session has:")))
+                lines += [f"#    #   {one_line(item)}" for item in items]
+    return lines

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from livelab.api.analysis import Evidence, ItemValue, MetricSpec, Series, clock
+from livelab.api.analysis import Evidence, Findings, ItemValue, MetricSpec, Series, clock
 from livelab.api.errors import LivelabError, Problem
 from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.transcript import Transcript
@@ -335,6 +335,9 @@ class MetricEntry:
     missed: list[str] = field(default_factory=list)
     #: What a count metric counted, one entry per occurrence (banned terms said), if it says.
     counted: list[str] = field(default_factory=list)
+    #: The machine's value when the instructor's review corrected the facts behind it
+    #: (``value`` is then the corrected one); ``None`` when not corrected.
+    machine: float | None = None
 
     def label(self, name: str) -> str:
         """How views name the metric: its title, else its name."""
@@ -353,6 +356,7 @@ class MetricEntry:
             "by_product": {pid: v.to_dict() for pid, v in self.by_product.items()},
             **({"missed": list(self.missed)} if self.missed else {}),
             **({"counted": list(self.counted)} if self.counted else {}),
+            **({"machine": self.machine} if self.machine is not None else {}),
         }
 
     @classmethod
@@ -372,6 +376,7 @@ class MetricEntry:
             },
             missed=[str(x) for x in data.get("missed") or []],
             counted=[str(x) for x in data.get("counted") or []],
+            machine=_opt_float(data.get("machine")),
         )
 
 
@@ -1006,6 +1011,15 @@ def build_scorecard(
     """Score ``analysis`` against ``rubric`` (a pure function of metrics and rubric)."""
     from livelab.engine.plugins import get_analyzers
 
+    review = None
+    machine: dict[str, float | None] = {}
+    if "review" in analysis.session.files:  # a LivelabError names the file and the key
+        from livelab.scoring.review import read_review
+
+        path = analysis.session.files["review"]
+        review = read_review(path)
+        if review.facts:
+            machine = _revise(analysis, review, path)
     found = [(n, r.findings) for n, r in analysis.runs.items() if r.findings is not None]
     end = analysis.duration_s
     timed = [Evidence.from_dict(e.to_dict()) for _, f in found for e in f.evidence]  # rounded
@@ -1055,11 +1069,44 @@ def build_scorecard(
         timings=analysis.timings,
         notes=notes,
     )
-    if "review" in analysis.session.files:  # a LivelabError names the file and the key
-        from livelab.scoring.review import read_review
-
-        scorecard.review = read_review(analysis.session.files["review"])
+    scorecard.review = review
+    for name, value in machine.items():
+        if name in scorecard.metrics:
+            scorecard.metrics[name].machine = value
     return apply_rubric(scorecard, rubric) if rubric else scorecard
+
+
+def _revise(analysis: Analysis, review: Review, where: Path) -> dict[str, float | None]:
+    """Let each analyzer apply the review's corrections of the facts it declared; the
+    metrics whose value changed → the machine's value. ``analysis.runs`` gets the revised
+    findings (the cache keeps the machine's)."""
+    import dataclasses
+
+    from livelab.engine.plugins import get_analyzers
+
+    analyzers = get_analyzers()
+    declared = {key: name for name, a in analyzers.items() for key in a.facts}
+    unknown = sorted(set(review.facts) - set(declared))
+    if unknown:
+        known = ", ".join(sorted(declared)) or _("none")
+        raise LivelabError([Problem(where, _("unknown fact (facts this session's analyzers "
+                                             "correct: {known})").format(known=known),
+                                    f"facts.{key}") for key in unknown])
+    changed: dict[str, float | None] = {}
+    for name, run in analysis.runs.items():
+        analyzer = analyzers.get(name)
+        if analyzer is None or run.findings is None:
+            continue
+        mine = {k: v for k, v in review.facts.items() if declared.get(k) == name}
+        if not mine:
+            continue
+        before = run.findings
+        after = analyzer.revise(Findings.from_dict(before.to_dict()), mine, where)
+        for metric, value in before.metrics.items():
+            if after.metrics.get(metric) != value:
+                changed[metric] = round(value, 4)  # as the scorecard writes every value
+        analysis.runs[name] = dataclasses.replace(run, findings=after)
+    return changed
 
 
 def _starts_before(start_s: float | None, end_s: float) -> bool:
@@ -1101,6 +1148,7 @@ def apply_rubric(
     criteria = score_criteria(rubric, scorecard.metrics, judges)
     if scorecard.review is not None:
         check_review(scorecard.review, rubric, scorecard.review.file or "review")
+        _corrected(criteria, scorecard.metrics, rubric)
         _apply_review(criteria, scorecard.review, rubric)
     max_total = sum(c.weight for c in criteria)
     scorable = sum(c.weight for c in criteria if c.scored)
@@ -1135,6 +1183,23 @@ def apply_rubric(
     return scorecard
 
 
+def _corrected(criteria: list[CriterionResult], metrics: Mapping[str, MetricEntry],
+               rubric: Rubric) -> None:
+    """A criterion whose metric the review's facts corrected is adjusted too: it keeps
+    what the machine's value would have scored."""
+    by_id = {c.id: c for c in rubric.criteria}
+    for row in criteria:
+        m = metrics.get(row.metric)
+        rule = by_id[row.id].rule
+        if m is None or m.machine is None or isinstance(rule, ProductTime) or not row.scored:
+            continue
+        fraction = round(rule.fraction(m.machine), 4)
+        row.review = {"comment": "", "adjusted": True, "facts": True,
+                      "machine": {"status": "scored", "fraction": fraction,
+                                  "points": round(fraction * row.weight, 3),
+                                  "outcome": outcome_of(fraction), "value": m.machine}}
+
+
 def _apply_review(criteria: list[CriterionResult], review: Review, rubric: Rubric) -> None:
     """The instructor's fractions replace the machine's (which each criterion keeps under
     ``review.machine``); a comment alone changes no score."""
@@ -1143,11 +1208,13 @@ def _apply_review(criteria: list[CriterionResult], review: Review, rubric: Rubri
         said = review.criteria.get(row.id)
         if said is None:
             continue
-        row.review = {"comment": said.comment, "adjusted": said.fraction is not None}
+        corrected = row.review or {}  # the facts' correction, if any: its machine stays
+        row.review = {**corrected, "comment": said.comment,
+                      "adjusted": said.fraction is not None or bool(corrected.get("adjusted"))}
         if said.fraction is None:
             continue
-        row.review["machine"] = {"status": row.status, "fraction": row.fraction,
-                                 "points": row.points, "outcome": row.outcome}
+        row.review.setdefault("machine", {"status": row.status, "fraction": row.fraction,
+                                          "points": row.points, "outcome": row.outcome})
         fraction = round(said.fraction, 4)
         row.status = "scored"
         row.reason = ""
