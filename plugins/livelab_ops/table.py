@@ -573,6 +573,7 @@ def _build(
     for row, record, unsaved in records:
         if not "".join(record).strip():
             continue  # an empty line is not a row
+        unsaved = [(i, f) for i, f in unsaved if i in matched]  # an ignored column: no matter
         if unsaved:
             for index, formula in unsaved:
                 column = next((label(c) for i, c in matched.items() if i == index), "")

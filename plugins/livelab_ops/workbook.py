@@ -72,12 +72,17 @@ class Sheet:
                 raise LivelabError([Problem(path, M(
                     "xlsx_too_big", "is {size} MiB; an Excel export may be at most {most} MiB",
                     size=f"{size / 2**20:,.0f}", most=MAX_XLSX_BYTES // 2**20))])
-            self._values = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            self._formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            # by an open file, not the name: openpyxl refuses a workbook named ops.csv
+            self._files = [open(path, "rb"), open(path, "rb")]  # noqa: SIM115 - closed in close()
+            self._values = openpyxl.load_workbook(self._files[0], read_only=True, data_only=True)
+            self._formulas = openpyxl.load_workbook(self._files[1], read_only=True,
+                                                    data_only=False)
         except LivelabError:
             raise
         except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError,
                 TypeError) as exc:  # openpyxl raises these for a damaged workbook
+            for handle in getattr(self, "_files", []):
+                handle.close()
             raise LivelabError([Problem(path, M(
                 "xlsx_unreadable", "cannot be read as an Excel workbook: {error}",
                 error=str(exc) or type(exc).__name__))]) from exc
@@ -95,6 +100,8 @@ class Sheet:
     def close(self) -> None:
         self._values.close()
         self._formulas.close()
+        for handle in self._files:
+            handle.close()
 
     def merged_ranges(self) -> list[str]:
         """The sheet's merged cell ranges (``A1:C1``), read from the sheet's XML."""

@@ -19,7 +19,13 @@ from livelab.cli import cli
 from livelab.engine.plugins import load_plugins, metric_specs
 from livelab.engine.runner import Job, score_session
 from livelab.scoring.rubric import Round, builtin_rubrics, find_rubric, load_rubric
-from livelab.scoring.scorecard import JudgeEntry, apply_rubric, read_scorecard, write_scorecard
+from livelab.scoring.scorecard import (
+    JudgeEntry,
+    apply_rubric,
+    read_results,
+    read_scorecard,
+    write_scorecard,
+)
 from tests.conftest import SAMPLE
 
 CONTEST = "contest-live-ecommerce-zh"
@@ -721,3 +727,79 @@ def test_judges_sheet_in_excel_checks_the_scores_and_merges(contest_scorecard, t
     book.save(sheet)
     done = runner.invoke(cli, ["judge", "merge", str(path), str(sheet)])
     assert done.exit_code == 2 and "9 is out of range: scores run from 0 to 8" in done.output
+
+
+def test_two_teams_handing_in_one_file_are_two_runs_and_a_class_sheet_lists_the_class(
+    contest_scorecard, tmp_path
+):
+    from livelab.reports.leaderboard import build_boards
+
+    _path, sc = contest_scorecard
+    items = []
+    for team in ("A", "B"):
+        d = copy.deepcopy(sc)  # the same recording (same SHA-256) in two teams' folders
+        d["session"].update(team=team, path=f"/class/{team}/session.toml")
+        items.append((team, read_scorecard(d)))
+    rubric = load_rubric(find_rubric(CONTEST))
+    board = build_boards(items, {rubric.id: rubric})[0]
+    assert sorted(r.team for _rank, r, _why in board.runs) == ["A", "B"]
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n"
+                               for _t, s in items), encoding="utf-8")
+    sheet = tmp_path / "judges.csv"
+    done = CliRunner().invoke(cli, ["judge", "template", CONTEST, "-o", str(sheet),
+                                    "--judges", "Li", "--session", str(results)])
+    assert done.exit_code == 0, done.output
+    rows = sheet.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert [r.split(",")[1] for r in rows] == ["A", "B"]
+    # a judges' workbook saved under a .csv name is read as a workbook, not a traceback
+    xlsx = tmp_path / "judges.xlsx"
+    assert CliRunner().invoke(cli, ["judge", "template", CONTEST, "-o", str(xlsx),
+                                    "--judges", "Li", "--session", str(results)]).exit_code == 0
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_bytes(xlsx.read_bytes())
+    done = CliRunner().invoke(cli, ["judge", "merge", str(results), str(renamed)])
+    assert done.exit_code == 0, done.output
+
+
+def test_the_round_reads_in_the_readers_language():
+    from livelab import i18n
+    from livelab.scoring.rubric import round_text
+
+    result = {"length_s": 1800, "tolerance_s": 60, "over_s": 0, "under_s": 1650.3,
+              "penalty": 10}
+    assert round_text(result) == "27:30 under the 30:00 round (± 60 s allowed): −10 points"
+    i18n.activate("zh", "--lang")
+    said = round_text(result)
+    assert "27:30" in said and "30:00" in said and "−10" in said and "under" not in said
+
+
+def test_a_grade_folder_with_judged_results_ranks_and_exports_the_judged_scores(
+    contest_scorecard, tmp_path
+):
+    _path, sc = contest_scorecard
+    out = tmp_path / "grades"
+    out.mkdir()
+    d = copy.deepcopy(sc)
+    d["session"].update(path=f"{out}/t1/session.toml", student_id="2024001")
+    (out / "results.jsonl").write_text(json.dumps(d, ensure_ascii=False) + "\n", "utf-8")
+    runner = CliRunner()
+    sheet = tmp_path / "judges.csv"
+    runner.invoke(cli, ["judge", "template", CONTEST, "-o", str(sheet), "--judges", "Li",
+                        "--session", str(out / "results.jsonl")])
+    rows = sheet.read_text(encoding="utf-8-sig").splitlines()
+    sheet.write_text(rows[0] + "\n" + rows[1].replace(",,,,,,,", ",8,6,3,6,8,7,") + "\n",
+                     encoding="utf-8")
+    assert runner.invoke(cli, ["judge", "merge", str(out / "results.jsonl"),
+                               str(sheet)]).exit_code == 0
+    judged = read_results(out / "results.judged.jsonl")[0][1]
+    board = tmp_path / "board.csv"
+    done = runner.invoke(cli, ["leaderboard", str(out), "-o", str(board)])
+    assert done.exit_code == 0, done.output
+    [run] = [r for r in csv.DictReader(io.StringIO(board.read_text("utf-8-sig")))
+             if r["kind"] == "run"]
+    assert float(run["total"]) == pytest.approx(judged.total) and run["judging"] == "judged"
+    done = runner.invoke(cli, ["export", str(out), "--lms", "moodle"])
+    assert done.exit_code == 0 and "results.judged.jsonl" in done.output
+    moodle = list(csv.reader(io.StringIO((out / "moodle.csv").read_text("utf-8"))))
+    assert float(moodle[1][2]) == pytest.approx(round(judged.total, 2))

@@ -115,8 +115,8 @@ def test_a_bad_review_names_the_file_the_key_and_the_valid_choices(
     done = CliRunner().invoke(cli, ["analyze", str(session), "-q"])
     assert done.exit_code == 2
     said = done.output
-    assert (f"{review}: notes: unknown key (known keys: reviewer, comment, criteria, dismiss, "
-            "facts)" in said)
+    assert (f"{review}: notes: unknown key (known keys: rubric, reviewer, comment, criteria, "
+            "dismiss, facts)" in said)
     assert (f"{review}: criteria.speaking-rate.fraction: must be a number from 0 to 1 (the "
             "share of the criterion's points), not 1.5") in said
     assert f"{review}: criteria.fillers.score: unknown key (known keys: fraction, comment)" in said
@@ -194,3 +194,56 @@ def test_a_wrong_fact_names_the_key_and_what_the_session_has(
     assert done.exit_code == 2
     assert (f"{review}: facts.calls_to_action.not_said[0]: no call to action was detected at "
             "00:03 (detected: ") in said
+
+
+def test_the_template_mends_a_missing_or_broken_review_and_never_loses_one(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["review", str(session), "-q"]).exit_code == 0
+    review = session / "review.yaml"
+    review.write_text("comment: the teacher's first words\n", encoding="utf-8")
+    assert runner.invoke(cli, ["review", str(session), "-q", "--force"]).exit_code == 0
+    review.write_text("criteria: {nope: 2}\n", encoding="utf-8")  # broken: --force mends it
+    assert runner.invoke(cli, ["review", str(session), "-q", "--force"]).exit_code == 0
+    kept = sorted(p.name for p in session.glob("review.yaml*"))
+    assert kept == ["review.yaml", "review.yaml.bak", "review.yaml.bak2"]
+    assert "the teacher's first words" in (session / "review.yaml.bak").read_text("utf-8")
+    assert "nope" in (session / "review.yaml.bak2").read_text("utf-8")
+    review.unlink()  # named in session.toml and gone: analyze says so, review writes it again
+    done = runner.invoke(cli, ["analyze", str(session), "-q"])
+    assert done.exit_code == 2 and "review: file 'review.yaml' does not exist" in done.output
+    assert runner.invoke(cli, ["review", str(session), "-q"]).exit_code == 0
+    assert review.is_file()
+    review.unlink()
+    review.symlink_to(tmp_path / "elsewhere.yaml")  # never written through a link
+    done = runner.invoke(cli, ["review", str(session), "-q", "--force"])
+    assert done.exit_code == 2 and not (tmp_path / "elsewhere.yaml").exists()
+
+
+def test_a_review_for_one_rubric_scores_under_another_with_a_note(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["review", str(session), "-q"]).exit_code == 0
+    review = session / "review.yaml"
+    text = review.read_text(encoding="utf-8")
+    assert "rubric: anchor-basics-en\n" in text
+    review.write_text(text.replace("  compliance:", "  compliance: {fraction: 0.0}")
+                      .replace('comment: ""', "comment: 注意停顿", 1)
+                      .replace("dismiss:\n", "dismiss:\n  - {metric: no.such.metric, at: 3}\n"),
+                      encoding="utf-8")
+    own = _analyze(session, tmp_path / "own.json")
+    assert next(c for c in own["criteria"] if c["id"] == "compliance")["points"] == 0
+    assert any("the dismissal of no.such.metric at 00:03.0 matches no finding" in n
+               for n in own["notes"])
+    other = _analyze(session, tmp_path / "other.json", "-r", "standard-internet-marketer-live")
+    compliance = next(c for c in other["criteria"] if c["id"] == "compliance")
+    assert "review" not in compliance and compliance["points"] > 0  # not carried over
+    assert other["review"]["comment"] == "注意停顿"
+    assert any("was written for rubric anchor-basics-en: its criteria are not applied under "
+               "standard-internet-marketer-live" in n for n in other["notes"])

@@ -155,7 +155,9 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         )
         console.print(total)
         if scorecard.round:
-            console.print(_("Round: {reason}").format(reason=_safe(say(scorecard.round.reason))))
+            from livelab.scoring.rubric import round_text
+
+            console.print(_("Round: {reason}").format(reason=_safe(round_text(scorecard.round))))
         roles = scorecard.roles
         if session.roles or len(roles) > 1:
             for role, r in roles.items():

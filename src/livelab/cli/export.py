@@ -28,8 +28,9 @@ def export_command(
     feedback_dir: Path | None, include_partial: bool,
 ) -> None:
     """Export RESULTS (a grade --out folder, or its results.jsonl) for an LMS: one row per
-    student ID, the total as the grade, and the feedback. Sessions without a student_id,
-    that could not be graded, or partial are left out, each named.
+    student ID, the total as the grade, and the feedback. A folder's results.judged.jsonl
+    (judge merge) is used when it is there. Sessions without a student_id, that could not
+    be graded, or partial are left out, each named.
     """
     from livelab.cli.common import note_line
     from livelab.engine.cache import write_atomic
@@ -39,6 +40,11 @@ def export_command(
     from livelab.scoring.scorecard import read_results
 
     path = results / RESULTS if results.is_dir() else results
+    judged = path.with_name("results.judged.jsonl")
+    if results.is_dir() and judged.is_file():  # judge merge's scores are the class's grades
+        click.echo(note_line(_("using {judged} (the judges' scores merged), not {path}").format(
+            judged=judged, path=path.name)), err=True)
+        path = judged
     export = choose(read_results(path), include_partial)
     for warning in export.warnings:
         click.echo(note_line(warning), err=True)
@@ -46,8 +52,15 @@ def export_command(
         from livelab.api.errors import LivelabError, Problem
 
         raise LivelabError([Problem(path, _("no graded session with a student_id to export"))])
-    first = export.students[0].rubric
-    name = item or (first.id if first else "livelab")
+    from collections import Counter
+
+    used = Counter(sc.rubric.id for sc in export.students if sc.rubric)
+    name = item or (used.most_common(1)[0][0] if used else "livelab")
+    if len(used) > 1:
+        click.echo(note_line(_("the class was scored with {n} rubrics ({rubrics}); one grade "
+                               "item mixes them").format(n=len(used),
+                                                         rubrics=", ".join(sorted(used)))),
+                   err=True)
     target = output or path.parent / f"{lms}.csv"
     write_atomic(target, lms_csv(export, lms, name))
     click.echo(_("wrote {path}: {n} students").format(path=target, n=len(export.students)))

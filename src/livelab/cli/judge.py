@@ -44,8 +44,9 @@ def judge_command() -> None:
     "sessions",
     multiple=True,
     metavar="FOLDER|SCORECARD",
-    help="A session folder or scorecard JSON to make rows for (repeatable; default: one "
-    "blank session that matches whichever scorecard you merge into).",
+    help="A session folder, scorecard JSON or a class's results.jsonl to make rows for "
+    "(repeatable; default: one blank session that matches whichever scorecard you merge "
+    "into).",
 )
 @click.pass_obj
 def judge_template(
@@ -75,7 +76,12 @@ def judge_template(
     names = []
     for s in sessions:
         path = Path(s)
-        if path.suffix == ".json" and path.is_file():
+        if path.suffix == ".jsonl" and path.is_file():  # a class: one row per graded session
+            from livelab.scoring.scorecard import Scorecard, read_results
+
+            names += [session_key(e.session) for _n, e in read_results(path)
+                      if isinstance(e, Scorecard)]
+        elif path.suffix == ".json" and path.is_file():
             names.append(session_key(read_scorecard(path).session))
         else:
             names.append(path.name if path.name != "session.toml" else path.parent.name)

@@ -41,18 +41,29 @@ def review_command(
         raise LivelabError([Problem(session, _(
             "a review belongs to a session folder with a {manifest}; make one for this "
             "recording first").format(manifest=MANIFEST))])
-    loaded = load_session(folder, probe_media=False)
-    named = loaded.files.get("review")
-    target = named or folder / REVIEW_FILE
+    # the session as it is, but its review: a review missing or broken is what this mends
+    load_session(folder, probe_media=False, ignore=frozenset({"review"}))
+    named = _named_review(manifest)
+    target = folder / (named or REVIEW_FILE)
+    inside = target.parent.resolve().is_relative_to(folder.resolve())
+    if not inside or target.is_symlink() or (target.exists() and not target.is_file()):
+        # a link could make livelab (often root) write over a file outside the session
+        raise LivelabError([Problem(target, _(
+            "is a link, not a regular file, or leaves the session folder: livelab writes "
+            "only a regular file inside the session folder"))])
     if target.exists() and not force:
         raise LivelabError([Problem(target, _(
             "already exists: edit it, or give --force to write a fresh template (the old "
-            "file is kept as {backup})").format(backup=target.name + ".bak"))])
+            "file is kept as {backup}, or .bak2, .bak3, …)").format(backup=target.name + ".bak"))])
     with stage_progress(quiet) as progress:
-        scorecard = score_session(Job(folder, rubric), progress,
+        scorecard = score_session(Job(folder, rubric, without_review=True), progress,
                                   plugins_dirs=(obj or {}).get("plugins_dirs", ()))
-    if target.exists():
-        target.replace(target.with_name(target.name + ".bak"))
+    if target.exists():  # the old review is kept, and an older backup is never overwritten
+        backup, n = target.with_name(target.name + ".bak"), 1
+        while backup.exists():
+            n += 1
+            backup = target.with_name(f"{target.name}.bak{n}")
+        target.replace(backup)
     write_atomic(target, review_template(scorecard))
     if named is None:
         text = manifest.read_text(encoding="utf-8")
@@ -60,3 +71,22 @@ def review_command(
         write_atomic(manifest, f'review = "{REVIEW_FILE}"\n' + text)
     click.echo(_("wrote {path}: fill it in, then analyze or grade the session again").format(
         path=target))
+
+
+def _named_review(manifest: Path) -> str | None:
+    """The review file ``session.toml`` names (``None``: none), refused when it would be
+    written outside the session folder."""
+    import tomllib
+
+    from livelab.i18n import _
+
+    value = tomllib.loads(manifest.read_text(encoding="utf-8")).get("review")
+    if value is None:
+        return None
+    candidate = Path(str(value))
+    if (not isinstance(value, str) or candidate.is_absolute() or ".." in candidate.parts
+            or not candidate.name or candidate.name.startswith(".")):
+        raise LivelabError([Problem(manifest, _(
+            "must be a file name inside the session folder, not {value}").format(
+                value=repr(value)), "review")])
+    return value

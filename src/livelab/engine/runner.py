@@ -37,6 +37,8 @@ class Job:
     options: AnalysisOptions | None = None
     #: Score with ``rubric`` even when it is for another language than the session's.
     any_language: bool = False
+    #: Score without the session's review file (``livelab review`` writes a new one).
+    without_review: bool = False
 
 
 def resolve_rubric(ref: str | Path | None, language: str) -> Rubric:
@@ -54,7 +56,8 @@ def score_session(
     ``watchdog``, a hang the limit cannot interrupt ends the process)."""
     load_plugins(plugins_dirs)
     session: Session
-    session, probes = load_probed_session(job.session)  # the media's one probe
+    ignore = frozenset({"review"}) if job.without_review else frozenset()
+    session, probes = load_probed_session(job.session, ignore)  # the media's one probe
     # A named rubric is checked before anything is decoded or cached; the default one
     # follows the language, which may have to be detected first.
     rubric = resolve_rubric(job.rubric, session.language) if job.rubric is not None else None

@@ -33,35 +33,41 @@ MEDIA_SUFFIXES = frozenset(
 )
 
 
-def load_session(path: Path | str, *, probe_media: bool = True) -> Session:
+def load_session(
+    path: Path | str, *, probe_media: bool = True, ignore: frozenset[str] = frozenset()
+) -> Session:
     """Load and validate a session; raise :class:`SessionError` listing every problem."""
-    session, problems = inspect_session(path, probe_media=probe_media)
+    session, problems = inspect_session(path, probe_media=probe_media, ignore=ignore)
     if problems or session is None:
         raise SessionError(problems)
     return session
 
 
-def load_probed_session(path: Path | str) -> tuple[Session, dict[Path, MediaInfo]]:
+def load_probed_session(
+    path: Path | str, ignore: frozenset[str] = frozenset()
+) -> tuple[Session, dict[Path, MediaInfo]]:
     """:func:`load_session`, and the media headers validating it read (media path →
     :class:`~livelab.media.decode.MediaInfo`), for the analysis to use instead of probing
     the recording again."""
     probes: dict[Path, MediaInfo] = {}
-    session, problems = inspect_session(path, probes=probes)
+    session, problems = inspect_session(path, probes=probes, ignore=ignore)
     if problems or session is None:
         raise SessionError(problems)
     return session, probes
 
 
 def inspect_session(
-    path: Path | str, *, probe_media: bool = True, probes: dict[Path, MediaInfo] | None = None
+    path: Path | str, *, probe_media: bool = True, probes: dict[Path, MediaInfo] | None = None,
+    ignore: frozenset[str] = frozenset(),
 ) -> tuple[Session | None, list[Problem]]:
     """Validate a session without raising: the session (if usable) and every problem found.
-    ``probes``, when given, receives the header of each media file probed."""
+    ``probes``, when given, receives the header of each media file probed; manifest file
+    keys in ``ignore`` are left out (``livelab review`` scores without the review)."""
     path = Path(path)
     if path.is_dir():
-        return _inspect_folder(path, probe_media, probes)
+        return _inspect_folder(path, probe_media, probes, ignore)
     if path.name == MANIFEST and path.is_file():
-        return _inspect_folder(path.parent, probe_media, probes)
+        return _inspect_folder(path.parent, probe_media, probes, ignore)
     if not path.exists():
         if path.is_symlink():
             try:
@@ -89,7 +95,8 @@ MAX_MANIFEST_BYTES = 64 * 1024
 
 
 def _inspect_folder(
-    root: Path, probe_media: bool, probes: dict[Path, MediaInfo] | None = None
+    root: Path, probe_media: bool, probes: dict[Path, MediaInfo] | None = None,
+    ignore: frozenset[str] = frozenset(),
 ) -> tuple[Session | None, list[Problem]]:
     manifest = root / MANIFEST
     if not manifest.is_file():
@@ -153,7 +160,7 @@ def _inspect_folder(
 
     files: dict[str, Path] = {}
     for key in FILE_KEYS:
-        if key not in data:
+        if key not in data or key in ignore:
             continue
         value = data[key]
         if not isinstance(value, str) or not value.strip():

@@ -327,7 +327,7 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
     assert sheet is not None
     sheet.title = _("Gradebook")[:31]
     header = [_("Student ID"), _("Name"), _("Class"), _("Team"), _("Title"), _("Total"),
-              _("Out of"), _("Percent"),
+              _("Out of"), _("Percent"), _("Scorable"),
               *(f"{pick_title(title)} ({_number(weight)})" for _, title, weight in criteria),
               _("Feedback"), _("Status"), _("Error"), _("Session"),
               *([_("Round penalty"), _("Judges")] if contest else []),
@@ -340,14 +340,17 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
         who: SessionInfo | GradeError = entry.session if isinstance(entry, Scorecard) else entry
         points = {c.id: c.points for c in sc.criteria} if sc is not None else {}
         status = (_("error") if sc is None else
-                  _("partial recording") if sc.session.partial else _("ok"))  # fmt: skip
+                  _("partial recording") if sc.session.partial else
+                  _("partly scored") if _unscored_why(sc) else _("ok"))  # fmt: skip
         _append(sheet, [
             who.student_id, who.anchor, who.class_name, who.team, who.title,
             _round(sc.total) if sc else None, _round(sc.max_total) if sc else None,
             _round(sc.percent) if sc else None,
+            _round(sc.scorable_fraction * 100) if sc else None,
             *(_round(points.get(cid)) for cid, _t, _w in criteria),
             feedback_text(sc) if sc else "", status,
-            " ".join((g.error or (sc.session.partial if sc else "")).split()), g.path,
+            " ".join((g.error or (sc.session.partial if sc else "") or
+                      (_unscored_why(sc) if sc else "")).split()), g.path,
             *([_round(_penalty(sc)) if sc else None, ", ".join(_judges(sc)) if sc else ""]
               if contest else []),
             *((_round(sc.sections[x].points) if sc and x in sc.sections else None)
@@ -355,7 +358,7 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
         ])
     # an adjusted score says so on its cell: purple, with the machine's points in a note
     for row_number, g in enumerate(graded, start=2):
-        for column, (cid, _t, _w) in enumerate(criteria, start=9):
+        for column, (cid, _t, _w) in enumerate(criteria, start=10):
             c = g.scorecard.criterion(cid) if g.scorecard else None
             if c is None or not c.adjusted or not c.review:
                 continue
@@ -366,12 +369,12 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
             note = _("adjusted by the instructor; machine: {points}").format(points=was)
             cell.comment = Comment(note + (f"\n{c.review_comment}" if c.review_comment else ""),
                                    "livelab")
-    feedback_column = 9 + len(criteria)
+    feedback_column = 10 + len(criteria)
     for cells in sheet.iter_rows(min_row=2, min_col=feedback_column, max_col=feedback_column):
         for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "C2"  # the header row and who it is stay in view
-    _widths(sheet, [14, 14, 10, 12, 24, 8, 8, 9, *([12] * len(criteria)), 48, 9, 30, 30,
+    _widths(sheet, [14, 14, 10, 12, 24, 8, 8, 9, 9, *([12] * len(criteria)), 48, 9, 30, 30,
                     *([10, 16] if contest else []), *([10] * len(sections))])
 
     stats = book.create_sheet(_("Class statistics")[:31])
@@ -392,7 +395,7 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
     _widths(stats, [22, 28, *([11] * 10)])
 
     items = book.create_sheet(_("Missed and said most")[:31])
-    _append(items, [_("Measure"), _("What"), _("Item"), _("Sessions"), _("Times"), _("Of")])
+    _append(items, [_("Measure"), _("Kind"), _("Item"), _("Sessions"), _("Times"), _("Of")])
     for cell in items[1]:
         cell.font = Font(bold=True)
     kinds = {"missed": _("missed"), "counted": _("said")}
@@ -407,6 +410,20 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _unscored_why(sc: Scorecard) -> str:
+    """Why criteria are unscored, when the machine could not score them (judges' criteria
+    waiting for the judges are not an error)."""
+    from livelab.i18n import say
+
+    reasons: list[str] = []
+    for c in sc.criteria:
+        if not c.scored and not c.judged and c.reason:
+            text = f"{pick_title(c.title)}: {say(c.reason)}"
+            if text not in reasons:
+                reasons.append(text)
+    return "; ".join(reasons)
 
 
 def _round(value: float | None) -> float | None:

@@ -90,7 +90,9 @@ def read_scorecards(paths: Iterable[Path]) -> tuple[list[tuple[str, Scorecard]],
     for path in paths:
         if path.is_dir():
             inner = path / "results.jsonl"
-            files = [inner] if inner.is_file() else sorted(path.glob("*.json"))
+            judged = path / "results.judged.jsonl"  # judge merge's: its runs count, judged
+            files = ([inner, *([judged] if judged.is_file() else [])] if inner.is_file()
+                     else sorted(path.glob("*.json")))
             if not files:
                 raise LivelabError([Problem(path, _("holds no results.jsonl or *.json "
                                                     "scorecards"))])
@@ -218,10 +220,11 @@ def build_boards(
 
 
 def run_key(scorecard: Scorecard) -> str:
-    """One practice run, however many scorecards it has (the original and the judged one):
-    its recording, else its session's path."""
+    """One practice run, however many scorecards it has (the original and the judged one
+    keep both): its session's path and its recording. The same file handed in by two teams
+    (two folders) is two runs."""
     session = scorecard.session
-    return session.recording_sha256 or session.path or session.title
+    return f"{session.path or session.title}\0{session.recording_sha256}"
 
 
 def judging_state(scorecard: Scorecard) -> str:
@@ -270,6 +273,8 @@ def report_of(source: str, scorecard: Scorecard) -> str:
     """The HTML report of a run, when one is beside its scorecard: ``x.html`` for
     ``x.json``, or ``reports/<n>-<name>.html`` for line n of a grade's results.jsonl."""
     path, _sep, line = source.rpartition(":")
+    if path.endswith(".judged.jsonl"):
+        return ""  # the grade's report shows the machine's scores, not the judges'
     if line.isdigit() and path.endswith(".jsonl"):
         candidate = Path(path).parent / "reports" / report_name(int(line), scorecard)
     else:

@@ -64,6 +64,10 @@ def choose(entries: Sequence[tuple[int, Entry]], include_partial: bool = False) 
             warnings.append(_("line {n} ({path}): not scored with a rubric; not "
                               "exported").format(n=line, path=where))
             continue
+        if any(not c.scored and not c.judged for c in entry.criteria):  # judges may wait
+            warnings.append(_("line {n} ({path}): only {share:.0%} of the rubric could be "
+                              "scored; its total ({total}) is exported as it is").format(
+                n=line, path=where, share=entry.scorable_fraction, total=_points(entry.total)))
         previous = chosen.get(session.student_id)
         if previous is not None:
             keep, drop = sorted([previous, (line, entry)],

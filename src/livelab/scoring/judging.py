@@ -139,17 +139,20 @@ def _sheet_rows(path: Path) -> list[list[str]]:
     import zipfile
 
     import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-        raise LivelabError([Problem(path, _("cannot be read as an Excel workbook: {why}").format(
-            why=exc))]) from None
-    try:
-        sheet = book.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
+    with open(path, "rb") as handle:  # by the file, not its name: a workbook named .csv
+        try:
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError,
+                TypeError) as exc:
+            raise LivelabError([Problem(path, _("cannot be read as an Excel workbook: {why}")
+                                        .format(why=exc))]) from None
+        try:
+            sheet = book.worksheets[0]
+            return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
 
 
 def _cell_text(value: object) -> str:

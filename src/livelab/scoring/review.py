@@ -29,7 +29,7 @@ from livelab.api.messages import seconds_of
 from livelab.i18n import _
 
 #: Keys a review file may have.
-REVIEW_KEYS = ("reviewer", "comment", "criteria", "dismiss", "facts")
+REVIEW_KEYS = ("rubric", "reviewer", "comment", "criteria", "dismiss", "facts")
 CRITERION_KEYS = ("fraction", "comment")
 DISMISS_KEYS = ("metric", "at", "comment")
 #: A dismissal at a time with tenths ("00:41.4") names the finding starting within this of it;
@@ -73,6 +73,8 @@ class Review:
     """A review file, validated; ``file`` is its name in the session folder."""
 
     file: str = ""
+    #: The rubric its ``criteria`` are for (``""``: any rubric with those criteria ids).
+    rubric: str = ""
     reviewer: str = ""
     comment: str = ""
     criteria: Mapping[str, CriterionReview] = field(default_factory=dict)
@@ -88,6 +90,7 @@ class Review:
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
+            **({"rubric": self.rubric} if self.rubric else {}),
             "reviewer": self.reviewer,
             "comment": self.comment,
             "criteria": {cid: r.to_dict() for cid, r in self.criteria.items()},
@@ -99,6 +102,7 @@ class Review:
     def from_dict(cls, data: Mapping[str, Any]) -> Review:
         return cls(
             file=str(data.get("file") or ""),
+            rubric=str(data.get("rubric") or ""),
             reviewer=str(data.get("reviewer") or ""),
             comment=str(data.get("comment") or ""),
             criteria={
@@ -135,7 +139,7 @@ def read_review(path: Path) -> Review:
         if key not in REVIEW_KEYS:
             bad(str(key), _("unknown key (known keys: {keys})").format(keys=", ".join(REVIEW_KEYS)))
     text: dict[str, str] = {}
-    for key in ("reviewer", "comment"):
+    for key in ("rubric", "reviewer", "comment"):
         value = data.get(key, "")
         if value is None:
             value = ""
@@ -205,13 +209,21 @@ def read_review(path: Path) -> Review:
     facts = {str(k): v for k, v in facts.items() if v}
     if problems:
         raise LivelabError(problems)
-    return Review(path.name, text["reviewer"], text["comment"], criteria, tuple(dismissed),
-                  facts)
+    return Review(path.name, text["rubric"], text["reviewer"], text["comment"], criteria,
+                  tuple(dismissed), facts)
+
+
+def applies_to(review: Review, rubric: Any) -> bool:
+    """Whether the review's ``criteria`` are for ``rubric``: it names that rubric, or none."""
+    return not review.rubric or review.rubric == rubric.id
 
 
 def check_review(review: Review, rubric: Any, where: Path | str) -> None:
     """Every criterion the review names is one of ``rubric``'s; else an error naming the
-    review file, the key and the rubric's criteria."""
+    review file, the key and the rubric's criteria. A review written for another rubric
+    (its ``rubric`` key) is not checked: its criteria are not applied."""
+    if not applies_to(review, rubric):
+        return
     ids = [c.id for c in rubric.criteria]
     problems = [
         Problem(where, _("unknown criterion of rubric {rubric} (its criteria: {ids})").format(
@@ -253,6 +265,9 @@ def review_template(scorecard: Any) -> str:
                           "the machine's score.").format(rubric=rubric)),
         "# " + one_line(_("fraction: the share of the criterion's points, from 0 to 1 (1 = full "
                           "points). comment: shown to the student beside it.")),
+        "# " + one_line(_("The criteria are applied under this rubric only; the comment, the "
+                          "dismissals and the facts under any.")),
+        f"rubric: {rubric}",
         "reviewer: \"\"",
         "comment: \"\"",
         "criteria:",

@@ -209,6 +209,28 @@ def _mmss(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def round_text(result: Any) -> str:
+    """A scorecard's ``round`` (typed or its JSON) as the reader's language says it:
+    "27:52 under the 30:00 round (± 60 s allowed): −10 points". Made from the numbers, so
+    a scorecard scored in English reads in Chinese."""
+    def get(key: str) -> float:
+        value = result.get(key) if isinstance(result, dict) else getattr(result, key, 0.0)
+        return float(value or 0.0)
+
+    length, tolerance = _mmss(get("length_s")), f"{get('tolerance_s'):g}"
+    over, under, penalty = get("over_s"), get("under_s"), get("penalty")
+    if over > 0:
+        return _("{off} over the {length} round (± {tolerance} s allowed): −{points} points"
+                 ).format(off=_mmss(over), length=length, tolerance=tolerance,
+                          points=f"{penalty:g}")
+    if under > 0:
+        return _("{off} under the {length} round (± {tolerance} s allowed): −{points} points"
+                 ).format(off=_mmss(under), length=length, tolerance=tolerance,
+                          points=f"{penalty:g}")
+    return _("within the {length} round (± {tolerance} s)").format(length=length,
+                                                                   tolerance=tolerance)
+
+
 JUDGE_SCALES = ("points", "fraction")
 
 

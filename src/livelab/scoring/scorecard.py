@@ -22,7 +22,7 @@ from livelab.api.messages import CORE_DOMAIN, Message, Messages
 from livelab.api.transcript import Transcript
 from livelab.engine.version import package_version
 from livelab.i18n import _, domain_of
-from livelab.scoring.review import Review, check_review
+from livelab.scoring.review import Review, applies_to, check_review
 from livelab.scoring.rubric import ROLES, Criterion, ProductTime, Rubric, outcome_of
 
 if TYPE_CHECKING:
@@ -1070,6 +1070,15 @@ def build_scorecard(
         notes=notes,
     )
     scorecard.review = review
+    if review is not None:
+        from livelab.scoring.review import at_text
+
+        for d in review.dismissed:  # a dismissal that names nothing must not look applied
+            if not any(d.matches(e.metric, e.start_s) for e in scorecard.evidence):
+                scorecard.notes.append(M(
+                    "dismissal_unmatched", "{file}: the dismissal of {metric} at {at} matches "
+                    "no finding; check the metric and the time in the template",
+                    file=review.file, metric=d.metric, at=at_text(d.at_s)))
     for name, value in machine.items():
         if name in scorecard.metrics:
             scorecard.metrics[name].machine = value
@@ -1147,9 +1156,19 @@ def apply_rubric(
     judges = list(scorecard.judges if judges is None else judges)
     criteria = score_criteria(rubric, scorecard.metrics, judges)
     if scorecard.review is not None:
-        check_review(scorecard.review, rubric, scorecard.review.file or "review")
+        review = scorecard.review
+        check_review(review, rubric, review.file or "review")
         _corrected(criteria, scorecard.metrics, rubric)
-        _apply_review(criteria, scorecard.review, rubric)
+        scorecard.notes = [n for n in scorecard.notes  # re-scored: said again if still true
+                           if not (isinstance(n, Message) and n.kind == "review_other_rubric")]
+        if applies_to(review, rubric):
+            _apply_review(criteria, review, rubric)
+        elif review.criteria:
+            note = M("review_other_rubric", "{file} was written for rubric {written}: its "
+                     "criteria are not applied under {rubric} (its comment, dismissals and "
+                     "facts are)", file=review.file, written=review.rubric, rubric=rubric.id)
+            if str(note) not in {str(n) for n in scorecard.notes}:
+                scorecard.notes.append(note)
     max_total = sum(c.weight for c in criteria)
     scorable = sum(c.weight for c in criteria if c.scored)
     points = sum(c.points or 0.0 for c in criteria if c.scored)

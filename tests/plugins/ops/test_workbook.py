@@ -227,3 +227,19 @@ def test_a_session_names_its_sheet_and_the_core_reads_it(tmp_path: Path) -> None
     assert expected is not None
     assert run.findings.metrics == expected.metrics
     assert run.findings.metrics["ops.acu"] == (100 * 60 + 200 * 60) / 120
+
+
+def test_a_workbook_is_told_by_its_content_and_an_ignored_formula_is_no_error(
+    tmp_path: Path,
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["时间", "成交订单数", "转化率"])  # 转化率: a helper column livelab ignores
+    sheet.append(["00:00", 2, "=B2/10"])
+    sheet.append(["01:00", 3, "=B3/10"])
+    named_csv = tmp_path / "ops.csv"  # an Excel file a teacher saved under a .csv name
+    book.save(named_csv)
+    table = read_ops(named_csv)
+    assert table.encoding == "xlsx" and table.columns["orders"].tolist() == [2.0, 3.0]
+    assert table.ignored_columns == ("转化率",)

@@ -204,6 +204,7 @@ def _contest(sc: Any) -> dict[str, Any] | None:
     """What a contest run's total is made of: the criteria's points, the round's penalty,
     the sections, the roles and each judge's scores and notes; ``None`` for a plain run."""
     from livelab.reports.html.charts import num
+    from livelab.scoring.rubric import round_text
 
     team = get(sc, "team") or {}
     round_ = get(sc, "round")
@@ -229,7 +230,7 @@ def _contest(sc: Any) -> dict[str, Any] | None:
         "points": num(round(float(get(team, "points", get(sc, "total", 0.0)) or 0.0), 1)),
         "penalty": num(round(penalty, 1)) if penalty else "",
         "total": num(round(float(get(sc, "total", 0.0)), 1)),
-        "round": say(get(round_, "reason", "")) if round_ else "",
+        "round": round_text(round_) if round_ else "",
         "sections": [(n, num(round(float(p), 1)), num(float(m))) for n, p, m in sections],
         "roles": [(r, who, num(round(float(p), 1)), num(float(m))) for r, who, p, m in roles],
         "judged": [titles[cid] for cid in judged],
