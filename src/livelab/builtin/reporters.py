@@ -92,7 +92,8 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
         head.append(f"\n{said[0]}", style="bold yellow" if said[1] else "dim")
     review = scorecard.review
     if review is not None:
-        by = f" ({printable(review.reviewer)})" if review.reviewer else ""
+        by = (_(" ({name})").format(name=printable(review.reviewer))
+              if review.reviewer else "")  # fmt: skip
         adjusted = [pick_title(c.title) for c in scorecard.criteria if c.adjusted]
         head.append("\n" + (_("Reviewed by the instructor{by}; adjusted: {criteria}").format(
             by=by, criteria=_(", ").join(adjusted)) if adjusted else
