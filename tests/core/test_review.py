@@ -116,7 +116,7 @@ def test_a_bad_review_names_the_file_the_key_and_the_valid_choices(
     assert done.exit_code == 2
     said = done.output
     assert (f"{review}: notes: unknown key (known keys: rubric, reviewer, comment, criteria, "
-            "dismiss, facts)" in said)
+            "dismiss, facts, transcript)" in said)
     assert (f"{review}: criteria.speaking-rate.fraction: must be a number from 0 to 1 (the "
             "share of the criterion's points), not 1.5") in said
     assert f"{review}: criteria.fillers.score: unknown key (known keys: fraction, comment)" in said
@@ -247,3 +247,34 @@ def test_a_review_for_one_rubric_scores_under_another_with_a_note(
     assert other["review"]["comment"] == "注意停顿"
     assert any("was written for rubric anchor-basics-en: its criteria are not applied under "
                "standard-internet-marketer-live" in n for n in other["notes"])
+
+
+def test_a_transcript_correction_reruns_the_text_analyzers_from_the_cached_recognition(
+    tmp_path: Path, analysed_sample: Path  # noqa: F811
+) -> None:
+    session = tmp_path / "s"
+    shutil.copytree(analysed_sample, session)
+    before = _analyze(session, tmp_path / "before.json")
+    assert before["metrics"]["coverage.selling_points_ratio"]["value"] == 0.8
+    segment = before["transcript"]["segments"][-3]  # whatever the model wrote there
+    heard = " ".join(w[2] for w in segment["words"][:2])
+    at = at_text((segment["start"] + segment["end"]) / 2)
+    toml = session / "session.toml"
+    toml.write_text('review = "review.yaml"\n' + toml.read_text(encoding="utf-8"), "utf-8")
+    review = session / "review.yaml"
+    review.write_text(f'transcript:\n  - {{at: "{at}", heard: "{heard}", said: "{heard} and '
+                      'it is dishwasher safe"}\n', encoding="utf-8")
+    after = _analyze(session, tmp_path / "after.json")
+    assert after["metrics"]["coverage.selling_points_ratio"]["value"] == 1.0
+    status = {k: a["status"] for k, a in after["analyzers"].items()}
+    assert status["coverage"] == "ran" and status["presence"] == "cached"  # text only
+    assert "transcribe" not in after["timings"]  # the recognition came from the cache
+    fixed = next(s for s in after["transcript"]["segments"] if s["start"] == segment["start"])
+    assert "dishwasher safe" in fixed["text"]
+    assert len(fixed["words"]) == len(segment["words"]) - 1  # two words became one
+    assert fixed["words"][0][0] == segment["words"][0][0]  # at the first word's time
+    review.write_text('transcript:\n  - {at: "00:01", heard: "zebra", said: "x"}\n', "utf-8")
+    done = CliRunner().invoke(cli, ["analyze", str(session), "-q"])
+    assert done.exit_code == 2
+    assert f"{review}: transcript[0].heard: the transcript at 00:01.0 does not say 'zebra'" in (
+        " ".join(done.output.split()))

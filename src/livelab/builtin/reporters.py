@@ -100,6 +100,9 @@ def print_scorecard(scorecard: Scorecard, console: Any) -> None:
             _("Reviewed by the instructor{by}").format(by=by)), style="bold magenta")
         if review.comment:
             head.append("\n" + printable(review.comment), style="magenta")
+        if review.transcript:
+            head.append("\n" + _("transcript corrected in {n} places").format(
+                n=len(review.transcript)), style="magenta")
     console.print(Panel(head, title=_("livelab scorecard"), expand=False))
 
     # Bar, points and criterion on one line, feedback under it: readable at 80 columns.

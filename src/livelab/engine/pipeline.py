@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +186,9 @@ def analyze_session(
     products: ProductsFile | None = None
     if "products" in present and any("products" in a.needs | a.wants for a in analyzers):
         products = read_products(session.files["products"])
+    # The instructor's corrections of the transcript: the analyzers that read it run again
+    # on the corrected text (a LivelabError names the review file and the key).
+    fixes = _transcript_fixes(session)
     for analyzer in analyzers:
         missing = [available[s] for s in sorted(analyzer.needs) if available.get(s) is not True]
         if missing:
@@ -194,7 +197,7 @@ def analyze_session(
             )
             continue
         key = _analyzer_key(
-            analyzer, session, cache, options, transcriber, formats, duration, products
+            analyzer, session, cache, options, transcriber, formats, duration, products, fixes
         )
         keys[analyzer.name] = key
         cached = cache.get("findings", analyzer.name, key) if options.use_cache else None
@@ -236,6 +239,10 @@ def analyze_session(
     if audio_job is not None:
         audio, fresh, speech_error = audio_job.result()
         transcript = fresh or transcript
+    if fixes and transcript is not None:
+        from livelab.scoring.review import correct_transcript
+
+        transcript = correct_transcript(transcript, fixes, session.files["review"])
 
     if video is not None and video.problem and not partial:
         readable = video.last_time
@@ -392,6 +399,7 @@ def _analyzer_key(
     formats: tuple[OpsFormat, ...] = (),
     duration_s: float = 0.0,
     products: ProductsFile | None = None,
+    fixes: Sequence[Any] = (),
 ) -> str:
     # The length analysed is an input of every analyzer (rates, shares, the ops table's
     # end): it is the recording's, or the readable part of a truncated one.
@@ -402,6 +410,8 @@ def _analyzer_key(
             inputs[signal] = cache.digest(session.media)
             if signal == "transcript" and transcriber is not None:
                 inputs["transcriber"] = transcriber.identity
+            if signal == "transcript" and fixes:  # the instructor's corrected text
+                inputs["transcript_fixes"] = [f.to_dict() for f in fixes]
         elif signal == "frames":
             inputs[signal] = [cache.digest(session.files["recording"]), _frame_key(options.frames)]
         else:
@@ -419,6 +429,15 @@ def _analyzer_key(
     return key_of(
         CACHE_FORMAT, analyzer.name, analyzer.version, analyzer.options(), session.language, inputs
     )
+
+
+def _transcript_fixes(session: Session) -> tuple[Any, ...]:
+    """The review file's transcript corrections; none without a review."""
+    if "review" not in session.files:
+        return ()
+    from livelab.scoring.review import read_review
+
+    return tuple(read_review(session.files["review"]).transcript)
 
 
 def _frame_key(frames: FrameOptions) -> list[float | str]:

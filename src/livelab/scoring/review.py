@@ -29,7 +29,8 @@ from livelab.api.messages import seconds_of
 from livelab.i18n import _
 
 #: Keys a review file may have.
-REVIEW_KEYS = ("rubric", "reviewer", "comment", "criteria", "dismiss", "facts")
+REVIEW_KEYS = ("rubric", "reviewer", "comment", "criteria", "dismiss", "facts", "transcript")
+TRANSCRIPT_KEYS = ("at", "heard", "said")
 CRITERION_KEYS = ("fraction", "comment")
 DISMISS_KEYS = ("metric", "at", "comment")
 #: A dismissal at a time with tenths ("00:41.4") names the finding starting within this of it;
@@ -69,6 +70,18 @@ class Dismissal:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptFix:
+    """A transcript correction: at ``at_s``, the recogniser wrote ``heard``; it was ``said``."""
+
+    at_s: float
+    heard: str
+    said: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at_s": self.at_s, "heard": self.heard, "said": self.said}
+
+
+@dataclass(frozen=True, slots=True)
 class Review:
     """A review file, validated; ``file`` is its name in the session folder."""
 
@@ -82,6 +95,9 @@ class Review:
     #: Corrections of detected facts, key → the analyzer's own table (``selling_points:
     #: {said: [...], not_said: [...]}``); the analyzer that declares the key applies it.
     facts: Mapping[str, Any] = field(default_factory=dict)
+    #: Corrections of the transcript; the analyzers that read it run again on the corrected
+    #: text (from the cached recognition: nothing is transcribed again).
+    transcript: Sequence[TranscriptFix] = ()
 
     def dismissal(self, metric: str, start_s: float | None) -> Dismissal | None:
         """The dismissal of the finding of ``metric`` at ``start_s``, if there is one."""
@@ -96,6 +112,8 @@ class Review:
             "criteria": {cid: r.to_dict() for cid, r in self.criteria.items()},
             "dismissed": [d.to_dict() for d in self.dismissed],
             **({"facts": dict(self.facts)} if self.facts else {}),
+            **({"transcript": [t.to_dict() for t in self.transcript]} if self.transcript
+               else {}),
         }
 
     @classmethod
@@ -116,6 +134,8 @@ class Review:
                 for d in data.get("dismissed") or []
             ),
             facts=dict(data.get("facts") or {}),
+            transcript=tuple(TranscriptFix(float(t["at_s"]), str(t["heard"]), str(t["said"]))
+                             for t in data.get("transcript") or []),
         )
 
 
@@ -207,10 +227,90 @@ def read_review(path: Path) -> Review:
         bad("facts", _("must be a mapping of fact → {said: […], not_said: […]}"))
         facts = {}
     facts = {str(k): v for k, v in facts.items() if v}
+    fixes: list[TranscriptFix] = []
+    raw_fixes = data.get("transcript") or []
+    if not isinstance(raw_fixes, list):
+        bad("transcript", _("must be a list of {at: …, heard: …, said: …}"))
+        raw_fixes = []
+    for i, entry in enumerate(raw_fixes):
+        where = f"transcript[{i}]"
+        if not isinstance(entry, dict):
+            bad(where, _("must be a mapping with at, heard and said"))
+            continue
+        for key in entry:
+            if key not in TRANSCRIPT_KEYS:
+                bad(f"{where}.{key}", _("unknown key (known keys: {keys})").format(
+                    keys=", ".join(TRANSCRIPT_KEYS)))
+        at = seconds_of(entry.get("at"))
+        heard, said = entry.get("heard"), entry.get("said")
+        if at is None:
+            bad(f"{where}.at", _("must be a time in the recording: seconds or mm:ss, not "
+                                 "{value}").format(value=repr(entry.get("at"))))
+        elif not isinstance(heard, str) or not heard.strip():
+            bad(f"{where}.heard", _("must be the words as the transcript writes them"))
+        elif not isinstance(said, str):
+            bad(f"{where}.said", _("must be text"))
+        else:
+            fixes.append(TranscriptFix(at, heard.strip(), said.strip()))
     if problems:
         raise LivelabError(problems)
     return Review(path.name, text["rubric"], text["reviewer"], text["comment"], criteria,
-                  tuple(dismissed), facts)
+                  tuple(dismissed), facts, tuple(fixes))
+
+
+def correct_transcript(transcript: Any, fixes: Sequence[TranscriptFix], where: Path) -> Any:
+    """``transcript`` with each fix applied to the segment at its time: ``heard`` becomes
+    ``said`` in the segment's text, and the words it spans become one word over their
+    time. A fix that does not match is an error naming the file, the key and what the
+    transcript says there."""
+    import dataclasses
+
+    from livelab.api.transcript import Word
+
+    segments = list(transcript.segments)
+    problems = []
+    for i, fix in enumerate(fixes):
+        near = [k for k, s in enumerate(segments)
+                if s.start - 1.0 <= fix.at_s <= s.end + 1.0]
+        hit = next((k for k in near if fix.heard in segments[k].text), None)
+        if hit is None:
+            there = " / ".join(segments[k].text.strip() for k in near) or _("nothing")
+            problems.append(Problem(where, _(
+                "the transcript at {at} does not say {heard} (it says: {there})").format(
+                    at=at_text(fix.at_s), heard=repr(fix.heard), there=repr(there[:120])),
+                f"transcript[{i}].heard"))
+            continue
+        seg = segments[hit]
+        words = list(seg.words)
+        # words carry no spaces ("Every", "order"; 保, 温): match without whitespace
+        texts = ["".join(w.text.split()) for w in words]
+        joined, wanted = "".join(texts), "".join(fix.heard.split())
+        at = joined.find(wanted)
+        if words and at >= 0:
+            first = last = 0
+            offset = 0
+            for k, text in enumerate(texts):
+                if offset + len(text) <= at:
+                    first = k + 1
+                if offset < at + len(wanted):
+                    last = k
+                offset += len(text)
+            before = sum(len(t) for t in texts[:first])
+            lead = joined[before:at]
+            tail = joined[at + len(wanted):sum(len(t) for t in texts[:last + 1])]
+            merged = Word(words[first].start, words[last].end, lead + fix.said + tail, 1.0)
+            words[first:last + 1] = [merged]
+        elif words:
+            problems.append(Problem(where, _(
+                "the transcript's words at {at} do not spell {heard}: {there}").format(
+                    at=at_text(fix.at_s), heard=repr(fix.heard),
+                    there=repr(" ".join(texts)[:120])), f"transcript[{i}].heard"))
+            continue
+        segments[hit] = dataclasses.replace(
+            seg, text=seg.text.replace(fix.heard, fix.said, 1), words=tuple(words))
+    if problems:
+        raise LivelabError(problems)
+    return dataclasses.replace(transcript, segments=tuple(segments))
 
 
 def applies_to(review: Review, rubric: Any) -> bool:
@@ -244,7 +344,8 @@ def at_text(seconds: float) -> str:
     return f"{hours}:{text}" if hours else text
 
 
-__all__ = ["CriterionReview", "Dismissal", "Review", "at_text", "check_review", "read_review"]
+__all__ = ["CriterionReview", "Dismissal", "Review", "TranscriptFix", "at_text", "check_review",
+           "correct_transcript", "read_review"]
 
 
 def review_template(scorecard: Any) -> str:
@@ -289,6 +390,11 @@ def review_template(scorecard: Any) -> str:
         item = f'{{metric: {e.metric}, at: "{at_text(e.start_s)}", comment: ""}}'
         lines.append(f"#  - {item}  # {one_line(say(e.message))}")
     lines += _fact_lines(scorecard, one_line)
+    lines += ["# " + one_line(_("Words the recogniser got wrong: the time of the line, the words "
+                                "as the transcript writes them, and what was said; the "
+                                "analyzers read the corrected text.")),
+              "transcript:",
+              '#  - {at: "00:54", heard: "only nineteen", said: "only $19.99"}']
     return "\n".join(lines) + "\n"
 
 

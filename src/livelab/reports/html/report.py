@@ -246,7 +246,8 @@ def _review_box(sc: Any) -> dict[str, Any] | None:
     adjusted = [pick_title(str(get(c, "title", ""))) for c in get(sc, "criteria", [])
                 if (get(c, "review") or {}).get("adjusted")]
     return {"reviewer": review.reviewer, "comment": review.comment, "adjusted": adjusted,
-            "dismissed": len(review.dismissed), "file": review.file}
+            "dismissed": len(review.dismissed), "file": review.file,
+            "corrected": len(review.transcript)}
 
 
 def _machine_points(c: Any) -> str:
