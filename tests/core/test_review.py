@@ -23,6 +23,15 @@ def _analyze(session: Path, out: Path, *extra: str) -> dict:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+def _reviewed(tmp_path: Path, sample: Path) -> Path:
+    """A copy of the analysed sample whose session.toml names review.yaml."""
+    session = tmp_path / "s"
+    shutil.copytree(sample, session)
+    toml = session / "session.toml"
+    toml.write_text('review = "review.yaml"\n' + toml.read_text(encoding="utf-8"), "utf-8")
+    return session
+
+
 def test_a_review_adjusts_scores_from_the_cache_and_every_view_shows_it(
     tmp_path: Path, analysed_sample: Path  # noqa: F811
 ) -> None:
@@ -104,10 +113,7 @@ def test_a_review_adjusts_scores_from_the_cache_and_every_view_shows_it(
 def test_a_bad_review_names_the_file_the_key_and_the_valid_choices(
     tmp_path: Path, analysed_sample: Path  # noqa: F811
 ) -> None:
-    session = tmp_path / "s"
-    shutil.copytree(analysed_sample, session)
-    toml = session / "session.toml"
-    toml.write_text('review = "review.yaml"\n' + toml.read_text(encoding="utf-8"), "utf-8")
+    session = _reviewed(tmp_path, analysed_sample)
     review = session / "review.yaml"
     review.write_text("criteria:\n  speaking-rate: {fraction: 1.5}\n  pace: {fraction: 0.5}\n"
                       "  fillers: {score: 1}\ndismiss:\n  - {metric: x, at: soon}\nnotes: hi\n",
@@ -173,10 +179,7 @@ def test_corrected_facts_change_the_metric_its_criterion_and_keep_the_machines_v
 def test_a_wrong_fact_names_the_key_and_what_the_session_has(
     tmp_path: Path, analysed_sample: Path  # noqa: F811
 ) -> None:
-    session = tmp_path / "s"
-    shutil.copytree(analysed_sample, session)
-    toml = session / "session.toml"
-    toml.write_text('review = "review.yaml"\n' + toml.read_text(encoding="utf-8"), "utf-8")
+    session = _reviewed(tmp_path, analysed_sample)
     review = session / "review.yaml"
     review.write_text("facts:\n  selling_points: {said: [dishwasher]}\n"
                       '  calls_to_action: {not_said: ["00:03"]}\n  prices: {said: [1]}\n',
@@ -221,6 +224,17 @@ def test_the_template_mends_a_missing_or_broken_review_and_never_loses_one(
     review.symlink_to(tmp_path / "elsewhere.yaml")  # never written through a link
     done = runner.invoke(cli, ["review", str(session), "-q", "--force"])
     assert done.exit_code == 2 and not (tmp_path / "elsewhere.yaml").exists()
+    review.unlink()
+    manifest = session / "session.toml"  # a session.toml that links elsewhere is not rewritten
+    outside = tmp_path / "outside.toml"
+    outside.write_text(manifest.read_text(encoding="utf-8").replace('review = "review.yaml"\n',
+                                                                   ""), encoding="utf-8")
+    manifest.unlink()
+    manifest.symlink_to(outside)
+    before = outside.read_text(encoding="utf-8")
+    done = runner.invoke(cli, ["review", str(session), "-q"])
+    assert done.exit_code == 2 and "is a link" in done.output
+    assert outside.read_text(encoding="utf-8") == before
 
 
 def test_a_review_for_one_rubric_scores_under_another_with_a_note(

@@ -37,6 +37,10 @@ def review_command(
 
     folder = session.parent if session.name == MANIFEST else session
     manifest = folder / MANIFEST
+    if manifest.is_symlink():  # review rewrites it: never through a link (livelab may be root)
+        raise LivelabError([Problem(manifest, _(
+            "is a link: livelab review adds a line to session.toml, so it must be a regular "
+            "file in the session folder"))])
     if not manifest.is_file():
         raise LivelabError([Problem(session, _(
             "a review belongs to a session folder with a {manifest}; make one for this "

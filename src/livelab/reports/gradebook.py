@@ -399,9 +399,9 @@ def gradebook_xlsx(graded: Sequence[Graded], include_partial: bool = False) -> b
     for cell in items[1]:
         cell.font = Font(bold=True)
     kinds = {"missed": _("missed"), "counted": _("said")}
+    by = next((g.scorecard for g in graded if g.scorecard is not None), None)  # its catalogs
     for r in class_items(graded, include_partial):
         title = pick_title(r.title) or r.metric
-        by = next((g.scorecard for g in graded if g.scorecard is not None), None)
         if by is not None and r.analyzer:
             title = declared(by, r.analyzer, title)
         _append(items, [title, kinds[r.kind], r.item, r.sessions, r.times, r.of])

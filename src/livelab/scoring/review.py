@@ -155,9 +155,14 @@ def read_review(path: Path) -> Review:
     def bad(key: str, message: str) -> None:
         problems.append(Problem(path, message, key))
 
-    for key in data:
-        if key not in REVIEW_KEYS:
-            bad(str(key), _("unknown key (known keys: {keys})").format(keys=", ".join(REVIEW_KEYS)))
+    def known(entry: dict, keys: Sequence[str], where: str = "") -> None:
+        """Every key of ``entry`` is one of ``keys``; else a problem naming it and them."""
+        for key in entry:
+            if key not in keys:
+                bad(f"{where}.{key}" if where else str(key), _(
+                    "unknown key (known keys: {keys})").format(keys=", ".join(keys)))
+
+    known(data, REVIEW_KEYS)
     text: dict[str, str] = {}
     for key in ("rubric", "reviewer", "comment"):
         value = data.get(key, "")
@@ -181,10 +186,7 @@ def read_review(path: Path) -> Review:
         if not isinstance(entry, dict):
             bad(where, _("must be a mapping with fraction and/or comment"))
             continue
-        for key in entry:
-            if key not in CRITERION_KEYS:
-                bad(f"{where}.{key}", _("unknown key (known keys: {keys})").format(
-                    keys=", ".join(CRITERION_KEYS)))
+        known(entry, CRITERION_KEYS, where)
         fraction = entry.get("fraction")
         if fraction is not None:
             if (isinstance(fraction, bool) or not isinstance(fraction, int | float)
@@ -211,10 +213,7 @@ def read_review(path: Path) -> Review:
         if not isinstance(entry, dict) or not isinstance(entry.get("metric"), str):
             bad(where, _("must be a mapping with metric, at and comment"))
             continue
-        for key in entry:
-            if key not in DISMISS_KEYS:
-                bad(f"{where}.{key}", _("unknown key (known keys: {keys})").format(
-                    keys=", ".join(DISMISS_KEYS)))
+        known(entry, DISMISS_KEYS, where)
         at = seconds_of(entry.get("at"))
         if at is None:
             bad(f"{where}.at", _("must be a time in the recording: seconds or mm:ss, not "
@@ -237,10 +236,7 @@ def read_review(path: Path) -> Review:
         if not isinstance(entry, dict):
             bad(where, _("must be a mapping with at, heard and said"))
             continue
-        for key in entry:
-            if key not in TRANSCRIPT_KEYS:
-                bad(f"{where}.{key}", _("unknown key (known keys: {keys})").format(
-                    keys=", ".join(TRANSCRIPT_KEYS)))
+        known(entry, TRANSCRIPT_KEYS, where)
         at = seconds_of(entry.get("at"))
         heard, said = entry.get("heard"), entry.get("said")
         if at is None:
